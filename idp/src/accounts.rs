@@ -1,0 +1,257 @@
+//! Account creation and password login with throttling per account and per address.
+
+use serde_json::json;
+use sqlx::Row;
+
+use crate::audit::{self, Event};
+use crate::error::{Error, FieldViolation, Result, Violation};
+use crate::sessions::{AuthMethod, NewSession};
+use crate::{password, validate, Idp, RequestInfo};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub state: String,
+    pub created_at: i64,
+}
+
+impl Idp {
+    /// Creates an account and logs it in. Username and password are checked together so the
+    /// user sees every problem at once.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password: &str,
+        req: &RequestInfo,
+    ) -> Result<(Account, NewSession)> {
+        let mut violations = Vec::new();
+        let username = match validate::username(username) {
+            Ok(u) => Some(u),
+            Err(v) => {
+                violations.push(FieldViolation::new("username", v));
+                None
+            }
+        };
+        if let Err(Error::Invalid(v)) =
+            password::check_policy("password", password, username.as_deref().unwrap_or(""))
+        {
+            violations.extend(v);
+        }
+        let Some(username) = username.filter(|_| violations.is_empty()) else {
+            return Err(Error::Invalid(violations));
+        };
+        if self.find_account(&username).await?.is_some() {
+            return Err(Error::invalid("username", Violation::UsernameTaken));
+        }
+        let hash = self.hasher.hash(password.to_owned()).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (username, password_hash, state, created_at) \
+             VALUES ($1, $2, 'active', $3) RETURNING id",
+        )
+        .bind(&username)
+        .bind(&hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(row) => row.try_get("id")?,
+            // lost a race with another registration of the same name
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(Error::invalid("username", Violation::UsernameTaken));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        sqlx::query("INSERT INTO profiles (account_id, updated_at) VALUES ($1, $2)")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO contacts (account_id, updated_at) VALUES ($1, $2)")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(id),
+            &username,
+            Event::AccountCreated,
+            req,
+            json!({}),
+        )
+        .await?;
+        let session = self
+            .start_session(&mut tx, id, &[AuthMethod::Password], req, now)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(account_id = id, "account created");
+        let account = Account {
+            id,
+            username,
+            state: "active".into(),
+            created_at: now,
+        };
+        Ok((account, session))
+    }
+
+    pub async fn find_account(&self, username: &str) -> Result<Option<Account>> {
+        let row =
+            sqlx::query("SELECT id, username, state, created_at FROM accounts WHERE username = $1")
+                .bind(username.trim().to_lowercase())
+                .fetch_optional(&self.db.pool)
+                .await?;
+        row.map(|r| account_from_row(&r)).transpose()
+    }
+
+    pub async fn account(&self, id: i64) -> Result<Account> {
+        let row = sqlx::query("SELECT id, username, state, created_at FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or(Error::NotFound)?;
+        account_from_row(&row)
+    }
+
+    /// Password login. Throttled per username and per address: after too many failures in
+    /// the window even the right password is refused until the window has passed, and the
+    /// caller learns how long to wait. Unknown usernames cost the same time as known ones.
+    /// `previous_session` (the caller's current cookie, if any) is ended: the id rotates.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        previous_session: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<(Account, NewSession)> {
+        let key = username.trim().to_lowercase();
+        if key.is_empty() || password.is_empty() {
+            let mut v = Vec::new();
+            if key.is_empty() {
+                v.push(FieldViolation::new("username", Violation::Required));
+            }
+            if password.is_empty() {
+                v.push(FieldViolation::new("password", Violation::Required));
+            }
+            return Err(Error::Invalid(v));
+        }
+        let key: String = key.chars().take(validate::USERNAME_MAX + 1).collect();
+        let now = self.clock.now();
+        if let Some(retry_after_secs) = self.throttled(&key, &req.ip, now).await? {
+            audit::record(
+                &self.db.pool,
+                now,
+                None,
+                &key,
+                Event::LoginThrottled,
+                req,
+                json!({}),
+            )
+            .await?;
+            return Err(Error::Throttled { retry_after_secs });
+        }
+        let row = sqlx::query("SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1")
+            .bind(&key)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let hash: Option<String> = row
+            .as_ref()
+            .map(|r| r.try_get("password_hash"))
+            .transpose()?;
+        let ok = self.hasher.verify(password.to_owned(), hash).await?;
+        let account = row.map(|r| account_from_row(&r)).transpose()?;
+        let account = match account {
+            Some(a) if ok => a,
+            other => {
+                let mut tx = self.db.pool.begin().await?;
+                sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
+                    .bind(&key)
+                    .bind(&req.ip)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let account_id = other.as_ref().map(|a| a.id);
+                audit::record(
+                    &mut *tx,
+                    now,
+                    account_id,
+                    &key,
+                    Event::LoginFailed,
+                    req,
+                    json!({ "known_username": account_id.is_some() }),
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(Error::BadCredentials);
+            }
+        };
+        if account.state != "active" {
+            return Err(Error::AccountInactive);
+        }
+        let mut tx = self.db.pool.begin().await?;
+        if let Some(old) = previous_session {
+            crate::sessions::delete_by_token(&mut tx, old).await?;
+        }
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        let session = self
+            .start_session(&mut tx, account.id, &[AuthMethod::Password], req, now)
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account.id),
+            &account.username,
+            Event::LoginSucceeded,
+            req,
+            json!({ "methods": ["password"] }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((account, session))
+    }
+
+    /// Seconds until a login for this username or from this address is allowed again, or
+    /// `None` when it is allowed now.
+    async fn throttled(&self, username: &str, ip: &str, now: i64) -> Result<Option<i64>> {
+        let since = now - self.policy.throttle_window_secs;
+        let window = self.policy.throttle_window_secs;
+        let mut wait = None;
+        for (column, value, limit) in [
+            ("username", username, self.policy.max_failures_per_account),
+            ("ip", ip, self.policy.max_failures_per_address),
+        ] {
+            let row = sqlx::query(&format!(
+                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM (SELECT at FROM login_failures \
+                 WHERE {column} = $1 AND at > $2 ORDER BY at DESC LIMIT $3) recent"
+            ))
+            .bind(value)
+            .bind(since)
+            .bind(limit)
+            .fetch_one(&self.db.pool)
+            .await?;
+            let n: i64 = row.try_get("n")?;
+            if n >= limit {
+                // the window reopens when the oldest of the last `limit` failures ages out
+                let oldest: i64 = row.try_get("oldest")?;
+                let secs = (oldest + window - now).max(1);
+                wait = Some(wait.map_or(secs, |w: i64| w.max(secs)));
+            }
+        }
+        Ok(wait)
+    }
+}
+
+fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account> {
+    Ok(Account {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        state: r.try_get("state")?,
+        created_at: r.try_get("created_at")?,
+    })
+}

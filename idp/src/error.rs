@@ -1,0 +1,77 @@
+//! The identity domain's error type. The web layer maps each variant to a user message in one
+//! place (`app::error`); nothing here is shown to a user verbatim.
+
+use serde::{Deserialize, Serialize};
+
+/// A reason a submitted value was refused, tied to the field it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Violation {
+    Required,
+    TooShort { min: usize },
+    TooLong { max: usize },
+    UsernameChars,
+    InvalidCharacters,
+    UsernameTaken,
+    PasswordCommon,
+    PasswordContainsUsername,
+    EmailInvalid,
+    PhoneInvalid,
+    DateInvalid,
+    DateInFuture,
+    DateTooOld,
+    PostcodeInvalid,
+    CountryInvalid,
+    AddressIncomplete,
+    CodeWrong,
+    CodeExpired,
+    CodeMissing,
+    CodeAttemptsExhausted,
+    TooManyCodes { retry_after_secs: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldViolation {
+    pub field: String,
+    pub violation: Violation,
+}
+
+impl FieldViolation {
+    pub fn new(field: &str, violation: Violation) -> Self {
+        Self {
+            field: field.to_owned(),
+            violation,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldViolation>),
+    #[error("incorrect username or password")]
+    BadCredentials,
+    #[error("too many failed logins; retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error("not logged in")]
+    NotAuthenticated,
+    #[error("account is not active")]
+    AccountInactive,
+    #[error("not found")]
+    NotFound,
+    #[error("password hashing is overloaded")]
+    Overloaded,
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &str, violation: Violation) -> Self {
+        Error::Invalid(vec![FieldViolation::new(field, violation)])
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,94 @@
+//! The identity domain: accounts, sessions, profile and contacts, the outbox and the audit
+//! log. It knows nothing of HTTP or Leptos; the server and the app call it.
+
+pub mod accounts;
+pub mod audit;
+pub mod clock;
+pub mod contacts;
+pub mod db;
+pub mod error;
+pub mod outbox;
+pub mod password;
+pub mod profile;
+pub mod sessions;
+pub mod validate;
+
+pub use clock::Clock;
+pub use db::{Backend, Db};
+pub use error::{Error, FieldViolation, Result, Violation};
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Where a request came from, for the audit log and throttling.
+#[derive(Clone, Debug, Default)]
+pub struct RequestInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Tunables of the domain, validated by the server's configuration.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Failed logins of one username within the window before it is throttled.
+    pub max_failures_per_account: i64,
+    /// Failed logins from one address within the window before it is throttled.
+    pub max_failures_per_address: i64,
+    pub throttle_window_secs: i64,
+    /// Sessions end after this long without a request…
+    pub session_idle_secs: i64,
+    /// …and after this long in any case.
+    pub session_absolute_secs: i64,
+    pub code_ttl_secs: i64,
+    pub code_max_attempts: i64,
+    /// Codes one account may request per kind (email/phone) per hour.
+    pub codes_per_hour: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            throttle_window_secs: 15 * 60,
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 3600,
+            code_ttl_secs: 15 * 60,
+            code_max_attempts: 5,
+            codes_per_hour: 5,
+        }
+    }
+}
+
+/// The handle the web layer holds: cheap to clone.
+#[derive(Clone)]
+pub struct Idp {
+    pub db: Db,
+    pub hasher: password::Hasher,
+    pub clock: Clock,
+    pub policy: Policy,
+}
+
+impl Idp {
+    pub fn new(db: Db, hasher: password::Hasher, clock: Clock, policy: Policy) -> Self {
+        Self {
+            db,
+            hasher,
+            clock,
+            policy,
+        }
+    }
+}
+
+/// A random token, URL-safe, with 256 bits of entropy.
+pub(crate) fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// SHA-256, hex: how tokens and one-time codes are stored.
+pub(crate) fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}

@@ -1,0 +1,183 @@
+//! Outgoing e-mail and SMS, written in the same transaction as the event that causes them and
+//! delivered by a background job: SMTP (lettre) for e-mail when configured. Without a
+//! transport the messages stay in the table, readable at `/dev/outbox` in dev and test mode.
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sqlx::{Any, Executor};
+
+use crate::error::{Error, Result};
+use crate::Idp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+}
+
+/// A message to send: the web layer composes subject and body in the user's language.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub created_at: i64,
+    pub account_id: Option<i64>,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i64,
+}
+
+pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    now: i64,
+    account_id: Option<i64>,
+    channel: Channel,
+    recipient: &str,
+    message: &Outgoing,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (created_at, account_id, channel, recipient, subject, body, status, \
+         attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7)",
+    )
+    .bind(now)
+    .bind(account_id)
+    .bind(channel.as_str())
+    .bind(recipient)
+    .bind(&message.subject)
+    .bind(&message.body)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Sends e-mail over SMTP. Built from `SMTP_URL` (`smtp://`, `smtps://`, with credentials).
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn from_url(url: &str, from: &str) -> std::result::Result<Self, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| e.to_string())?
+            .build();
+        let from = from.parse::<Mailbox>().map_err(|e| e.to_string())?;
+        Ok(Self { transport, from })
+    }
+}
+
+impl Idp {
+    /// Newest first; for `/dev/outbox` and tests.
+    pub async fn outbox_recent(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
+        Ok(sqlx::query_as(
+            "SELECT id, created_at, account_id, channel, recipient, subject, body, status, attempts \
+             FROM outbox ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+
+    /// Delivers due e-mail through `mailer`; a failure is retried with exponential backoff
+    /// (1 min, 2, 4, … up to an hour) and given up after 10 attempts. Returns how many were sent.
+    pub async fn deliver_outbox(&self, mailer: &Mailer) -> Result<usize> {
+        let now = self.clock.now();
+        let due: Vec<OutboxMessage> = sqlx::query_as(
+            "SELECT id, created_at, account_id, channel, recipient, subject, body, status, attempts \
+             FROM outbox WHERE status = 'pending' AND channel = 'email' AND next_attempt_at <= $1 \
+             ORDER BY id LIMIT 50",
+        )
+        .bind(now)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut sent = 0;
+        for m in due {
+            let result = async {
+                let to = m.recipient.parse::<Mailbox>().map_err(|e| e.to_string())?;
+                let email = Message::builder()
+                    .from(mailer.from.clone())
+                    .to(to)
+                    .subject(m.subject.clone())
+                    .body(m.body.clone())
+                    .map_err(|e| e.to_string())?;
+                mailer
+                    .transport
+                    .send(email)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<(), String>(())
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    sent += 1;
+                    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1 WHERE id = $2")
+                        .bind(now)
+                        .bind(m.id)
+                        .execute(&self.db.pool)
+                        .await?;
+                }
+                Err(err) => {
+                    let attempts = m.attempts + 1;
+                    let status = if attempts >= 10 { "failed" } else { "pending" };
+                    let backoff = 60_i64.saturating_mul(1 << attempts.min(6)).min(3600);
+                    tracing::warn!(outbox_id = m.id, attempts, error = %err, "e-mail delivery failed");
+                    sqlx::query(
+                        "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $5",
+                    )
+                    .bind(status)
+                    .bind(attempts)
+                    .bind(now + backoff)
+                    .bind(err)
+                    .bind(m.id)
+                    .execute(&self.db.pool)
+                    .await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Removes expired sessions, old login failures and used verification codes.
+    pub async fn housekeeping(&self) -> Result<()> {
+        let now = self.clock.now();
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.db.pool)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(now - self.policy.throttle_window_secs)
+            .execute(&self.db.pool)
+            .await?;
+        sqlx::query("DELETE FROM contact_verifications WHERE expires_at < $1")
+            .bind(now - 86_400)
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl From<lettre::error::Error> for Error {
+    fn from(e: lettre::error::Error) -> Self {
+        Error::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,228 @@
+//! Passwords: the NIST SP 800-63B policy (length, a blocklist of common and guessable values,
+//! no composition rules) and argon2id hashing on a bounded blocking pool.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, FieldViolation, Result, Violation};
+
+/// Passwords that are the only authenticator must be at least 15 characters (SP 800-63B-4 §3.1.1.2).
+pub const MIN_LEN: usize = 15;
+/// We accept much more than the required 64 so that passphrases fit.
+pub const MAX_LEN: usize = 128;
+
+/// Checks a new password. `field` names the form field the violation belongs to.
+pub fn check_policy(field: &str, password: &str, username: &str) -> Result<()> {
+    let len = password.chars().count();
+    let violation = if password.is_empty() {
+        Some(Violation::Required)
+    } else if len < MIN_LEN {
+        Some(Violation::TooShort { min: MIN_LEN })
+    } else if len > MAX_LEN {
+        Some(Violation::TooLong { max: MAX_LEN })
+    } else if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
+        Some(Violation::PasswordContainsUsername)
+    } else if is_blocklisted(password, username) {
+        Some(Violation::PasswordCommon)
+    } else {
+        None
+    };
+    match violation {
+        Some(v) => Err(Error::Invalid(vec![FieldViolation::new(field, v)])),
+        None => Ok(()),
+    }
+}
+
+/// The blocklist: zxcvbn's dictionaries of common passwords, words, names and keyboard
+/// patterns, plus repeats and sequences, and the product's own name. A password that an
+/// attacker would guess in fewer than 10^10 tries is refused.
+fn is_blocklisted(password: &str, username: &str) -> bool {
+    let entropy = zxcvbn::zxcvbn(password, &[username, "mojeid", "moje", "nia", "heslo"]);
+    (entropy.score() as u8) < 3
+}
+
+/// Hashes and verifies with argon2id (OWASP parameters: 19 MiB, 2 passes, 1 lane) on tokio's
+/// blocking pool, at most `workers` at a time and at most `max_queue` waiting; past that the
+/// caller gets `Error::Overloaded` (HTTP 503 with Retry-After) instead of an unbounded queue.
+#[derive(Clone)]
+pub struct Hasher {
+    permits: Arc<Semaphore>,
+    in_flight: Arc<AtomicUsize>,
+    capacity: usize,
+    argon: Argon2<'static>,
+    dummy_hash: Arc<str>,
+}
+
+impl Hasher {
+    pub fn new(workers: usize, max_queue: usize) -> Result<Self> {
+        let params =
+            Params::new(19 * 1024, 2, 1, None).map_err(|e| Error::Internal(e.to_string()))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy_hash = argon
+            .hash_password(b"dummy password for unknown users", &salt)
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .to_string();
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            capacity: workers.max(1) + max_queue,
+            argon,
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T> {
+        if self.in_flight.fetch_add(1, Ordering::SeqCst) >= self.capacity {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::Overloaded);
+        }
+        let guard = InFlight(self.in_flight.clone());
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let argon = self.argon.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = job(&argon);
+            drop(permit);
+            drop(guard);
+            out
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String> {
+        self.run(move |argon| {
+            let salt = SaltString::generate(&mut OsRng);
+            argon
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| Error::Internal(e.to_string()))
+        })
+        .await?
+    }
+
+    /// Verifies `password` against `hash`; with `None` it verifies against a dummy hash so that
+    /// unknown usernames take as long as known ones.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let ok = self
+            .run(move |argon| {
+                PasswordHash::new(&hash)
+                    .map(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
+                    .unwrap_or(false)
+            })
+            .await?;
+        Ok(ok && known)
+    }
+}
+
+/// Counts a hashing job from admission until it finishes or its caller goes away.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn violation(password: &str, username: &str) -> Option<Violation> {
+        match check_policy("password", password, username) {
+            Ok(()) => None,
+            Err(Error::Invalid(v)) => Some(v[0].violation.clone()),
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn length_bounds() {
+        assert_eq!(violation("", "jan"), Some(Violation::Required));
+        assert_eq!(
+            violation("short pass", "jan"),
+            Some(Violation::TooShort { min: 15 })
+        );
+        assert_eq!(
+            violation(&"x".repeat(129), "jan"),
+            Some(Violation::TooLong { max: 128 })
+        );
+    }
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused() {
+        for p in [
+            "passwordpassword",
+            "123456789012345",
+            "qwertyuiopasdfgh",
+            "aaaaaaaaaaaaaaaa",
+            "iloveyouiloveyou",
+            "mojeidmojeid1234",
+        ] {
+            assert_eq!(violation(p, "jan"), Some(Violation::PasswordCommon), "{p}");
+        }
+    }
+
+    #[test]
+    fn password_with_username_is_refused() {
+        assert_eq!(
+            violation("novak.jan-tajne-heslo", "novak.jan"),
+            Some(Violation::PasswordContainsUsername)
+        );
+    }
+
+    #[test]
+    fn passphrases_pass_without_composition_rules() {
+        // no digits, no capitals, no symbols: still fine
+        assert_eq!(violation("kobyla ma maly bok u potoka", "jan"), None);
+        assert_eq!(violation("ŽluťoučkýKůňÚpělĎábelskéÓdy", "jan"), None);
+    }
+
+    #[tokio::test]
+    async fn overload_is_refused_not_queued() {
+        let h = Hasher::new(1, 0).expect("hasher");
+        let busy = h.clone();
+        let first = tokio::spawn(async move { busy.hash("first password here".into()).await });
+        // wait until the first job holds the only place
+        while h.in_flight.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            h.hash("second password".into()).await,
+            Err(Error::Overloaded)
+        ));
+        assert!(first.await.expect("join").is_ok());
+        assert!(h.hash("third password".into()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let h = Hasher::new(2, 8).expect("hasher");
+        let hash = h.hash("correct horse battery".into()).await.expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(h
+            .verify("correct horse battery".into(), Some(hash.clone()))
+            .await
+            .expect("v"));
+        assert!(!h
+            .verify("wrong horse battery".into(), Some(hash))
+            .await
+            .expect("v"));
+        assert!(!h.verify("anything".into(), None).await.expect("v"));
+    }
+}

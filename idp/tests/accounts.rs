@@ -1,0 +1,446 @@
+//! Accounts, login throttling, sessions, profile, contacts and the audit log, on both databases.
+
+mod common;
+
+use common::req;
+use idp::contacts::ContactKind;
+use idp::outbox::Outgoing;
+use idp::profile::ProfileInput;
+use idp::{Error, Idp, Violation};
+
+const PW: &str = "kobyla ma maly bok u potoka";
+
+fn violations(e: Error) -> Vec<(String, Violation)> {
+    match e {
+        Error::Invalid(v) => v.into_iter().map(|f| (f.field, f.violation)).collect(),
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+}
+
+fn compose(code: &str) -> Outgoing {
+    Outgoing {
+        subject: "code".into(),
+        body: format!("Your code is {code}."),
+    }
+}
+
+async fn last_code(idp: &Idp) -> String {
+    let m = idp.outbox_recent(1).await.expect("outbox");
+    let body = &m[0].body;
+    body.chars().filter(char::is_ascii_digit).collect()
+}
+
+both_databases!(
+    create_account_then_duplicate_is_refused,
+    |idp: Idp| async move {
+        let (account, session) = idp
+            .create_account("Jan.Novak", PW, &req("10.0.0.1"))
+            .await
+            .expect("create");
+        assert_eq!(account.username, "jan.novak");
+        let s = idp
+            .session(&session.token)
+            .await
+            .expect("logged in after registration");
+        assert_eq!(s.account_id, account.id);
+
+        let err = idp
+            .create_account("JAN.NOVAK", PW, &req("10.0.0.1"))
+            .await
+            .expect_err("duplicate");
+        assert_eq!(
+            violations(err),
+            vec![("username".into(), Violation::UsernameTaken)]
+        );
+
+        let err = idp
+            .create_account("x", "short", &req("10.0.0.1"))
+            .await
+            .expect_err("bad input");
+        assert_eq!(
+            violations(err),
+            vec![
+                ("username".into(), Violation::TooShort { min: 3 }),
+                ("password".into(), Violation::TooShort { min: 15 })
+            ]
+        );
+        let events = idp.audit_for_account(account.id, 10).await.expect("audit");
+        assert_eq!(
+            events.last().map(|e| e.event.as_str()),
+            Some("account.created")
+        );
+        assert_eq!(events.last().map(|e| e.ip.as_str()), Some("10.0.0.1"));
+    }
+);
+
+both_databases!(
+    login_rotates_session_and_logout_ends_it,
+    |idp: Idp| async move {
+        let (_, first) = idp
+            .create_account("eva", PW, &req("10.0.0.2"))
+            .await
+            .expect("create");
+        let (_, second) = idp
+            .login("EVA", PW, Some(&first.token), &req("10.0.0.2"))
+            .await
+            .expect("login");
+        assert_ne!(first.token, second.token);
+        assert!(matches!(
+            idp.session(&first.token).await,
+            Err(Error::NotAuthenticated)
+        ));
+        idp.session(&second.token).await.expect("new session works");
+        idp.logout(&second.token, &req("10.0.0.2"))
+            .await
+            .expect("logout");
+        assert!(matches!(
+            idp.session(&second.token).await,
+            Err(Error::NotAuthenticated)
+        ));
+    }
+);
+
+both_databases!(
+    wrong_password_is_audited_and_throttled_per_account,
+    |idp: Idp| async move {
+        let (account, _) = idp
+            .create_account("petr", PW, &req("10.0.0.3"))
+            .await
+            .expect("create");
+        for i in 0..5 {
+            let err = idp
+                .login(
+                    "petr",
+                    "wrong password here",
+                    None,
+                    &req(&format!("10.1.0.{i}")),
+                )
+                .await
+                .expect_err("wrong");
+            assert!(matches!(err, Error::BadCredentials), "{err:?}");
+        }
+        // the sixth try is refused even with the right password, from another address
+        match idp.login("petr", PW, None, &req("10.9.9.9")).await {
+            Err(Error::Throttled { retry_after_secs }) => {
+                assert!(retry_after_secs > 0 && retry_after_secs <= 900)
+            }
+            other => panic!("expected throttling, got {other:?}"),
+        }
+        idp.clock.advance(15 * 60 + 1);
+        idp.login("petr", PW, None, &req("10.9.9.9"))
+            .await
+            .expect("allowed after the window");
+        let events = idp.audit_for_account(account.id, 20).await.expect("audit");
+        assert_eq!(
+            events.iter().filter(|e| e.event == "login.failed").count(),
+            5
+        );
+        assert_eq!(events[0].event, "login.succeeded");
+    }
+);
+
+both_databases!(
+    one_address_trying_many_accounts_is_throttled,
+    |idp: Idp| async move {
+        idp.create_account("victim", PW, &req("10.0.0.4"))
+            .await
+            .expect("create");
+        for i in 0..20 {
+            let _ = idp
+                .login(
+                    &format!("guess{i}"),
+                    "wrong password here",
+                    None,
+                    &req("10.6.6.6"),
+                )
+                .await;
+        }
+        assert!(matches!(
+            idp.login("victim", PW, None, &req("10.6.6.6")).await,
+            Err(Error::Throttled { .. })
+        ));
+        idp.login("victim", PW, None, &req("10.0.0.4"))
+            .await
+            .expect("other addresses unaffected");
+    }
+);
+
+both_databases!(idle_session_expires, |idp: Idp| async move {
+    let (_, s) = idp
+        .create_account("idle", PW, &req("10.0.0.5"))
+        .await
+        .expect("create");
+    idp.clock.advance(29 * 60);
+    idp.session(&s.token).await.expect("still alive");
+    idp.clock.advance(31 * 60);
+    assert!(matches!(
+        idp.session(&s.token).await,
+        Err(Error::NotAuthenticated)
+    ));
+});
+
+both_databases!(profile_bad_input_changes_nothing, |idp: Idp| async move {
+    let (a, _) = idp
+        .create_account("profil", PW, &req("10.0.0.6"))
+        .await
+        .expect("create");
+    let good = ProfileInput {
+        first_name: "Jan".into(),
+        last_name: "Novák".into(),
+        birth_date: "31. 12. 1980".into(),
+        street: "Milešovská".into(),
+        house_number: "1136/5".into(),
+        city: "Praha 3".into(),
+        postcode: "13000".into(),
+        country: "CZ".into(),
+        organization: String::new(),
+    };
+    let saved = idp
+        .update_profile(a.id, &a.username, &good, &req("10.0.0.6"))
+        .await
+        .expect("save");
+    assert_eq!(saved.birth_date.as_deref(), Some("1980-12-31"));
+    assert_eq!(saved.postcode.as_deref(), Some("130 00"));
+
+    let bad = ProfileInput {
+        first_name: "J".repeat(101),
+        birth_date: "30.2.1990".into(),
+        postcode: "1300".into(),
+        ..good.clone()
+    };
+    let err = idp
+        .update_profile(a.id, &a.username, &bad, &req("10.0.0.6"))
+        .await
+        .expect_err("invalid");
+    assert_eq!(
+        violations(err),
+        vec![
+            ("first_name".into(), Violation::TooLong { max: 100 }),
+            ("birth_date".into(), Violation::DateInvalid),
+            ("postcode".into(), Violation::PostcodeInvalid),
+        ]
+    );
+    assert_eq!(idp.profile(a.id).await.expect("profile"), saved);
+    let events = idp.audit_for_account(a.id, 10).await.expect("audit");
+    assert_eq!(events[0].event, "profile.changed");
+    assert!(events[0].details.contains("first_name") && !events[0].details.contains("Jan"));
+});
+
+both_databases!(email_verification_with_code, |idp: Idp| async move {
+    let (a, _) = idp
+        .create_account("kontakt", PW, &req("10.0.0.7"))
+        .await
+        .expect("create");
+    let err = idp
+        .start_contact_verification(
+            a.id,
+            "kontakt",
+            ContactKind::Email,
+            "not-an-email",
+            compose,
+            &req("10.0.0.7"),
+        )
+        .await
+        .expect_err("malformed");
+    assert_eq!(
+        violations(err),
+        vec![("email".into(), Violation::EmailInvalid)]
+    );
+
+    idp.start_contact_verification(
+        a.id,
+        "kontakt",
+        ContactKind::Email,
+        "jan@Example.cz",
+        compose,
+        &req("10.0.0.7"),
+    )
+    .await
+    .expect("sent");
+    let code = last_code(&idp).await;
+    assert_eq!(code.len(), 6);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let err = idp
+        .verify_contact(a.id, "kontakt", ContactKind::Email, wrong, &req("10.0.0.7"))
+        .await
+        .expect_err("wrong");
+    assert_eq!(
+        violations(err),
+        vec![("email_code".into(), Violation::CodeWrong)]
+    );
+    assert_eq!(
+        idp.contacts(a.id).await.expect("c").email,
+        None,
+        "wrong code changes nothing"
+    );
+
+    let address = idp
+        .verify_contact(a.id, "kontakt", ContactKind::Email, &code, &req("10.0.0.7"))
+        .await
+        .expect("verified");
+    assert_eq!(address, "jan@example.cz");
+    let c = idp.contacts(a.id).await.expect("contacts");
+    assert_eq!(c.email.as_deref(), Some("jan@example.cz"));
+    assert!(c.email_verified_at.is_some());
+    assert!(c.pending_email.is_none());
+    // the code is single-use
+    let err = idp
+        .verify_contact(a.id, "kontakt", ContactKind::Email, &code, &req("10.0.0.7"))
+        .await
+        .expect_err("reuse");
+    assert_eq!(
+        violations(err),
+        vec![("email_code".into(), Violation::CodeMissing)]
+    );
+});
+
+both_databases!(
+    phone_code_expires_and_attempts_run_out,
+    |idp: Idp| async move {
+        let (a, _) = idp
+            .create_account("telefon", PW, &req("10.0.0.8"))
+            .await
+            .expect("create");
+        idp.start_contact_verification(
+            a.id,
+            "telefon",
+            ContactKind::Phone,
+            "777 123 456",
+            compose,
+            &req("10.0.0.8"),
+        )
+        .await
+        .expect("sent");
+        let sms = &idp.outbox_recent(1).await.expect("outbox")[0];
+        assert_eq!(
+            (sms.channel.as_str(), sms.recipient.as_str()),
+            ("sms", "+420777123456")
+        );
+        let code = last_code(&idp).await;
+        idp.clock.advance(15 * 60);
+        let err = idp
+            .verify_contact(a.id, "telefon", ContactKind::Phone, &code, &req("10.0.0.8"))
+            .await
+            .expect_err("expired");
+        assert_eq!(
+            violations(err),
+            vec![("phone_code".into(), Violation::CodeExpired)]
+        );
+
+        idp.start_contact_verification(
+            a.id,
+            "telefon",
+            ContactKind::Phone,
+            "777 123 456",
+            compose,
+            &req("10.0.0.8"),
+        )
+        .await
+        .expect("sent again");
+        let code = last_code(&idp).await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for _ in 0..4 {
+            let err = idp
+                .verify_contact(a.id, "telefon", ContactKind::Phone, wrong, &req("10.0.0.8"))
+                .await
+                .expect_err("wrong");
+            assert_eq!(
+                violations(err),
+                vec![("phone_code".into(), Violation::CodeWrong)]
+            );
+        }
+        let err = idp
+            .verify_contact(a.id, "telefon", ContactKind::Phone, wrong, &req("10.0.0.8"))
+            .await
+            .expect_err("fifth");
+        assert_eq!(
+            violations(err),
+            vec![("phone_code".into(), Violation::CodeAttemptsExhausted)]
+        );
+        let err = idp
+            .verify_contact(a.id, "telefon", ContactKind::Phone, &code, &req("10.0.0.8"))
+            .await
+            .expect_err("burnt");
+        assert_eq!(
+            violations(err),
+            vec![("phone_code".into(), Violation::CodeAttemptsExhausted)]
+        );
+        assert_eq!(idp.contacts(a.id).await.expect("c").phone, None);
+
+        // at most five codes an hour
+        for _ in 0..3 {
+            idp.start_contact_verification(
+                a.id,
+                "telefon",
+                ContactKind::Phone,
+                "777 123 456",
+                compose,
+                &req("10.0.0.8"),
+            )
+            .await
+            .expect("within limit");
+        }
+        let err = idp
+            .start_contact_verification(
+                a.id,
+                "telefon",
+                ContactKind::Phone,
+                "777 123 456",
+                compose,
+                &req("10.0.0.8"),
+            )
+            .await
+            .expect_err("limit");
+        assert!(matches!(
+            violations(err)[0].1,
+            Violation::TooManyCodes { .. }
+        ));
+    }
+);
+
+both_databases!(audit_log_is_append_only, |idp: Idp| async move {
+    idp.create_account("audit", PW, &req("10.0.0.9"))
+        .await
+        .expect("create");
+    assert!(sqlx::query("UPDATE audit_events SET event = 'x'")
+        .execute(&idp.db.pool)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit_events")
+        .execute(&idp.db.pool)
+        .await
+        .is_err());
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
+        .fetch_one(&idp.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 1);
+});
+
+/// The two migration folders must describe the same tables and columns.
+#[tokio::test]
+async fn both_schemas_have_the_same_columns() {
+    let Some(pg) = common::postgres().await else {
+        eprintln!("PostgreSQL not configured (DATABASE_URL_PG): skipped");
+        return;
+    };
+    let lite = common::sqlite().await;
+    let pg_cols: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' ORDER BY 1, 2",
+    )
+    .fetch_all(&pg.idp.db.pool)
+    .await
+    .expect("pg columns");
+    let lite_cols: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT IN ('_sqlx_migrations', 'sqlite_sequence') ORDER BY 1, 2",
+    )
+    .fetch_all(&lite.idp.db.pool)
+    .await
+    .expect("sqlite columns");
+    assert!(!pg_cols.is_empty());
+    assert_eq!(pg_cols, lite_cols);
+    pg.close().await;
+    lite.close().await;
+}
