@@ -1,1 +1,213 @@
-pub fn x() {}
+//! The mojeID web app: Leptos components, routes and server functions, rendered on the server
+//! and hydrated in the browser.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+use crate::i18n::{t, Lang};
+use crate::pages::{
+    contacts::ContactsPage, login::LoginPage, profile::ProfilePage, register::RegisterPage,
+    settings::SettingsPage,
+};
+
+/// The language of this page: decided by the server, read back from `<html lang>` in the browser.
+fn page_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        crate::ssr::meta().lang
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|code| Lang::from_code(&code))
+            .unwrap_or_default()
+    }
+}
+
+/// The HTML document around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = page_lang();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="stylesheet" href="/pkg/mojeid.css" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(page_lang());
+    // Tests and users can tell when the page has come alive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Title formatter=|title: String| format!("{title} – mojeID") />
+        <Router>
+            <a class="skip-link" href="#main">
+                {t("skip-to-content")}
+            </a>
+            <Header />
+            <main id="main" tabindex="-1">
+                <FocusOnNavigation />
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/settings/profile") view=ProfilePage />
+                    <Route path=path!("/settings/contacts") view=ContactsPage />
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>{t("footer-text")}</p>
+            </footer>
+        </Router>
+    }
+}
+
+/// After a client-side navigation, move focus to the new page's heading so screen readers
+/// announce it (the first load keeps the browser's default).
+#[component]
+fn FocusOnNavigation() -> impl IntoView {
+    let location = use_location();
+    Effect::new(move |previous: Option<String>| {
+        let path = location.pathname.get();
+        if previous.is_some_and(|p| p != path) {
+            if let Ok(Some(h1)) = document().query_selector("main h1") {
+                let _ = h1.set_attribute("tabindex", "-1");
+                if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&h1) {
+                    let _ = el.focus();
+                }
+            }
+        }
+        path
+    });
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let me = Resource::new(|| (), |_| api::me());
+    let location = use_location();
+    let lang = i18n::use_lang();
+    let other = match lang {
+        Lang::Cs => Lang::En,
+        Lang::En => Lang::Cs,
+    };
+    // the same page in the other language; the server remembers the choice in a cookie
+    let switch_href = move || {
+        let query: Vec<String> = location
+            .query
+            .get()
+            .into_iter()
+            .filter(|(k, _)| k != "lang")
+            .map(|(k, v)| {
+                let v =
+                    percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC);
+                format!("{k}={v}")
+            })
+            .chain(std::iter::once(format!("lang={}", other.code())))
+            .collect();
+        format!("{}?{}", location.pathname.get(), query.join("&"))
+    };
+    view! {
+        <header class="site-header">
+            <a class="brand" href="/" rel="external">
+                {t("app-name")}
+            </a>
+            <nav aria-label=t("nav-label")>
+                <ul>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match me.await {
+                                Ok(Some(username)) => {
+                                    view! {
+                                        <li>
+                                            <a href="/settings">{t("nav-settings")}</a>
+                                        </li>
+                                        <li class="who">
+                                            {i18n::tr_args(lang, "nav-logged-in-as", &[("username", username.into())])}
+                                        </li>
+                                        <li>
+                                            <form method="post" action="/logout">
+                                                <button type="submit" class="link">
+                                                    {t("nav-logout")}
+                                                </button>
+                                            </form>
+                                        </li>
+                                    }
+                                        .into_any()
+                                }
+                                _ => {
+                                    view! {
+                                        <li>
+                                            <a href="/login">{t("nav-login")}</a>
+                                        </li>
+                                        <li>
+                                            <a href="/register">{t("nav-register")}</a>
+                                        </li>
+                                    }
+                                        .into_any()
+                                }
+                            }
+                        })}
+                    </Suspense>
+                    <li>
+                        <a
+                            href=switch_href
+                            rel="external"
+                            lang=other.code()
+                            hreflang=other.code()
+                        >
+                            {i18n::tr(lang, "lang-other")}
+                        </a>
+                    </li>
+                </ul>
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text=t("not-found-title") />
+        <h1>{t("not-found-title")}</h1>
+        <p>{t("not-found-text")}</p>
+        <p>
+            <a href="/" rel="external">
+                {t("go-home")}
+            </a>
+        </p>
+    }
+}

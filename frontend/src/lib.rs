@@ -1,1 +1,7 @@
-pub fn x() {}
+//! The browser entry point: hydrates the server-rendered page with the same `app`.
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,1 +1,146 @@
-fn main() {}
+//! `mojeid-server`: reads the configuration, prepares the database, starts the NIA simulator
+//! (dev and test), the background jobs and the HTTP server, and stops gracefully on SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use server::{config::LogFormat, AppState, Config};
+use tokio::sync::watch;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    match config.log_format {
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .init(),
+        LogFormat::Pretty => tracing_subscriber::fmt().with_env_filter(filter).init(),
+    }
+    if let Err(e) = run(config).await {
+        tracing::error!(error = %e, "server stopped with an error");
+        std::process::exit(1);
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    tracing::info!(
+        mode = ?config.mode,
+        database = %server::config::redact(&config.database_url),
+        "starting"
+    );
+    let idp = server::build_idp(&config, idp::Clock::system()).await?;
+    if config.seed_demo && server::seed::demo_account(&idp).await? {
+        tracing::info!(
+            username = server::seed::DEMO_USERNAME,
+            "demo account created"
+        );
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    if let Some(addr) = config.nia_sim_addr {
+        let mut rx = stop_rx.clone();
+        let stopped = async move {
+            let _ = rx.changed().await;
+        };
+        let sim = tokio::spawn(nia_sim::serve(addr, nia_sim::Sim::default(), stopped));
+        // a port already taken is a start-up error, not a silent half-start
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if sim.is_finished() {
+            match sim.await {
+                Ok(Err(e)) => return Err(format!("nia-sim on {addr}: {e}").into()),
+                Ok(Ok(())) => return Err(format!("nia-sim on {addr} stopped at start").into()),
+                Err(e) => return Err(format!("nia-sim on {addr}: {e}").into()),
+            }
+        }
+    }
+
+    let mailer = match &config.smtp_url {
+        Some(url) => Some(
+            idp::outbox::Mailer::from_url(url, &config.mail_from)
+                .map_err(|e| format!("SMTP_URL/MAIL_FROM: {e}"))?,
+        ),
+        None => None,
+    };
+    let jobs = server::jobs::spawn(idp.clone(), mailer, stop_rx.clone());
+
+    let state = AppState {
+        leptos_options: server::leptos_options(&config),
+        idp,
+        config: Arc::new(config.clone()),
+    };
+    let app = server::router(state);
+    let listener = tokio::net::TcpListener::bind(config.bind_addr)
+        .await
+        .map_err(|e| format!("BIND_ADDR={}: {e}", config.bind_addr))?;
+    println!();
+    println!("  mojeID           {}/", config.public_url);
+    if config.dev_tools() {
+        println!("  outbox (dev)     {}/dev/outbox", config.public_url);
+    }
+    if let Some(addr) = config.nia_sim_addr {
+        println!("  NIA simulator    http://{addr}/");
+    }
+    if config.seed_demo {
+        println!(
+            "  demo account     {} / {}",
+            server::seed::DEMO_USERNAME,
+            server::seed::DEMO_PASSWORD
+        );
+    }
+    println!();
+
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let shutdown = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stop_tx.send(true);
+        // after the grace period, stop waiting for slow clients
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            tracing::warn!("grace period over, exiting");
+            std::process::exit(0);
+        });
+    };
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    let _ = jobs.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,130 @@
+## Czech catalog (default language). Keys match en.ftl one to one; a unit test checks it.
+
+app-name = mojeID
+skip-to-content = Přeskočit na obsah
+nav-label = Hlavní navigace
+nav-settings = Nastavení
+nav-login = Přihlásit se
+nav-register = Založit účet
+nav-logout = Odhlásit se
+nav-logged-in-as = Přihlášen(a) jako { $username }
+lang-other = English
+lang-other-code = en
+footer-text = mojeID – účet pro přístup ke službám veřejné správy
+working = Pracuji…
+
+login-title = Přihlášení
+login-intro = Přihlaste se ke svému účtu mojeID.
+field-username = Uživatelské jméno
+field-password = Heslo
+login-submit = Přihlásit se
+login-no-account = Nemáte účet?
+login-create = Založte si ho
+login-logged-out = Byli jste odhlášeni.
+login-again = Přihlaste se prosím.
+password-show = Zobrazit heslo
+password-hide = Skrýt heslo
+
+register-title = Založení účtu
+register-intro = Účet mojeID vám po ověření totožnosti zpřístupní služby veřejné správy.
+register-username-hint = 3 až 64 znaků: malá písmena bez diakritiky, číslice, tečka, podtržítko a pomlčka.
+register-password-hint = Alespoň 15 znaků. Nejlépe poslouží věta, kterou si zapamatujete. Běžná a snadno uhodnutelná hesla nepřijímáme.
+register-submit = Založit účet
+register-have-account = Už máte účet?
+
+settings-title = Nastavení
+settings-intro = Zde spravujete svůj profil a kontaktní údaje.
+section-account = Účet
+section-profile = Profil
+section-contacts = Kontakty
+profile-edit = Upravit profil
+contacts-manage = Spravovat kontakty
+value-not-set = nevyplněno
+account-created = Účet založen
+
+profile-title = Profil
+profile-intro = Údaje vyplňte tak, jak jsou uvedeny v registru obyvatel.
+field-first-name = Jméno
+field-last-name = Příjmení
+field-birth-date = Datum narození
+field-birth-date-hint = Například 31. 12. 1980
+address-legend = Trvalé bydliště
+field-street = Ulice
+field-street-hint = Nemá-li obec ulice, nechte prázdné.
+field-house-number = Číslo popisné / orientační
+field-city = Obec
+field-postcode = PSČ
+field-country = Stát
+field-organization = Organizace
+field-organization-hint = Vyplňte jen tehdy, pokud účet používáte za organizaci.
+country-CZ = Česká republika
+country-SK = Slovensko
+country-AT = Rakousko
+country-DE = Německo
+country-PL = Polsko
+profile-save = Uložit profil
+profile-saved = Profil byl uložen.
+back-to-settings = Zpět do nastavení
+
+contacts-title = Kontakty
+contacts-intro = E-mail a telefon ověříme jednorázovým kódem. Nová adresa začne platit, až kód zadáte.
+contacts-email = E-mail
+contacts-phone = Telefon
+contact-verified = ověřeno { $date }
+contact-none = zatím nezadáno
+field-email-new = Nová e-mailová adresa
+field-phone-new = Nové telefonní číslo
+field-phone-hint = Například +420 777 123 456
+send-code = Poslat kód
+code-sent = Kód jsme poslali na { $address }. Platí do { $time }.
+field-email-code = Kód z e-mailu
+field-phone-code = Kód z SMS
+field-code-hint = Šest číslic.
+verify-code = Ověřit
+contact-verified-now = Adresa { $address } je ověřena.
+
+message-email-code-subject = Ověřovací kód mojeID
+message-email-code-body = Dobrý den,
+
+    váš ověřovací kód pro mojeID je { $code }. Platí 15 minut.
+
+    Pokud jste o kód nežádali, zprávu ignorujte.
+
+    Tým mojeID
+message-sms-code = mojeID: váš ověřovací kód je { $code }. Platí 15 minut.
+
+err-required = Vyplňte toto pole.
+err-too-short = Zadejte alespoň { $min } znaků.
+err-too-long = Zadejte nejvýše { $max } znaků.
+err-username-chars = Použijte jen malá písmena bez diakritiky, číslice, tečku, podtržítko a pomlčku.
+err-username-taken = Toto uživatelské jméno už je obsazené. Zvolte prosím jiné.
+err-invalid-chars = Pole obsahuje nepovolené znaky.
+err-password-common = Toto heslo je příliš běžné nebo snadno uhodnutelné. Zvolte jiné, třeba delší větu.
+err-password-username = Heslo nesmí obsahovat uživatelské jméno.
+err-email = Zadejte e-mailovou adresu ve tvaru jmeno@example.cz.
+err-phone = Zadejte telefonní číslo ve tvaru +420 777 123 456.
+err-date = Zadejte platné datum ve tvaru 31. 12. 1980.
+err-date-future = Datum narození nemůže být v budoucnosti.
+err-date-old = Zadejte datum narození po roce 1900.
+err-postcode = Zadejte PSČ, například 110 00.
+err-country = Vyberte stát ze seznamu.
+err-address-incomplete = Adresa je neúplná: vyplňte i toto pole.
+err-code-wrong = Kód není správný. Zkontrolujte ho a zkuste to znovu.
+err-code-expired = Platnost kódu vypršela. Nechte si poslat nový.
+err-code-missing = Nejdříve si nechte poslat kód.
+err-code-exhausted = Příliš mnoho chybných pokusů. Nechte si poslat nový kód.
+err-too-many-codes = Kódů jsme poslali příliš mnoho. Další si můžete vyžádat za { $minutes } min.
+err-bad-credentials = Nesprávné uživatelské jméno nebo heslo.
+err-throttled = Příliš mnoho neúspěšných pokusů o přihlášení. Zkuste to znovu za { $minutes } min.
+err-not-authenticated = Vaše přihlášení vypršelo. Přihlaste se prosím znovu.
+err-account-inactive = Účet je zablokovaný. Obraťte se prosím na podporu.
+err-overloaded = Služba je právě přetížená. Zkuste to prosím za chvíli znovu.
+err-forbidden = Požadavek byl odmítnut. Obnovte stránku a zkuste to znovu.
+err-internal = Něco se pokazilo na naší straně a nic se neuložilo. Zkuste to prosím znovu; pokud potíže trvají, kontaktujte podporu.
+err-network = Nepodařilo se spojit se serverem. Zkontrolujte připojení a zkuste to znovu.
+form-has-errors = Formulář obsahuje chyby. Opravte prosím označená pole.
+
+not-found-title = Stránka nenalezena
+not-found-text = Stránka na této adrese neexistuje.
+go-home = Přejít na úvodní stránku
+loading = Načítám…

@@ -1,0 +1,162 @@
+//! Form building blocks shared by the pages: labelled fields with their error tied to them
+//! (`aria-describedby`, `aria-invalid`), the error summary, the submit button.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::i18n::{t, use_lang};
+
+/// The last result of a form's action, as the error to show (if any).
+pub type FormError = Signal<Option<ApiError>>;
+
+pub fn form_error<T, V>(value: V) -> FormError
+where
+    T: Clone + Send + Sync + 'static,
+    V: Get<Value = Option<Result<T, ApiError>>> + Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(|r| r.err()))
+}
+
+/// A labelled input. `field` is both the input's name and the error's field.
+#[component]
+pub fn Field(
+    /// Input `name` (and error field).
+    name: &'static str,
+    /// The field whose errors are shown here, when it differs from `name`.
+    #[prop(optional)]
+    error_field: Option<&'static str>,
+    /// Catalog key of the label.
+    label: &'static str,
+    /// Catalog key of a hint under the label.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    /// An id prefix when one page has two forms with the same field names.
+    #[prop(optional)]
+    id_prefix: Option<&'static str>,
+    errors: FormError,
+) -> impl IntoView {
+    let lang = use_lang();
+    let id = format!("{}{name}", id_prefix.unwrap_or("f-"));
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let error_field = error_field.unwrap_or(name);
+    let message = Memo::new(move |_| {
+        errors
+            .get()
+            .and_then(|e| e.field_message(error_field, lang))
+    });
+    let described = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || message.get().is_some()>
+            <label for=id.clone()>{t(label)}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{t(h)}</p> })}
+            <input
+                id=id.clone()
+                name=name
+                type=input_type
+                value=value
+                autocomplete=autocomplete
+                inputmode=inputmode
+                required=required
+                aria-invalid=move || message.get().is_some().then_some("true")
+                aria-describedby=described
+            />
+            {move || message.get().map(|m| view! { <p class="error" id=error_id.clone()>{m}</p> })}
+        </div>
+    }
+}
+
+/// A password input with a "Show password" toggle (a control that needs the page hydrated).
+#[component]
+pub fn PasswordField(
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    autocomplete: &'static str,
+    errors: FormError,
+) -> impl IntoView {
+    let lang = use_lang();
+    let shown = RwSignal::new(false);
+    let id = format!("f-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let message = Memo::new(move |_| errors.get().and_then(|e| e.field_message(name, lang)));
+    let described = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || message.get().is_some()>
+            <label for=id.clone()>{t(label)}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{t(h)}</p> })}
+            <div class="password-row">
+                <input
+                    id=id.clone()
+                    name=name
+                    type=move || if shown.get() { "text" } else { "password" }
+                    autocomplete=autocomplete
+                    required=true
+                    aria-invalid=move || message.get().is_some().then_some("true")
+                    aria-describedby=described
+                />
+                <button
+                    type="button"
+                    class="secondary"
+                    aria-controls=id.clone()
+                    aria-pressed=move || if shown.get() { "true" } else { "false" }
+                    on:click=move |_| shown.update(|s| *s = !*s)
+                >
+                    {move || if shown.get() { t("password-hide") } else { t("password-show") }}
+                </button>
+            </div>
+            {move || message.get().map(|m| view! { <p class="error" id=error_id.clone()>{m}</p> })}
+        </div>
+    }
+}
+
+/// What went wrong with the form as a whole, announced to screen readers.
+#[component]
+pub fn ErrorSummary(errors: FormError) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div role="alert" class="alert-slot">
+            {move || errors.get().map(|e| view! { <p class="alert error-summary">{e.summary(lang)}</p> })}
+        </div>
+    }
+}
+
+/// A submit button that says it is working while the action is pending.
+#[component]
+pub fn Submit(label: &'static str, pending: Memo<bool>) -> impl IntoView {
+    view! {
+        <button type="submit" aria-disabled=move || pending.get().then_some("true")>
+            {move || if pending.get() { t("working") } else { t(label) }}
+        </button>
+    }
+}

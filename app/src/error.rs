@@ -1,0 +1,175 @@
+//! The errors server functions return, and the one place that turns each into a message in the
+//! user's language. The server maps the domain's errors here (`ssr::fail`); the browser shows
+//! them next to the field they belong to.
+
+use fluent_bundle::FluentValue;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+use crate::i18n::{tr, tr_args, Lang};
+
+/// Why a field's value was refused (mirrors the domain's `Violation`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldCode {
+    Required,
+    TooShort { min: usize },
+    TooLong { max: usize },
+    UsernameChars,
+    UsernameTaken,
+    InvalidCharacters,
+    PasswordCommon,
+    PasswordContainsUsername,
+    EmailInvalid,
+    PhoneInvalid,
+    DateInvalid,
+    DateInFuture,
+    DateTooOld,
+    PostcodeInvalid,
+    CountryInvalid,
+    AddressIncomplete,
+    CodeWrong,
+    CodeExpired,
+    CodeMissing,
+    CodeAttemptsExhausted,
+    TooManyCodes { retry_after_secs: i64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: FieldCode,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("incorrect username or password")]
+    BadCredentials,
+    #[error("too many attempts")]
+    Throttled { retry_after_secs: i64 },
+    #[error("not logged in")]
+    NotAuthenticated,
+    #[error("account inactive")]
+    AccountInactive,
+    #[error("overloaded")]
+    Overloaded,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("internal error")]
+    Internal,
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        ApiError::Transport(value.to_string())
+    }
+}
+
+fn minutes(secs: i64) -> FluentValue<'static> {
+    FluentValue::from((secs + 59) / 60)
+}
+
+impl FieldCode {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            FieldCode::Required => tr(lang, "err-required"),
+            FieldCode::TooShort { min } => {
+                tr_args(lang, "err-too-short", &[("min", (*min).into())])
+            }
+            FieldCode::TooLong { max } => tr_args(lang, "err-too-long", &[("max", (*max).into())]),
+            FieldCode::UsernameChars => tr(lang, "err-username-chars"),
+            FieldCode::UsernameTaken => tr(lang, "err-username-taken"),
+            FieldCode::InvalidCharacters => tr(lang, "err-invalid-chars"),
+            FieldCode::PasswordCommon => tr(lang, "err-password-common"),
+            FieldCode::PasswordContainsUsername => tr(lang, "err-password-username"),
+            FieldCode::EmailInvalid => tr(lang, "err-email"),
+            FieldCode::PhoneInvalid => tr(lang, "err-phone"),
+            FieldCode::DateInvalid => tr(lang, "err-date"),
+            FieldCode::DateInFuture => tr(lang, "err-date-future"),
+            FieldCode::DateTooOld => tr(lang, "err-date-old"),
+            FieldCode::PostcodeInvalid => tr(lang, "err-postcode"),
+            FieldCode::CountryInvalid => tr(lang, "err-country"),
+            FieldCode::AddressIncomplete => tr(lang, "err-address-incomplete"),
+            FieldCode::CodeWrong => tr(lang, "err-code-wrong"),
+            FieldCode::CodeExpired => tr(lang, "err-code-expired"),
+            FieldCode::CodeMissing => tr(lang, "err-code-missing"),
+            FieldCode::CodeAttemptsExhausted => tr(lang, "err-code-exhausted"),
+            FieldCode::TooManyCodes { retry_after_secs } => tr_args(
+                lang,
+                "err-too-many-codes",
+                &[("minutes", minutes(*retry_after_secs))],
+            ),
+        }
+    }
+}
+
+impl ApiError {
+    /// The message for a field, if this error is about it.
+    pub fn field_message(&self, field: &str, lang: Lang) -> Option<String> {
+        match self {
+            ApiError::Invalid(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.code.message(lang)),
+            _ => None,
+        }
+    }
+
+    /// The message for the top of the form: what went wrong as a whole.
+    pub fn summary(&self, lang: Lang) -> String {
+        match self {
+            ApiError::Invalid(_) => tr(lang, "form-has-errors"),
+            ApiError::BadCredentials => tr(lang, "err-bad-credentials"),
+            ApiError::Throttled { retry_after_secs } => tr_args(
+                lang,
+                "err-throttled",
+                &[("minutes", minutes(*retry_after_secs))],
+            ),
+            ApiError::NotAuthenticated => tr(lang, "err-not-authenticated"),
+            ApiError::AccountInactive => tr(lang, "err-account-inactive"),
+            ApiError::Overloaded => tr(lang, "err-overloaded"),
+            ApiError::Forbidden => tr(lang, "err-forbidden"),
+            ApiError::Internal => tr(lang, "err-internal"),
+            ApiError::Transport(_) => tr(lang, "err-network"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_are_found_by_field_in_both_languages() {
+        let e = ApiError::Invalid(vec![FieldError {
+            field: "email".into(),
+            code: FieldCode::EmailInvalid,
+        }]);
+        assert_eq!(
+            e.field_message("email", Lang::En).as_deref(),
+            Some("Enter an e-mail address like name@example.com.")
+        );
+        assert_eq!(
+            e.field_message("email", Lang::Cs).as_deref(),
+            Some("Zadejte e-mailovou adresu ve tvaru jmeno@example.cz.")
+        );
+        assert_eq!(e.field_message("phone", Lang::En), None);
+    }
+
+    #[test]
+    fn waiting_time_rounds_up_to_minutes() {
+        let e = ApiError::Throttled {
+            retry_after_secs: 61,
+        };
+        assert_eq!(
+            e.summary(Lang::En),
+            "Too many failed login attempts. Try again in 2 min."
+        );
+    }
+}

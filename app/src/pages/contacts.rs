@@ -1,0 +1,144 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{settings_overview, PendingView, SendCode, VerifyCode};
+use crate::components::{form_error, ErrorSummary, Field, Submit};
+use crate::i18n::{format_time, t, tr_args, use_lang};
+
+use super::settings::{contact_state, load_failed};
+
+#[component]
+pub fn ContactsPage() -> impl IntoView {
+    // reloaded after every successful step, never after a refused one (so nothing typed is lost)
+    let version = RwSignal::new(0u32);
+    let data = Resource::new(move || version.get(), |_| settings_overview());
+    view! {
+        <Title text=t("contacts-title") />
+        <h1>{t("contacts-title")}</h1>
+        <p>{t("contacts-intro")}</p>
+        <Transition fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => load_failed(e),
+                    Ok(s) => {
+                        let c = s.contacts;
+                        view! {
+                            <ContactSection
+                                kind="email"
+                                current=(c.email, c.email_verified_at)
+                                pending=c.pending_email
+                                version
+                            />
+                            <ContactSection
+                                kind="phone"
+                                current=(c.phone, c.phone_verified_at)
+                                pending=c.pending_phone
+                                version
+                            />
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <p>
+            <a href="/settings">{t("back-to-settings")}</a>
+        </p>
+    }
+}
+
+/// One contact: its current state, a form to send a code to a new address, and — while a
+/// code is pending — the form to enter it.
+#[component]
+fn ContactSection(
+    kind: &'static str,
+    current: (Option<String>, Option<i64>),
+    pending: Option<PendingView>,
+    version: RwSignal<u32>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let send = ServerAction::<SendCode>::new();
+    let verify = ServerAction::<VerifyCode>::new();
+    let send_errors = form_error(send.value());
+    let verify_errors = form_error(verify.value());
+    Effect::new(move |_| {
+        if matches!(send.value().get(), Some(Ok(_))) || matches!(verify.value().get(), Some(Ok(_)))
+        {
+            version.update(|v| *v += 1);
+        }
+    });
+    let (title, new_label, code_label, code_field, hint) = match kind {
+        "email" => (
+            "contacts-email",
+            "field-email-new",
+            "field-email-code",
+            "email_code",
+            None,
+        ),
+        _ => (
+            "contacts-phone",
+            "field-phone-new",
+            "field-phone-code",
+            "phone_code",
+            Some("field-phone-hint"),
+        ),
+    };
+    let (input_type, autocomplete, inputmode) = match kind {
+        "email" => ("email", "email", "email"),
+        _ => ("tel", "tel", "tel"),
+    };
+    let heading_id = format!("c-{kind}");
+    let labelled_by = heading_id.clone();
+    let state = contact_state(&current.0, current.1, lang);
+    let pending_view = pending.map(|p| {
+        let sent = tr_args(
+            lang,
+            "code-sent",
+            &[
+                ("address", p.address.clone().into()),
+                ("time", format_time(p.expires_at).into()),
+            ],
+        );
+        view! {
+            <p class="notice">{sent}</p>
+            <ActionForm action=verify attr:class="form inline" attr:novalidate=true>
+                <ErrorSummary errors=verify_errors />
+                <input type="hidden" name="kind" value=kind />
+                <Field
+                    name="code"
+                    error_field=code_field
+                    id_prefix=if kind == "email" { "ecode-" } else { "pcode-" }
+                    label=code_label
+                    hint="field-code-hint"
+                    autocomplete="one-time-code"
+                    inputmode="numeric"
+                    errors=verify_errors
+                />
+                <Submit label="verify-code" pending=verify.pending() />
+            </ActionForm>
+        }
+    });
+    view! {
+        <section aria-labelledby=labelled_by class="card">
+            <h2 id=heading_id>{t(title)}</h2>
+            <p class="current">{state}</p>
+            {pending_view}
+            <ActionForm action=send attr:class="form inline" attr:novalidate=true>
+                <ErrorSummary errors=send_errors />
+                <input type="hidden" name="kind" value=kind />
+                <Field
+                    name="address"
+                    error_field=kind
+                    id_prefix=if kind == "email" { "email-" } else { "phone-" }
+                    label=new_label
+                    hint=hint.unwrap_or("field-phone-hint")
+                    input_type=input_type
+                    autocomplete=autocomplete
+                    inputmode=inputmode
+                    errors=send_errors
+                />
+                <Submit label="send-code" pending=send.pending() />
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,22 @@
+//! One module per page.
+
+pub mod contacts;
+pub mod login;
+pub mod profile;
+pub mod register;
+pub mod settings;
+
+use leptos::prelude::*;
+
+/// After a successful login or registration, load the next page in full so that every part
+/// of it (the header included) reflects the new session.
+pub(crate) fn go_to_when_done<V>(value: V)
+where
+    V: Get<Value = Option<Result<String, crate::error::ApiError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(to)) = value.get() {
+            let _ = window().location().assign(&to);
+        }
+    });
+}

@@ -1,0 +1,127 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{settings_overview, ProfileView, SaveProfile};
+use crate::components::{form_error, ErrorSummary, Field, FormError, Submit};
+use crate::i18n::{format_iso_date, t, use_lang};
+
+const COUNTRIES: [&str; 5] = ["CZ", "SK", "AT", "DE", "PL"];
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| settings_overview());
+    let action = ServerAction::<SaveProfile>::new();
+    let errors = form_error(action.value());
+    // after a successful save, show the values as stored (normalised)
+    let saved = RwSignal::new(None::<ProfileView>);
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = action.value().get() {
+            saved.set(Some(p));
+        }
+    });
+    let status = move || matches!(action.value().get(), Some(Ok(_))).then(|| t("profile-saved"));
+    view! {
+        <Title text=t("profile-title") />
+        <h1>{t("profile-title")}</h1>
+        <p>{t("profile-intro")}</p>
+        <div role="status" class="status-slot">
+            {move || status().map(|s| view! { <p class="notice">{s}</p> })}
+        </div>
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => super::settings::load_failed(e),
+                    Ok(s) => {
+                        let profile = saved.get().unwrap_or(s.profile);
+                        view! { <ProfileForm profile action errors /> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+        <p>
+            <a href="/settings">{t("back-to-settings")}</a>
+        </p>
+    }
+}
+
+#[component]
+fn ProfileForm(
+    profile: ProfileView,
+    action: ServerAction<SaveProfile>,
+    errors: FormError,
+) -> impl IntoView {
+    let lang = use_lang();
+    let country = if profile.country.is_empty() {
+        "CZ".to_owned()
+    } else {
+        profile.country.clone()
+    };
+    let country_error =
+        Memo::new(move |_| errors.get().and_then(|e| e.field_message("country", lang)));
+    view! {
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <ErrorSummary errors />
+            <Field name="first_name" label="field-first-name" value=profile.first_name autocomplete="given-name" errors />
+            <Field name="last_name" label="field-last-name" value=profile.last_name autocomplete="family-name" errors />
+            <Field
+                name="birth_date"
+                label="field-birth-date"
+                hint="field-birth-date-hint"
+                value=format_iso_date(lang, &profile.birth_date)
+                autocomplete="bday"
+                errors
+            />
+            <fieldset>
+                <legend>{t("address-legend")}</legend>
+                <Field
+                    name="street"
+                    label="field-street"
+                    hint="field-street-hint"
+                    value=profile.street
+                    autocomplete="address-line1"
+                    errors
+                />
+                <Field name="house_number" label="field-house-number" value=profile.house_number errors />
+                <Field name="city" label="field-city" value=profile.city autocomplete="address-level2" errors />
+                <Field
+                    name="postcode"
+                    label="field-postcode"
+                    value=profile.postcode
+                    autocomplete="postal-code"
+                    errors
+                />
+                <div class="field" class:invalid=move || country_error.get().is_some()>
+                    <label for="f-country">{t("field-country")}</label>
+                    <select
+                        id="f-country"
+                        name="country"
+                        autocomplete="country"
+                        aria-invalid=move || country_error.get().is_some().then_some("true")
+                        aria-describedby=move || country_error.get().is_some().then_some("f-country-error")
+                    >
+                        {COUNTRIES
+                            .iter()
+                            .map(|c| {
+                                view! {
+                                    <option value=*c selected=*c == country>
+                                        {t(&format!("country-{c}"))}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    {move || country_error.get().map(|m| view! { <p class="error" id="f-country-error">{m}</p> })}
+                </div>
+            </fieldset>
+            <Field
+                name="organization"
+                label="field-organization"
+                hint="field-organization-hint"
+                value=profile.organization
+                autocomplete="organization"
+                errors
+            />
+            <Submit label="profile-save" pending=action.pending() />
+        </ActionForm>
+    }
+}

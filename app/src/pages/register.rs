@@ -1,0 +1,40 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::Register;
+use crate::components::{form_error, ErrorSummary, Field, PasswordField, Submit};
+use crate::i18n::t;
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let errors = form_error(action.value());
+    super::go_to_when_done(action.value());
+    view! {
+        <Title text=t("register-title") />
+        <h1>{t("register-title")}</h1>
+        <p>{t("register-intro")}</p>
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <ErrorSummary errors />
+            <Field
+                name="username"
+                label="field-username"
+                hint="register-username-hint"
+                autocomplete="username"
+                required=true
+                errors
+            />
+            <PasswordField
+                name="password"
+                label="field-password"
+                hint="register-password-hint"
+                autocomplete="new-password"
+                errors
+            />
+            <Submit label="register-submit" pending=action.pending() />
+        </ActionForm>
+        <p>
+            {t("register-have-account")} " " <a href="/login">{t("nav-login")}</a>
+        </p>
+    }
+}

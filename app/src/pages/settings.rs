@@ -1,0 +1,137 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::api::{settings_overview, ContactsView, ProfileView};
+use crate::error::ApiError;
+use crate::i18n::{format_date, format_iso_date, t, tr, tr_args, use_lang, Lang};
+
+/// Shown when a protected page's data says the session has ended.
+pub(crate) fn login_again() -> AnyView {
+    let next = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
+}
+
+pub(crate) fn load_failed(e: ApiError) -> AnyView {
+    if e == ApiError::NotAuthenticated {
+        return login_again();
+    }
+    let lang = use_lang();
+    view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any()
+}
+
+fn or_not_set(value: &str) -> String {
+    if value.trim().is_empty() {
+        t("value-not-set")
+    } else {
+        value.to_owned()
+    }
+}
+
+pub(crate) fn address_line(p: &ProfileView, lang: Lang) -> String {
+    if p.city.is_empty() {
+        return String::new();
+    }
+    let street = if p.street.is_empty() {
+        p.city.clone()
+    } else {
+        p.street.clone()
+    };
+    let country = if p.country.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", tr(lang, &format!("country-{}", p.country)))
+    };
+    format!(
+        "{street} {}, {} {}{country}",
+        p.house_number, p.postcode, p.city
+    )
+}
+
+pub(crate) fn contact_state(
+    address: &Option<String>,
+    verified_at: Option<i64>,
+    lang: Lang,
+) -> String {
+    match (address, verified_at) {
+        (Some(a), Some(at)) => format!(
+            "{a} ({})",
+            tr_args(
+                lang,
+                "contact-verified",
+                &[("date", format_date(lang, at).into())]
+            )
+        ),
+        (Some(a), None) => a.clone(),
+        (None, _) => tr(lang, "contact-none"),
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| settings_overview());
+    let lang = use_lang();
+    view! {
+        <Title text=t("settings-title") />
+        <h1>{t("settings-title")}</h1>
+        <p>{t("settings-intro")}</p>
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => load_failed(e),
+                    Ok(s) => {
+                        let p = s.profile.clone();
+                        let name = format!("{} {}", p.first_name, p.last_name);
+                        let birth = format_iso_date(lang, &p.birth_date);
+                        let address = address_line(&p, lang);
+                        let ContactsView { email, email_verified_at, phone, phone_verified_at, .. } = s
+                            .contacts
+                            .clone();
+                        view! {
+                            <section aria-labelledby="s-account" class="card">
+                                <h2 id="s-account">{t("section-account")}</h2>
+                                <dl>
+                                    <dt>{t("field-username")}</dt>
+                                    <dd>{s.username.clone()}</dd>
+                                    <dt>{t("account-created")}</dt>
+                                    <dd>{format_date(lang, s.created_at)}</dd>
+                                </dl>
+                            </section>
+                            <section aria-labelledby="s-profile" class="card">
+                                <h2 id="s-profile">{t("section-profile")}</h2>
+                                <dl>
+                                    <dt>{t("field-first-name")} " / " {t("field-last-name")}</dt>
+                                    <dd>{or_not_set(&name)}</dd>
+                                    <dt>{t("field-birth-date")}</dt>
+                                    <dd>{or_not_set(&birth)}</dd>
+                                    <dt>{t("address-legend")}</dt>
+                                    <dd>{or_not_set(&address)}</dd>
+                                    <dt>{t("field-organization")}</dt>
+                                    <dd>{or_not_set(&p.organization)}</dd>
+                                </dl>
+                                <p>
+                                    <a href="/settings/profile">{t("profile-edit")}</a>
+                                </p>
+                            </section>
+                            <section aria-labelledby="s-contacts" class="card">
+                                <h2 id="s-contacts">{t("section-contacts")}</h2>
+                                <dl>
+                                    <dt>{t("contacts-email")}</dt>
+                                    <dd>{contact_state(&email, email_verified_at, lang)}</dd>
+                                    <dt>{t("contacts-phone")}</dt>
+                                    <dd>{contact_state(&phone, phone_verified_at, lang)}</dd>
+                                </dl>
+                                <p>
+                                    <a href="/settings/contacts">{t("contacts-manage")}</a>
+                                </p>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,240 @@
+//! Server-only helpers for server functions: the domain handle, who is asking, the session
+//! cookie, and the single mapping of domain errors to `ApiError` and HTTP status.
+
+use http::header::{ACCEPT, COOKIE, RETRY_AFTER, SET_COOKIE};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::error::{ApiError, FieldCode, FieldError};
+use crate::i18n::Lang;
+
+pub const SESSION_COOKIE: &str = "mojeid_session";
+
+/// What the server gives every render and server function.
+#[derive(Clone)]
+pub struct ServerContext {
+    pub idp: idp::Idp,
+    /// `Secure` on cookies (everything but plain-http localhost).
+    pub secure_cookies: bool,
+}
+
+/// Facts about the request, put into the request's extensions by the server's middleware.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub ip: String,
+    pub user_agent: String,
+    pub lang: Lang,
+    pub request_id: String,
+}
+
+pub fn ctx() -> Result<ServerContext, ApiError> {
+    use_context::<ServerContext>().ok_or_else(|| {
+        tracing::error!("server context missing");
+        ApiError::Internal
+    })
+}
+
+pub fn meta() -> RequestMeta {
+    use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<RequestMeta>().cloned())
+        .unwrap_or_default()
+}
+
+pub fn request_info() -> idp::RequestInfo {
+    let m = meta();
+    idp::RequestInfo {
+        ip: m.ip,
+        user_agent: m.user_agent,
+    }
+}
+
+/// The value of cookie `name` in a request's headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+pub fn session_token() -> Option<String> {
+    use_context::<Parts>().and_then(|p| cookie_value(&p.headers, SESSION_COOKIE))
+}
+
+/// The logged-in session, or `ApiError::NotAuthenticated`.
+pub async fn current_session() -> Result<idp::sessions::Session, ApiError> {
+    let token = session_token().ok_or(ApiError::NotAuthenticated)?;
+    ctx()?.idp.session(&token).await.map_err(fail)
+}
+
+pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn set_session_cookie(token: &str, max_age: i64) -> Result<(), ApiError> {
+    let cookie = session_cookie(token, max_age, ctx()?.secure_cookies);
+    let value = HeaderValue::from_str(&cookie).map_err(|_| ApiError::Internal)?;
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.append_header(SET_COOKIE, value);
+    }
+    Ok(())
+}
+
+/// After a plain HTML form post (no JavaScript yet), answer with a redirect; the hydrated
+/// page navigates itself with the returned URL.
+pub fn redirect_plain_form(to: &str) {
+    let plain_form = use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false);
+    if plain_form {
+        leptos_axum::redirect(to);
+    }
+}
+
+/// A local path to go to after login, or `/settings`. Refuses anything that could leave the
+/// site (`//host`, `https:`, backslashes).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if ok {
+        next.to_owned()
+    } else {
+        "/settings".to_owned()
+    }
+}
+
+fn status(code: StatusCode, retry_after: Option<i64>) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(code);
+        if let Some(secs) = retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                res.insert_header(RETRY_AFTER, v);
+            }
+        }
+    }
+}
+
+fn field_code(v: idp::Violation) -> FieldCode {
+    use idp::Violation as V;
+    match v {
+        V::Required => FieldCode::Required,
+        V::TooShort { min } => FieldCode::TooShort { min },
+        V::TooLong { max } => FieldCode::TooLong { max },
+        V::UsernameChars => FieldCode::UsernameChars,
+        V::InvalidCharacters => FieldCode::InvalidCharacters,
+        V::UsernameTaken => FieldCode::UsernameTaken,
+        V::PasswordCommon => FieldCode::PasswordCommon,
+        V::PasswordContainsUsername => FieldCode::PasswordContainsUsername,
+        V::EmailInvalid => FieldCode::EmailInvalid,
+        V::PhoneInvalid => FieldCode::PhoneInvalid,
+        V::DateInvalid => FieldCode::DateInvalid,
+        V::DateInFuture => FieldCode::DateInFuture,
+        V::DateTooOld => FieldCode::DateTooOld,
+        V::PostcodeInvalid => FieldCode::PostcodeInvalid,
+        V::CountryInvalid => FieldCode::CountryInvalid,
+        V::AddressIncomplete => FieldCode::AddressIncomplete,
+        V::CodeWrong => FieldCode::CodeWrong,
+        V::CodeExpired => FieldCode::CodeExpired,
+        V::CodeMissing => FieldCode::CodeMissing,
+        V::CodeAttemptsExhausted => FieldCode::CodeAttemptsExhausted,
+        V::TooManyCodes { retry_after_secs } => FieldCode::TooManyCodes { retry_after_secs },
+    }
+}
+
+/// The one mapping from domain errors to what the client sees, with the HTTP status.
+/// Internal details are logged here (with the request id) and never sent.
+pub fn fail(e: idp::Error) -> ApiError {
+    use idp::Error as E;
+    match e {
+        E::Invalid(v) => {
+            status(StatusCode::UNPROCESSABLE_ENTITY, None);
+            let retry = v.iter().find_map(|f| match f.violation {
+                idp::Violation::TooManyCodes { retry_after_secs } => Some(retry_after_secs),
+                _ => None,
+            });
+            if let Some(secs) = retry {
+                status(StatusCode::TOO_MANY_REQUESTS, Some(secs));
+            }
+            ApiError::Invalid(
+                v.into_iter()
+                    .map(|f| FieldError {
+                        field: f.field,
+                        code: field_code(f.violation),
+                    })
+                    .collect(),
+            )
+        }
+        E::BadCredentials => {
+            status(StatusCode::UNAUTHORIZED, None);
+            ApiError::BadCredentials
+        }
+        E::Throttled { retry_after_secs } => {
+            status(StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs));
+            ApiError::Throttled { retry_after_secs }
+        }
+        E::NotAuthenticated => {
+            status(StatusCode::UNAUTHORIZED, None);
+            ApiError::NotAuthenticated
+        }
+        E::AccountInactive => {
+            status(StatusCode::FORBIDDEN, None);
+            ApiError::AccountInactive
+        }
+        E::Overloaded => {
+            status(StatusCode::SERVICE_UNAVAILABLE, Some(1));
+            ApiError::Overloaded
+        }
+        E::NotFound | E::Db(_) | E::Migrate(_) | E::Internal(_) => {
+            tracing::error!(error = %e, "request failed");
+            status(StatusCode::INTERNAL_SERVER_ERROR, None);
+            ApiError::Internal
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_the_site() {
+        assert_eq!(safe_next("/settings/profile"), "/settings/profile");
+        assert_eq!(safe_next("//evil.example/x"), "/settings");
+        assert_eq!(safe_next("https://evil.example"), "/settings");
+        assert_eq!(safe_next("/\\evil.example"), "/settings");
+        assert_eq!(safe_next(""), "/settings");
+    }
+
+    #[test]
+    fn session_cookie_is_http_only_and_lax() {
+        let c = session_cookie("abc", 60, true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.ends_with("; Secure"));
+        assert!(!session_cookie("abc", 60, false).contains("Secure"));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("lang=en; mojeid_session=tok123; x=y"),
+        );
+        assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("tok123"));
+        assert_eq!(cookie_value(&h, "nope"), None);
+    }
+}

@@ -1,0 +1,341 @@
+//! Configuration from the environment, read and validated once at start. Every variable, its
+//! default and its meaning is listed in the README; a bad value is named in the error.
+
+use std::net::SocketAddr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Local development: demo data, `/dev/outbox`, the NIA simulator started in-process.
+    Dev,
+    /// Automated tests: like dev, without demo data.
+    Test,
+    /// Real deployment: HTTPS origin and SMTP required, no dev tools.
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub mode: Mode,
+    pub bind_addr: SocketAddr,
+    /// The origin users reach us at; state-changing requests must come from it.
+    pub public_url: String,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub site_root: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// Where to start the NIA simulator in-process (dev and test), if anywhere.
+    pub nia_sim_addr: Option<SocketAddr>,
+    pub nia_base_url: String,
+    pub seed_demo: bool,
+    pub trust_forwarded_for: bool,
+    pub log_format: LogFormat,
+    pub hash_workers: usize,
+    pub hash_queue: usize,
+    pub shutdown_grace_secs: u64,
+    pub policy: idp::Policy,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .0.join("\n"))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            get: &get,
+            errors: Vec::new(),
+        };
+        let mode = match r.raw("APP_MODE").as_deref().unwrap_or("dev") {
+            "dev" => Mode::Dev,
+            "test" => Mode::Test,
+            "production" => Mode::Production,
+            other => {
+                r.errors.push(format!(
+                    "APP_MODE={other:?}: expected dev, test or production"
+                ));
+                Mode::Dev
+            }
+        };
+        let dev_like = mode != Mode::Production;
+        let bind_addr = r.parse("BIND_ADDR", "127.0.0.1:3000");
+        let public_url = r
+            .raw("PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            r.errors.push(format!(
+                "PUBLIC_URL={public_url:?}: expected an http:// or https:// origin"
+            ));
+        }
+        if mode == Mode::Production && !public_url.starts_with("https://") {
+            r.errors.push(format!(
+                "PUBLIC_URL={public_url:?}: production needs https://"
+            ));
+        }
+        let database_url = r
+            .raw("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://data/mojeid.db?mode=rwc".into());
+        if idp::Backend::of_url(&database_url).is_none() {
+            r.errors.push(format!(
+                "DATABASE_URL: expected sqlite:… or postgres://…, got {:?}",
+                redact(&database_url)
+            ));
+        }
+        let smtp_url = r.raw("SMTP_URL").filter(|s| !s.is_empty());
+        if mode == Mode::Production && smtp_url.is_none() {
+            r.errors
+                .push("SMTP_URL: required in production (e-mail codes must reach people)".into());
+        }
+        let nia_sim_addr = match r.raw("NIA_SIM_ADDR") {
+            Some(s) if s.is_empty() => None,
+            Some(s) => match s.parse() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    r.errors
+                        .push(format!("NIA_SIM_ADDR={s:?}: expected host:port or empty"));
+                    None
+                }
+            },
+            None => dev_like.then(|| SocketAddr::from(([127, 0, 0, 1], 3001))),
+        };
+        if mode == Mode::Production && nia_sim_addr.is_some() {
+            r.errors
+                .push("NIA_SIM_ADDR: the simulator must not run in production".into());
+        }
+        let nia_base_url = r.raw("NIA_BASE_URL").unwrap_or_else(|| {
+            nia_sim_addr.map_or_else(|| "http://127.0.0.1:3001".into(), |a| format!("http://{a}"))
+        });
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let policy = idp::Policy {
+            max_failures_per_account: r.parse("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"),
+            max_failures_per_address: r.parse("LOGIN_MAX_FAILURES_PER_ADDRESS", "20"),
+            throttle_window_secs: r.parse("LOGIN_THROTTLE_WINDOW_SECS", "900"),
+            session_idle_secs: r.parse("SESSION_IDLE_SECS", "1800"),
+            session_absolute_secs: r.parse("SESSION_ABSOLUTE_SECS", "43200"),
+            ..idp::Policy::default()
+        };
+        for (name, v) in [
+            (
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                policy.max_failures_per_account,
+            ),
+            (
+                "LOGIN_MAX_FAILURES_PER_ADDRESS",
+                policy.max_failures_per_address,
+            ),
+            ("LOGIN_THROTTLE_WINDOW_SECS", policy.throttle_window_secs),
+            ("SESSION_IDLE_SECS", policy.session_idle_secs),
+            ("SESSION_ABSOLUTE_SECS", policy.session_absolute_secs),
+        ] {
+            if v < 1 {
+                r.errors.push(format!("{name}={v}: must be at least 1"));
+            }
+        }
+        let config = Config {
+            mode,
+            bind_addr,
+            public_url,
+            database_url,
+            database_max_connections: r.parse("DATABASE_MAX_CONNECTIONS", "10"),
+            site_root: r.raw("SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            smtp_url,
+            mail_from: r
+                .raw("MAIL_FROM")
+                .unwrap_or_else(|| "mojeID <noreply@mojeid.localhost>".into()),
+            nia_sim_addr,
+            nia_base_url,
+            seed_demo: r.parse(
+                "SEED_DEMO",
+                if mode == Mode::Dev { "true" } else { "false" },
+            ),
+            trust_forwarded_for: r.parse("TRUST_FORWARDED_FOR", "false"),
+            log_format: match r.raw("LOG_FORMAT").as_deref() {
+                None => {
+                    if dev_like {
+                        LogFormat::Pretty
+                    } else {
+                        LogFormat::Json
+                    }
+                }
+                Some("pretty") => LogFormat::Pretty,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    r.errors
+                        .push(format!("LOG_FORMAT={other:?}: expected pretty or json"));
+                    LogFormat::Pretty
+                }
+            },
+            hash_workers: r.parse("HASH_WORKERS", &cpus.to_string()),
+            hash_queue: r.parse("HASH_QUEUE", "64"),
+            shutdown_grace_secs: r.parse("SHUTDOWN_GRACE_SECS", "30"),
+            policy,
+        };
+        if config.database_max_connections == 0 {
+            r.errors
+                .push("DATABASE_MAX_CONNECTIONS=0: must be at least 1".into());
+        }
+        if config.hash_workers == 0 {
+            r.errors.push("HASH_WORKERS=0: must be at least 1".into());
+        }
+        if r.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError(r.errors))
+        }
+    }
+
+    /// Dev tools (`/dev/outbox`) exist only outside production.
+    pub fn dev_tools(&self) -> bool {
+        self.mode != Mode::Production
+    }
+
+    /// Cookies get `Secure` unless we are served over plain http.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The origin (`scheme://host[:port]`) of `PUBLIC_URL`.
+    pub fn origin(&self) -> String {
+        let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);
+        match self.public_url[after_scheme..].find('/') {
+            Some(i) => self.public_url[..after_scheme + i].to_owned(),
+            None => self.public_url.clone(),
+        }
+    }
+}
+
+/// Hides a password in a URL before it is shown.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+struct Reader<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, key: &str) -> Option<String> {
+        (self.get)(key)
+    }
+
+    fn parse<T: std::str::FromStr>(&mut self, key: &str, default: &str) -> T
+    where
+        T::Err: std::fmt::Display,
+    {
+        let value = self.raw(key).unwrap_or_else(|| default.to_owned());
+        match value.trim().parse() {
+            Ok(v) => v,
+            Err(e) => {
+                self.errors.push(format!("{key}={value:?}: {e}"));
+                // the default always parses
+                default
+                    .parse()
+                    .unwrap_or_else(|_| unreachable!("default of {key} parses"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = cfg(&[]).expect("defaults are valid");
+        assert_eq!(c.mode, Mode::Dev);
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:3000");
+        assert!(c.database_url.starts_with("sqlite:"));
+        assert_eq!(
+            c.nia_sim_addr.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:3001")
+        );
+        assert!(c.seed_demo && c.dev_tools() && !c.secure_cookies());
+        assert_eq!(c.origin(), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn every_bad_value_is_named() {
+        let err = cfg(&[
+            ("APP_MODE", "staging"),
+            ("BIND_ADDR", "localhost"),
+            ("DATABASE_URL", "mysql://u:secret@db/x"),
+            ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "many"),
+            ("SEED_DEMO", "yes please"),
+        ])
+        .expect_err("invalid");
+        let text = err.to_string();
+        for name in [
+            "APP_MODE",
+            "BIND_ADDR",
+            "DATABASE_URL",
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+            "SEED_DEMO",
+        ] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(
+            !text.contains("secret"),
+            "passwords are never printed: {text}"
+        );
+    }
+
+    #[test]
+    fn production_requires_https_and_smtp_and_no_simulator() {
+        let err = cfg(&[
+            ("APP_MODE", "production"),
+            ("NIA_SIM_ADDR", "127.0.0.1:3001"),
+        ])
+        .expect_err("invalid");
+        let text = err.to_string();
+        assert!(
+            text.contains("PUBLIC_URL")
+                && text.contains("SMTP_URL")
+                && text.contains("NIA_SIM_ADDR"),
+            "{text}"
+        );
+        let ok = cfg(&[
+            ("APP_MODE", "production"),
+            ("PUBLIC_URL", "https://mojeid.example/"),
+            ("SMTP_URL", "smtps://u:p@mail.example"),
+        ])
+        .expect("valid");
+        assert!(
+            ok.secure_cookies() && !ok.dev_tools() && !ok.seed_demo && ok.nia_sim_addr.is_none()
+        );
+        assert_eq!(ok.origin(), "https://mojeid.example");
+    }
+}

@@ -1,0 +1,127 @@
+//! Plain axum handlers beside the Leptos app: home redirect, logout, health, dev outbox.
+
+use app::i18n::{format_date, format_time, tr, Lang};
+use app::ssr::{cookie_value, session_cookie, RequestMeta, SESSION_COOKIE};
+use axum::extract::{Extension, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use http::header::SET_COOKIE;
+use http::{HeaderValue, StatusCode};
+
+use crate::AppState;
+
+fn request_info(meta: &RequestMeta) -> idp::RequestInfo {
+    idp::RequestInfo {
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+    }
+}
+
+/// `/`: the settings for a logged-in user, the login page for everyone else.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect {
+    let live = match cookie_value(&headers, SESSION_COOKIE) {
+        Some(t) => state.idp.session(&t).await.is_ok(),
+        None => false,
+    };
+    Redirect::to(if live { "/settings" } else { "/login" })
+}
+
+/// Ends the session and clears the cookie. A plain form post, so it works without JavaScript.
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
+        if let Err(e) = state.idp.logout(&token, &request_info(&meta)).await {
+            tracing::error!(error = %e, "logout failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response();
+        }
+    }
+    let mut res = Redirect::to("/login?logged_out=1").into_response();
+    let cookie = session_cookie("", 0, state.config.secure_cookies());
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
+/// `GET /logout` (a bookmark or a typed address) must not log anyone out: send them home.
+pub async fn logout_page() -> Redirect {
+    Redirect::to("/")
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.idp.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Dev and test only: every e-mail and SMS the product has written, newest first.
+pub async fn dev_outbox(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+) -> Response {
+    let messages = match state.idp.outbox_recent(200).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the outbox failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response();
+        }
+    };
+    let lang = meta.lang;
+    let (title, intro, when, channel, to, subject, body, empty) = match lang {
+        Lang::Cs => ("Odchozí zprávy (vývoj)", "Zprávy, které by aplikace odeslala. Tato stránka existuje jen ve vývojovém a testovacím režimu.", "Čas", "Kanál", "Komu", "Předmět", "Text", "Zatím žádné zprávy."),
+        Lang::En => ("Outbox (development)", "Messages the application would send. This page exists only in dev and test mode.", "Time", "Channel", "To", "Subject", "Body", "No messages yet."),
+    };
+    let rows: String = messages
+        .iter()
+        .map(|m| {
+            format!(
+                "<tr data-channel=\"{}\" data-to=\"{}\"><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+                escape(&m.channel),
+                escape(&m.recipient),
+                format_date(lang, m.created_at),
+                format_time(m.created_at),
+                escape(&m.channel),
+                escape(&m.recipient),
+                escape(&m.subject),
+                escape(&m.body)
+            )
+        })
+        .collect();
+    let table = if messages.is_empty() {
+        format!("<p>{empty}</p>")
+    } else {
+        format!("<table><caption>{title}</caption><thead><tr><th scope=\"col\">{when}</th><th scope=\"col\">{channel}</th><th scope=\"col\">{to}</th><th scope=\"col\">{subject}</th><th scope=\"col\">{body}</th></tr></thead><tbody>{rows}</tbody></table>")
+    };
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/mojeid.css\"></head><body><main id=\"main\"><h1>{title}</h1><p>{intro}</p>{table}</main></body></html>",
+        lang.code()
+    ))
+    .into_response()
+}

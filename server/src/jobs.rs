@@ -1,0 +1,38 @@
+//! Background work: delivering e-mail from the outbox (when SMTP is configured) and
+//! housekeeping of expired rows. Every loop stops when shutdown is signalled.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+pub fn spawn(
+    idp: idp::Idp,
+    mailer: Option<idp::outbox::Mailer>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut n: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            if let Some(m) = &mailer {
+                match idp.deliver_outbox(m).await {
+                    Ok(0) => {}
+                    Ok(sent) => tracing::info!(sent, "outbox delivered"),
+                    Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
+                }
+            }
+            // every ten minutes
+            if n % 120 == 0 {
+                if let Err(e) = idp.housekeeping().await {
+                    tracing::error!(error = %e, "housekeeping failed");
+                }
+            }
+            n += 1;
+        }
+        tracing::info!("background jobs stopped");
+    })
+}

@@ -1,0 +1,132 @@
+//! The mojeID server: configuration, the axum router around the Leptos app, middleware
+//! (request ids, client facts, language, Origin checks, login guard, security headers),
+//! health checks, background jobs and graceful shutdown. `main` only wires these together.
+
+pub mod config;
+pub mod handlers;
+pub mod jobs;
+pub mod middleware;
+pub mod seed;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use axum::Router;
+use http::header::{self, HeaderValue};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::{Config, Mode};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub idp: idp::Idp,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Connects the database (running migrations) and builds the domain handle.
+pub async fn build_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, idp::Error> {
+    if let Some(path) = sqlite_file(&config.database_url) {
+        if let Some(dir) = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| idp::Error::Internal(format!("creating {}: {e}", dir.display())))?;
+        }
+    }
+    let db = idp::Db::connect(&config.database_url, config.database_max_connections).await?;
+    let hasher = idp::password::Hasher::new(config.hash_workers, config.hash_queue)?;
+    Ok(idp::Idp::new(db, hasher, clock, config.policy.clone()))
+}
+
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("mojeid")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind_addr)
+        .build()
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let server_ctx = app::ssr::ServerContext {
+        idp: state.idp.clone(),
+        secure_cookies: state.config.secure_cookies(),
+    };
+    let options = state.leptos_options.clone();
+    let mut router = Router::new()
+        .route("/", get(handlers::home))
+        .route("/logout", post(handlers::logout).get(handlers::logout_page))
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz));
+    if state.config.dev_tools() {
+        router = router.route("/dev/outbox", get(handlers::dev_outbox));
+    }
+    let router = router
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(server_ctx.clone()),
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::require_login,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::check_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::request_meta,
+        ))
+        .with_state(state);
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+            ),
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

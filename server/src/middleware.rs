@@ -1,0 +1,168 @@
+//! Request middleware: who is asking (address, user agent, language, request id), the Origin
+//! check on every state change, and the login guard for `/settings`.
+
+use std::net::SocketAddr;
+
+use app::i18n::Lang;
+use app::ssr::{cookie_value, RequestMeta, SESSION_COOKIE};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::header::{ACCEPT_LANGUAGE, ORIGIN, REFERER, SET_COOKIE, USER_AGENT};
+use http::{HeaderValue, Method, StatusCode};
+
+use crate::AppState;
+
+pub const LANG_COOKIE: &str = "lang";
+
+/// The span every log line of a request is written in: it carries the request id.
+pub fn request_span(req: &http::Request<Body>) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", request_id, method = %req.method(), path = %req.uri().path())
+}
+
+fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        // the last hop was added by our own proxy; earlier ones are the client's word
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            return ip.to_owned();
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn query_lang(req: &Request) -> Option<Lang> {
+    req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::from_code(v))
+    })
+}
+
+/// Puts `RequestMeta` into the request; remembers a `?lang=` choice in a cookie.
+pub async fn request_meta(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let chosen = query_lang(&req);
+    let lang = chosen
+        .or_else(|| cookie_value(req.headers(), LANG_COOKIE).and_then(|c| Lang::from_code(&c)))
+        .or_else(|| {
+            req.headers()
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default();
+    let meta = RequestMeta {
+        ip: client_ip(&req, state.config.trust_forwarded_for),
+        user_agent: req
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+        lang,
+        request_id: req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+    };
+    req.extensions_mut().insert(meta);
+    let mut res = next.run(req).await;
+    if let Some(lang) = chosen {
+        let secure = if state.config.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+            lang.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// Refuses state changes that do not come from our own pages: the `Origin` header (or,
+/// when a browser sends none, the `Referer`) must be our origin. With SameSite=Lax session
+/// cookies this is the CSRF defence.
+pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let (allowed, sent_origin) = origin_allowed(req.headers(), &state.config.origin());
+    if allowed {
+        next.run(req).await
+    } else {
+        tracing::warn!(
+            origin = sent_origin.as_deref().unwrap_or("-"),
+            "state change from a foreign origin refused"
+        );
+        let lang = req
+            .extensions()
+            .get::<RequestMeta>()
+            .map(|m| m.lang)
+            .unwrap_or_default();
+        (StatusCode::FORBIDDEN, app::i18n::tr(lang, "err-forbidden")).into_response()
+    }
+}
+
+fn origin_allowed(headers: &http::HeaderMap, origin: &str) -> (bool, Option<String>) {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let allowed = match (header(ORIGIN), header(REFERER)) {
+        (Some(o), _) => o == origin,
+        (None, Some(r)) => r == origin || r.starts_with(&format!("{origin}/")),
+        (None, None) => false,
+    };
+    (allowed, header(ORIGIN).map(str::to_owned))
+}
+
+/// Pages under `/settings` need a live session; without one the browser goes to the login
+/// page and comes back afterwards.
+pub async fn require_login(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let protected =
+        req.method() == Method::GET && (path == "/settings" || path.starts_with("/settings/"));
+    if !protected {
+        return next.run(req).await;
+    }
+    let live = match cookie_value(req.headers(), SESSION_COOKIE) {
+        Some(token) => state.idp.session(&token).await.is_ok(),
+        None => false,
+    };
+    if live {
+        next.run(req).await
+    } else {
+        let next_path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/settings".into());
+        let encoded =
+            percent_encoding::utf8_percent_encode(&next_path, percent_encoding::NON_ALPHANUMERIC);
+        Redirect::to(&format!("/login?next={encoded}")).into_response()
+    }
+}
