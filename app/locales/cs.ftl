@@ -94,8 +94,16 @@ message-email-code-body = Dobrý den,
 message-sms-code = mojeID: váš ověřovací kód je { $code }. Platí 15 minut.
 
 err-required = Vyplňte toto pole.
-err-too-short = Zadejte alespoň { $min } znaků.
-err-too-long = Zadejte nejvýše { $max } znaků.
+err-too-short = { $min ->
+        [one] Zadejte alespoň { $min } znak.
+        [few] Zadejte alespoň { $min } znaky.
+       *[other] Zadejte alespoň { $min } znaků.
+    }
+err-too-long = { $max ->
+        [one] Zadejte nejvýše { $max } znak.
+        [few] Zadejte nejvýše { $max } znaky.
+       *[other] Zadejte nejvýše { $max } znaků.
+    }
 err-username-chars = Použijte jen malá písmena bez diakritiky, číslice, tečku, podtržítko a pomlčku.
 err-username-taken = Toto uživatelské jméno už je obsazené. Zvolte prosím jiné.
 err-invalid-chars = Pole obsahuje nepovolené znaky.

@@ -71,7 +71,8 @@ pub fn Field(
                 id=id.clone()
                 name=name
                 type=input_type
-                value=value
+                value=value.clone()
+                prop:value=value
                 autocomplete=autocomplete
                 inputmode=inputmode
                 required=required

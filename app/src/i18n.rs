@@ -204,6 +204,14 @@ mod tests {
     }
 
     #[test]
+    fn czech_plurals() {
+        let n = |min: usize| tr_args(Lang::Cs, "err-too-short", &[("min", min.into())]);
+        assert_eq!(n(1), "Zadejte alespoň 1 znak.");
+        assert_eq!(n(3), "Zadejte alespoň 3 znaky.");
+        assert_eq!(n(15), "Zadejte alespoň 15 znaků.");
+    }
+
+    #[test]
     fn accept_language_picks_by_quality() {
         assert_eq!(
             Lang::from_accept_language("en-US,en;q=0.9,cs;q=0.8"),

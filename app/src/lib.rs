@@ -100,12 +100,15 @@ fn FocusOnNavigation() -> impl IntoView {
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
         if previous.is_some_and(|p| p != path) {
-            if let Ok(Some(h1)) = document().query_selector("main h1") {
-                let _ = h1.set_attribute("tabindex", "-1");
-                if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&h1) {
-                    let _ = el.focus();
+            // the new page is in the DOM by the next frame
+            request_animation_frame(|| {
+                if let Ok(Some(h1)) = document().query_selector("main h1") {
+                    let _ = h1.set_attribute("tabindex", "-1");
+                    if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&h1) {
+                        let _ = el.focus();
+                    }
                 }
-            }
+            });
         }
         path
     });

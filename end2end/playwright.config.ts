@@ -1,0 +1,55 @@
+import { defineConfig } from '@playwright/test';
+import * as path from 'node:path';
+import * as os from 'node:os';
+
+// `./x test` builds the server and the site and passes their paths; the server runs in test
+// mode on its own ports with a fresh SQLite database.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const repo = path.resolve(__dirname, '..');
+const dataDir = process.env.E2E_DATA_DIR ?? os.tmpdir();
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    locale: 'en-GB',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: {
+    command: process.env.E2E_SERVER_BIN ?? path.join(repo, 'target/debug/mojeid-server'),
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      APP_MODE: 'test',
+      BIND_ADDR: `127.0.0.1:${port}`,
+      NIA_SIM_ADDR: `127.0.0.1:${port + 1}`,
+      DATABASE_URL: `sqlite://${dataDir}/e2e-${Date.now()}.db?mode=rwc`,
+      SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target/site'),
+      LOG_FORMAT: 'json',
+      RUST_LOG: 'warn',
+    },
+  },
+});
