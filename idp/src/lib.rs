@@ -11,6 +11,8 @@ pub mod outbox;
 pub mod password;
 pub mod profile;
 pub mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod validate;
 
 pub use clock::Clock;

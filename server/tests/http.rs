@@ -1,0 +1,384 @@
+//! The server as a browser and an operator meet it: the real router, driven in-process, on
+//! SQLite and on PostgreSQL.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::Router;
+use http::header::{
+    ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, RETRY_AFTER, SET_COOKIE,
+};
+use http::{Request, Response, StatusCode};
+use idp::testing::TempDatabase;
+use server::{AppState, Config};
+use tower::ServiceExt;
+
+const ORIGIN_OK: &str = "http://127.0.0.1:3000";
+const PW: &str = "kobyla ma maly bok u potoka";
+
+struct Harness {
+    client: Client,
+    db: TempDatabase,
+}
+
+/// What a test drives: the router and its state.
+#[derive(Clone)]
+struct Client {
+    router: Router,
+    state: AppState,
+}
+
+async fn harness(db: TempDatabase, extra: &[(&str, &str)]) -> Harness {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("APP_MODE".into(), "test".into()),
+        ("DATABASE_URL".into(), db.url.clone()),
+        ("NIA_SIM_ADDR".into(), String::new()),
+    ]);
+    for (k, v) in extra {
+        env.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
+    let idp = server::build_idp(&config, idp::Clock::system())
+        .await
+        .expect("idp");
+    let state = AppState {
+        leptos_options: server::leptos_options(&config),
+        idp,
+        config: Arc::new(config),
+    };
+    Harness {
+        client: Client {
+            router: server::router(state.clone()),
+            state,
+        },
+        db,
+    }
+}
+
+impl Client {
+    async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(req).await.expect("response")
+    }
+}
+
+impl Harness {
+    async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.client.send(req).await
+    }
+
+    async fn close(self) {
+        self.client.state.idp.db.pool.close().await;
+        self.db.drop_now().await;
+    }
+}
+
+async fn text(res: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn get(uri: &str) -> http::request::Builder {
+    Request::get(uri)
+}
+
+fn form(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(ORIGIN, ORIGIN_OK)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+fn session_cookie(res: &Response<Body>) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("mojeid_session="))
+        .map(str::to_owned)
+}
+
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or("").to_owned()
+}
+
+macro_rules! both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let h = harness(TempDatabase::sqlite(), &[]).await;
+                ($body)(h.client.clone()).await;
+                h.close().await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let Some(db) = TempDatabase::postgres().await else {
+                    eprintln!("PostgreSQL not configured (DATABASE_URL_PG): skipped");
+                    return;
+                };
+                let h = harness(db, &[]).await;
+                ($body)(h.client.clone()).await;
+                h.close().await;
+            }
+        }
+    };
+}
+
+both_databases!(
+    login_page_is_server_rendered_in_the_right_language,
+    |h: Client| async move {
+        let res = h
+            .send(get("/login").body(Body::empty()).expect("req"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().contains_key("x-request-id"));
+        let html = text(res).await;
+        assert!(html.contains(r#"<html lang="cs">"#), "{html}");
+        assert!(html.contains(r#"action="/api/login""#) && html.contains(r#"name="password""#));
+        assert!(html.contains("Přihlášení"));
+
+        let res = h
+            .send(
+                get("/login")
+                    .header(ACCEPT_LANGUAGE, "en-GB,en;q=0.9")
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert!(text(res).await.contains(r#"<html lang="en">"#));
+
+        let res = h
+            .send(get("/register?lang=en").body(Body::empty()).expect("req"))
+            .await;
+        let cookie = res
+            .headers()
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert!(cookie.starts_with("lang=en;"), "{cookie}");
+        let res = h
+            .send(
+                get("/register")
+                    .header(COOKIE, "lang=en")
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert!(text(res).await.contains("Create account"));
+    }
+);
+
+both_databases!(
+    register_needs_our_origin_and_sets_a_safe_cookie,
+    |h: Client| async move {
+        let foreign = Request::post("/api/register")
+            .header(ORIGIN, "https://evil.example")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("username=eva&password={PW}")))
+            .expect("req");
+        assert_eq!(h.send(foreign).await.status(), StatusCode::FORBIDDEN);
+        let no_origin = Request::post("/api/register")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("username=eva&password={PW}")))
+            .expect("req");
+        assert_eq!(h.send(no_origin).await.status(), StatusCode::FORBIDDEN);
+        assert!(
+            h.state.idp.find_account("eva").await.expect("db").is_none(),
+            "nothing was created"
+        );
+
+        let res = h
+            .send(form(
+                "/api/register",
+                &format!("username=eva&password={}", PW.replace(' ', "+")),
+            ))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let cookie = session_cookie(&res).expect("session cookie");
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && !cookie.contains("Secure"),
+            "{cookie}"
+        );
+        assert_eq!(text(res).await, r#""/settings""#);
+
+        // the session opens the settings; without it the browser is sent to log in
+        let res = h
+            .send(
+                get("/settings")
+                    .header(COOKIE, cookie_pair(&cookie))
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(text(res).await.contains("eva"));
+        let res = h
+            .send(get("/settings/profile").body(Body::empty()).expect("req"))
+            .await;
+        assert!(res.status().is_redirection());
+        assert_eq!(
+            res.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+            Some("/login?next=%2Fsettings%2Fprofile")
+        );
+
+        // logout ends the session and clears the cookie
+        let res = h
+            .send(
+                Request::post("/logout")
+                    .header(ORIGIN, ORIGIN_OK)
+                    .header(COOKIE, cookie_pair(&cookie))
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(
+            res.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+            Some("/login?logged_out=1")
+        );
+        assert!(session_cookie(&res).is_some_and(|c| c.contains("Max-Age=0")));
+        let res = h
+            .send(
+                get("/settings")
+                    .header(COOKIE, cookie_pair(&cookie))
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert!(res.status().is_redirection());
+    }
+);
+
+both_databases!(
+    login_errors_have_statuses_and_retry_after,
+    |h: Client| async move {
+        let res = h
+            .send(form(
+                "/api/register",
+                &format!("username=petr&password={}", PW.replace(' ', "+")),
+            ))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        for _ in 0..5 {
+            let res = h
+                .send(form(
+                    "/api/login",
+                    "username=petr&password=wrong+password+here&next=",
+                ))
+                .await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+            assert!(text(res).await.contains("BadCredentials"));
+        }
+        let res = h
+            .send(form(
+                "/api/login",
+                &format!("username=petr&password={}&next=", PW.replace(' ', "+")),
+            ))
+            .await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: i64 = res
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("Retry-After");
+        assert!(retry > 0 && retry <= 900);
+    }
+);
+
+both_databases!(
+    plain_form_login_without_javascript_redirects,
+    |h: Client| async move {
+        h.send(form(
+            "/api/register",
+            &format!("username=nojs&password={}", PW.replace(' ', "+")),
+        ))
+        .await;
+        let mut req = form(
+            "/api/login",
+            &format!(
+                "username=nojs&password={}&next=%2Fsettings%2Fcontacts",
+                PW.replace(' ', "+")
+            ),
+        );
+        req.headers_mut()
+            .insert(ACCEPT, "text/html".parse().expect("header"));
+        let res = h.send(req).await;
+        assert_eq!(res.status(), StatusCode::FOUND);
+        assert_eq!(
+            res.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+            Some("/settings/contacts")
+        );
+        assert!(session_cookie(&res).is_some());
+    }
+);
+
+both_databases!(health_and_readiness, |h: Client| async move {
+    let res = h
+        .send(get("/healthz").body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = h
+        .send(
+            get("/readyz")
+                .header("x-request-id", "req-123")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("req-123")
+    );
+    h.state.idp.db.pool.close().await;
+    let res = h
+        .send(get("/readyz").body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+});
+
+#[tokio::test]
+async fn dev_outbox_exists_only_outside_production() {
+    let h = harness(TempDatabase::sqlite(), &[]).await;
+    let res = h
+        .send(get("/dev/outbox").body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    h.close().await;
+
+    let h = harness(
+        TempDatabase::sqlite(),
+        &[
+            ("APP_MODE", "production"),
+            ("PUBLIC_URL", "https://mojeid.example"),
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+        ],
+    )
+    .await;
+    let res = h
+        .send(get("/dev/outbox").body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // and cookies are Secure behind https
+    let req = Request::post("/api/register")
+        .header(ORIGIN, "https://mojeid.example")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username=prod&password={}",
+            PW.replace(' ', "+")
+        )))
+        .expect("req");
+    let res = h.send(req).await;
+    assert!(session_cookie(&res).is_some_and(|c| c.contains("; Secure")));
+    h.close().await;
+}
