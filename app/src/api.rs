@@ -152,38 +152,45 @@ pub async fn settings_overview() -> Result<SettingsView, ApiError> {
     })
 }
 
+/// Saving the profile takes the form's fields one argument each, so that a plain HTML form
+/// posts them as they are; the lint about many arguments is silenced for this one function.
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "save_profile")]
-pub async fn save_profile(
-    first_name: String,
-    last_name: String,
-    birth_date: String,
-    street: String,
-    house_number: String,
-    city: String,
-    postcode: String,
-    country: String,
-    organization: String,
-) -> Result<ProfileView, ApiError> {
-    let s = current_session().await?;
-    let input = idp::profile::ProfileInput {
-        first_name,
-        last_name,
-        birth_date,
-        street,
-        house_number,
-        city,
-        postcode,
-        country,
-        organization,
-    };
-    let saved = ctx()?
-        .idp
-        .update_profile(s.account_id, &s.username, &input, &request_info())
-        .await
-        .map_err(fail)?;
-    Ok(saved.into())
+mod save {
+    use super::*;
+
+    #[server(endpoint = "save_profile")]
+    pub async fn save_profile(
+        first_name: String,
+        last_name: String,
+        birth_date: String,
+        street: String,
+        house_number: String,
+        city: String,
+        postcode: String,
+        country: String,
+        organization: String,
+    ) -> Result<ProfileView, ApiError> {
+        let s = current_session().await?;
+        let input = idp::profile::ProfileInput {
+            first_name,
+            last_name,
+            birth_date,
+            street,
+            house_number,
+            city,
+            postcode,
+            country,
+            organization,
+        };
+        let saved = ctx()?
+            .idp
+            .update_profile(s.account_id, &s.username, &input, &request_info())
+            .await
+            .map_err(fail)?;
+        Ok(saved.into())
+    }
 }
+pub use save::*;
 
 #[cfg(feature = "ssr")]
 fn contact_kind(kind: &str) -> Result<idp::contacts::ContactKind, ApiError> {

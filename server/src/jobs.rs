@@ -26,7 +26,7 @@ pub fn spawn(
                 }
             }
             // every ten minutes
-            if n % 120 == 0 {
+            if n.is_multiple_of(120) {
                 if let Err(e) = idp.housekeeping().await {
                     tracing::error!(error = %e, "housekeeping failed");
                 }

@@ -1,0 +1,108 @@
+//! The server binary as an operator runs it: configuration errors at start, readiness, and
+//! SIGTERM letting requests in flight finish.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mojeid-server");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns the status line and the body.
+async fn http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut out = String::new();
+    stream.read_to_string(&mut out).await.expect("read");
+    out
+}
+
+#[test]
+fn bad_configuration_names_every_bad_variable_and_exits_2() {
+    let out = Command::new(BIN)
+        .env("APP_MODE", "staging")
+        .env("BIND_ADDR", "nowhere")
+        .env("DATABASE_URL", "mysql://root:hunter2@db/x")
+        .output()
+        .expect("run server");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in ["APP_MODE", "BIND_ADDR", "DATABASE_URL"] {
+        assert!(err.contains(name), "{name} not named in: {err}");
+    }
+    assert!(!err.contains("hunter2"), "secret printed: {err}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("mojeid-proc-{port}-{}", std::process::id()));
+    let mut child = Command::new(BIN)
+        .env("APP_MODE", "test")
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("NIA_SIM_ADDR", "")
+        .env("SEED_DEMO", "true")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/db.sqlite?mode=rwc", dir.display()),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start server");
+    let mut ready = false;
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            let res = http(
+                port,
+                "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+            if res.starts_with("HTTP/1.1 200") {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "server did not become ready");
+
+    // a login takes an argon2id verification: long enough to be in flight at SIGTERM
+    let body = "username=demo&password=not+the+password+at+all&next=";
+    let origin = format!("http://127.0.0.1:{port}");
+    let request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let in_flight = tokio::spawn(async move { http(port, &request).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let response = in_flight.await.expect("join");
+    assert!(
+        response.starts_with("HTTP/1.1 401"),
+        "in-flight request was cut off: {response:?}"
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(status.success(), "exit status {status:?}");
+    // new connections are refused once it has stopped
+    assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    let _ = std::fs::remove_dir_all(dir);
+}
