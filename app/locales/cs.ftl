@@ -73,6 +73,7 @@ contacts-phone = Telefon
 contact-verified = ověřeno { $date }
 contact-none = zatím nezadáno
 field-email-new = Nová e-mailová adresa
+field-email-hint = Například jana.novakova@example.cz
 field-phone-new = Nové telefonní číslo
 field-phone-hint = Například +420 777 123 456
 send-code = Poslat kód

@@ -73,6 +73,7 @@ contacts-phone = Phone
 contact-verified = verified { $date }
 contact-none = not set yet
 field-email-new = New e-mail address
+field-email-hint = For example jana.novakova@example.cz
 field-phone-new = New phone number
 field-phone-hint = For example +420 777 123 456
 send-code = Send code

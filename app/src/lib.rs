@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <FocusOnNavigation />
                 <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=LoginPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/settings") view=SettingsPage />

@@ -17,15 +17,6 @@ fn request_info(meta: &RequestMeta) -> idp::RequestInfo {
     }
 }
 
-/// `/`: the settings for a logged-in user, the login page for everyone else.
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Redirect {
-    let live = match cookie_value(&headers, SESSION_COOKIE) {
-        Some(t) => state.idp.session(&t).await.is_ok(),
-        None => false,
-    };
-    Redirect::to(if live { "/settings" } else { "/login" })
-}
-
 /// Ends the session and clears the cookie. A plain form post, so it works without JavaScript.
 pub async fn logout(
     State(state): State<AppState>,

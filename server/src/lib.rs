@@ -78,7 +78,6 @@ pub fn router(state: AppState) -> Router {
     };
     let options = state.leptos_options.clone();
     let mut router = Router::new()
-        .route("/", get(handlers::home))
         .route("/logout", post(handlers::logout).get(handlers::logout_page))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz));

@@ -141,28 +141,34 @@ fn origin_allowed(headers: &http::HeaderMap, origin: &str) -> (bool, Option<Stri
 }
 
 /// Pages under `/settings` need a live session; without one the browser goes to the login
-/// page and comes back afterwards.
+/// page and comes back afterwards. The home page is the login form, or the settings for
+/// someone already logged in.
 pub async fn require_login(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let protected =
-        req.method() == Method::GET && (path == "/settings" || path.starts_with("/settings/"));
-    if !protected {
+    let is_get = req.method() == Method::GET;
+    let protected = is_get && (path == "/settings" || path.starts_with("/settings/"));
+    let home = is_get && path == "/";
+    if !protected && !home {
         return next.run(req).await;
     }
     let live = match cookie_value(req.headers(), SESSION_COOKIE) {
         Some(token) => state.idp.session(&token).await.is_ok(),
         None => false,
     };
-    if live {
-        next.run(req).await
-    } else {
-        let next_path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| "/settings".into());
-        let encoded =
-            percent_encoding::utf8_percent_encode(&next_path, percent_encoding::NON_ALPHANUMERIC);
-        Redirect::to(&format!("/login?next={encoded}")).into_response()
+    match (live, home) {
+        (true, true) => Redirect::to("/settings").into_response(),
+        (true, false) | (false, true) => next.run(req).await,
+        (false, false) => {
+            let next_path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/settings".into());
+            let encoded = percent_encoding::utf8_percent_encode(
+                &next_path,
+                percent_encoding::NON_ALPHANUMERIC,
+            );
+            Redirect::to(&format!("/login?next={encoded}")).into_response()
+        }
     }
 }

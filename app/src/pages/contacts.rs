@@ -73,14 +73,14 @@ fn ContactSection(
             "field-email-new",
             "field-email-code",
             "email_code",
-            None,
+            "field-email-hint",
         ),
         _ => (
             "contacts-phone",
             "field-phone-new",
             "field-phone-code",
             "phone_code",
-            Some("field-phone-hint"),
+            "field-phone-hint",
         ),
     };
     let (input_type, autocomplete, inputmode) = match kind {
@@ -131,7 +131,7 @@ fn ContactSection(
                     error_field=kind
                     id_prefix=if kind == "email" { "email-" } else { "phone-" }
                     label=new_label
-                    hint=hint.unwrap_or("field-phone-hint")
+                    hint=hint
                     input_type=input_type
                     autocomplete=autocomplete
                     inputmode=inputmode
