@@ -17,6 +17,19 @@ where
     Signal::derive(move || value.get().and_then(|r| r.err()))
 }
 
+/// The `aria-describedby` of an input: its hint (if any) and, while there is one, its error.
+fn described_by(
+    hint_id: Option<String>,
+    error_id: String,
+    message: Memo<Option<String>>,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    move || {
+        let error = message.get().is_some().then(|| error_id.clone());
+        let ids: Vec<String> = hint_id.iter().cloned().chain(error).collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
 /// A labelled input. `field` is both the input's name and the error's field.
 #[component]
 pub fn Field(
@@ -50,19 +63,7 @@ pub fn Field(
             .get()
             .and_then(|e| e.field_message(error_field, lang))
     });
-    let described = {
-        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if message.get().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described = described_by(hint.map(|_| hint_id.clone()), error_id.clone(), message);
     view! {
         <div class="field" class:invalid=move || message.get().is_some()>
             <label for=id.clone()>{t(label)}</label>
@@ -99,19 +100,7 @@ pub fn PasswordField(
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let message = Memo::new(move |_| errors.get().and_then(|e| e.field_message(name, lang)));
-    let described = {
-        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if message.get().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described = described_by(hint.map(|_| hint_id.clone()), error_id.clone(), message);
     view! {
         <div class="field" class:invalid=move || message.get().is_some()>
             <label for=id.clone()>{t(label)}</label>

@@ -40,6 +40,8 @@ fn page_lang() -> Lang {
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = page_lang();
+    #[cfg(feature = "ssr")]
+    ssr::content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang=lang.code()>

@@ -118,6 +118,23 @@ pub fn safe_next(next: &str) -> String {
     }
 }
 
+/// A strict Content-Security-Policy for an app page: scripts only from us or carrying this
+/// response's nonce (Leptos puts it on its inline hydration scripts), WebAssembly allowed,
+/// nothing inline otherwise, no framing.
+pub fn content_security_policy() {
+    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+    {
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+             object-src 'none'; base-uri 'self'; form-action 'self'"
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+}
+
 fn status(code: StatusCode, retry_after: Option<i64>) {
     if let Some(res) = use_context::<ResponseOptions>() {
         res.set_status(code);
