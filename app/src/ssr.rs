@@ -91,17 +91,23 @@ pub fn set_session_cookie(token: &str, max_age: i64) -> Result<(), ApiError> {
 /// After a plain HTML form post (no JavaScript yet), answer with a redirect; the hydrated
 /// page navigates itself with the returned URL.
 pub fn redirect_plain_form(to: &str) {
-    let plain_form = use_context::<Parts>()
+    if plain_form_post() {
+        leptos_axum::redirect(to);
+    }
+}
+
+/// A browser's own form submission (before hydration) asks for HTML; the hydrated app's
+/// calls do not. Plain posts are answered with redirects (errors travel in the URL back to
+/// the form, where the page shows them), so they get no error status.
+fn plain_form_post() -> bool {
+    use_context::<Parts>()
         .and_then(|p| {
             p.headers
                 .get(ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.contains("text/html"))
         })
-        .unwrap_or(false);
-    if plain_form {
-        leptos_axum::redirect(to);
-    }
+        .unwrap_or(false)
 }
 
 /// A local path to go to after login, or `/settings`. Refuses anything that could leave the
@@ -136,6 +142,9 @@ pub fn content_security_policy() {
 }
 
 fn status(code: StatusCode, retry_after: Option<i64>) {
+    if plain_form_post() {
+        return;
+    }
     if let Some(res) = use_context::<ResponseOptions>() {
         res.set_status(code);
         if let Some(secs) = retry_after {

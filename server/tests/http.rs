@@ -317,6 +317,39 @@ both_databases!(
             Some("/settings/contacts")
         );
         assert!(session_cookie(&res).is_some());
+
+        // a refused plain post goes back to the form, which shows the error in the page's language
+        let mut req = form(
+            "/api/login",
+            "username=nojs&password=wrong+password+here&next=",
+        );
+        req.headers_mut()
+            .insert(ACCEPT, "text/html".parse().expect("header"));
+        req.headers_mut().insert(
+            http::header::REFERER,
+            format!("{ORIGIN_OK}/login").parse().expect("header"),
+        );
+        let res = h.send(req).await;
+        assert_eq!(res.status(), StatusCode::FOUND);
+        let back = res
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert!(back.starts_with(&format!("{ORIGIN_OK}/login?")), "{back}");
+        let path = back.trim_start_matches(ORIGIN_OK);
+        let page = text(
+            h.send(
+                get(path)
+                    .header(ACCEPT_LANGUAGE, "en")
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await,
+        )
+        .await;
+        assert!(page.contains("Incorrect username or password."), "{page}");
     }
 );
 
