@@ -50,6 +50,8 @@ export default defineConfig({
       SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target/site'),
       LOG_FORMAT: 'json',
       RUST_LOG: 'warn',
+      // every test registers from 127.0.0.1
+      REGISTRATIONS_PER_ADDRESS_PER_HOUR: '1000',
     },
   },
 });

@@ -125,6 +125,7 @@ err-code-exhausted = Příliš mnoho chybných pokusů. Nechte si poslat nový k
 err-too-many-codes = Kódů jsme poslali příliš mnoho. Další si můžete vyžádat za { $minutes } min.
 err-bad-credentials = Nesprávné uživatelské jméno nebo heslo.
 err-throttled = Příliš mnoho neúspěšných pokusů o přihlášení. Zkuste to znovu za { $minutes } min.
+err-too-many-registrations = Z vaší adresy bylo založeno příliš mnoho účtů. Zkuste to znovu za { $minutes } min.
 err-not-authenticated = Vaše přihlášení vypršelo. Přihlaste se prosím znovu.
 err-account-inactive = Účet je zablokovaný. Obraťte se prosím na podporu.
 err-overloaded = Služba je právě přetížená. Zkuste to prosím za chvíli znovu.

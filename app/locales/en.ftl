@@ -117,6 +117,7 @@ err-code-exhausted = Too many wrong attempts. Ask for a new code.
 err-too-many-codes = We have sent too many codes. You can ask for another in { $minutes } min.
 err-bad-credentials = Incorrect username or password.
 err-throttled = Too many failed login attempts. Try again in { $minutes } min.
+err-too-many-registrations = Too many accounts have been created from your address. Try again in { $minutes } min.
 err-not-authenticated = Your login has expired. Please log in again.
 err-account-inactive = This account is blocked. Please contact support.
 err-overloaded = The service is busy right now. Please try again in a moment.

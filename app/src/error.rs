@@ -49,6 +49,8 @@ pub enum ApiError {
     BadCredentials,
     #[error("too many attempts")]
     Throttled { retry_after_secs: i64 },
+    #[error("too many registrations")]
+    TooManyRegistrations { retry_after_secs: i64 },
     #[error("not logged in")]
     NotAuthenticated,
     #[error("account inactive")]
@@ -129,6 +131,11 @@ impl ApiError {
             ApiError::Throttled { retry_after_secs } => tr_args(
                 lang,
                 "err-throttled",
+                &[("minutes", minutes(*retry_after_secs))],
+            ),
+            ApiError::TooManyRegistrations { retry_after_secs } => tr_args(
+                lang,
+                "err-too-many-registrations",
                 &[("minutes", minutes(*retry_after_secs))],
             ),
             ApiError::NotAuthenticated => tr(lang, "err-not-authenticated"),

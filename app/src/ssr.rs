@@ -213,6 +213,10 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs));
             ApiError::Throttled { retry_after_secs }
         }
+        E::TooManyRegistrations { retry_after_secs } => {
+            status(StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs));
+            ApiError::TooManyRegistrations { retry_after_secs }
+        }
         E::NotAuthenticated => {
             status(StatusCode::UNAUTHORIZED, None);
             ApiError::NotAuthenticated

@@ -41,11 +41,27 @@ impl Idp {
         let Some(username) = username.filter(|_| violations.is_empty()) else {
             return Err(Error::Invalid(violations));
         };
+        let now = self.clock.now();
+        let recent = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM audit_events \
+             WHERE event = $1 AND ip = $2 AND at > $3",
+        )
+        .bind(Event::AccountCreated.name())
+        .bind(&req.ip)
+        .bind(now - 3600)
+        .fetch_one(&self.db.pool)
+        .await?;
+        let created: i64 = recent.try_get("n")?;
+        if created >= self.policy.registrations_per_address_per_hour {
+            let oldest: i64 = recent.try_get("oldest")?;
+            return Err(Error::TooManyRegistrations {
+                retry_after_secs: (oldest + 3600 - now).max(1),
+            });
+        }
         if self.find_account(&username).await?.is_some() {
             return Err(Error::invalid("username", Violation::UsernameTaken));
         }
         let hash = self.hasher.hash(password.to_owned()).await?;
-        let now = self.clock.now();
         let mut tx = self.db.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO accounts (username, password_hash, state, created_at) \

@@ -52,6 +52,8 @@ pub enum Error {
     BadCredentials,
     #[error("too many failed logins; retry after {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    #[error("too many accounts created from this address; retry after {retry_after_secs} s")]
+    TooManyRegistrations { retry_after_secs: i64 },
     #[error("not logged in")]
     NotAuthenticated,
     #[error("account is not active")]

@@ -45,6 +45,8 @@ pub struct Policy {
     pub code_max_attempts: i64,
     /// Codes one account may request per kind (email/phone) per hour.
     pub codes_per_hour: i64,
+    /// Accounts one address may create per hour.
+    pub registrations_per_address_per_hour: i64,
 }
 
 impl Default for Policy {
@@ -58,6 +60,7 @@ impl Default for Policy {
             code_ttl_secs: 15 * 60,
             code_max_attempts: 5,
             codes_per_hour: 5,
+            registrations_per_address_per_hour: 20,
         }
     }
 }

@@ -165,6 +165,30 @@ both_databases!(
     }
 );
 
+both_databases!(
+    one_address_creates_a_limited_number_of_accounts,
+    |idp: Idp| async move {
+        for i in 0..20 {
+            idp.create_account(&format!("bulk{i}"), PW, &req("10.7.7.7"))
+                .await
+                .expect("within limit");
+        }
+        match idp.create_account("bulk20", PW, &req("10.7.7.7")).await {
+            Err(Error::TooManyRegistrations { retry_after_secs }) => {
+                assert!(retry_after_secs > 0 && retry_after_secs <= 3600)
+            }
+            other => panic!("expected a limit, got {other:?}"),
+        }
+        idp.create_account("elsewhere", PW, &req("10.7.7.8"))
+            .await
+            .expect("other addresses unaffected");
+        idp.clock.advance(3600);
+        idp.create_account("bulk20", PW, &req("10.7.7.7"))
+            .await
+            .expect("allowed an hour later");
+    }
+);
+
 both_databases!(idle_session_expires, |idp: Idp| async move {
     let (_, s) = idp
         .create_account("idle", PW, &req("10.0.0.5"))

@@ -126,6 +126,7 @@ impl Config {
             throttle_window_secs: r.parse("LOGIN_THROTTLE_WINDOW_SECS", "900"),
             session_idle_secs: r.parse("SESSION_IDLE_SECS", "1800"),
             session_absolute_secs: r.parse("SESSION_ABSOLUTE_SECS", "43200"),
+            registrations_per_address_per_hour: r.parse("REGISTRATIONS_PER_ADDRESS_PER_HOUR", "20"),
             ..idp::Policy::default()
         };
         for (name, v) in [
@@ -140,6 +141,10 @@ impl Config {
             ("LOGIN_THROTTLE_WINDOW_SECS", policy.throttle_window_secs),
             ("SESSION_IDLE_SECS", policy.session_idle_secs),
             ("SESSION_ABSOLUTE_SECS", policy.session_absolute_secs),
+            (
+                "REGISTRATIONS_PER_ADDRESS_PER_HOUR",
+                policy.registrations_per_address_per_hour,
+            ),
         ] {
             if v < 1 {
                 r.errors.push(format!("{name}={v}: must be at least 1"));
