@@ -17,6 +17,7 @@ use http::header::{self, HeaderValue};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -90,6 +91,11 @@ pub fn router(state: AppState) -> Router {
             routes,
             move || provide_context(server_ctx.clone()),
             move || app::shell(options.clone()),
+        )
+        // WASM, JS and CSS, precompressed with brotli by `./x build --release`
+        .nest_service(
+            "/pkg",
+            ServeDir::new(format!("{}/pkg", state.config.site_root)).precompressed_br(),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,

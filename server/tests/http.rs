@@ -415,3 +415,38 @@ async fn dev_outbox_exists_only_outside_production() {
     assert!(session_cookie(&res).is_some_and(|c| c.contains("; Secure")));
     h.close().await;
 }
+
+#[tokio::test]
+async fn site_assets_are_served_precompressed_when_available() {
+    let site = std::env::temp_dir().join(format!("mojeid-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).expect("dir");
+    std::fs::write(site.join("pkg/app.js"), "console.log('plain')").expect("js");
+    std::fs::write(site.join("pkg/app.js.br"), b"brotli-bytes").expect("br");
+    let h = harness(
+        TempDatabase::sqlite(),
+        &[("SITE_ROOT", site.to_str().expect("utf-8 path"))],
+    )
+    .await;
+    let res = h
+        .send(
+            get("/pkg/app.js")
+                .header("accept-encoding", "gzip, br")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("br")
+    );
+    assert_eq!(text(res).await, "brotli-bytes");
+    let res = h
+        .send(get("/pkg/app.js").body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(text(res).await, "console.log('plain')");
+    h.close().await;
+    let _ = std::fs::remove_dir_all(site);
+}
