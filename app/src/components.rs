@@ -136,7 +136,23 @@ pub fn ErrorSummary(errors: FormError) -> impl IntoView {
     let lang = use_lang();
     view! {
         <div role="alert" class="alert-slot">
-            {move || errors.get().map(|e| view! { <p class="alert error-summary">{e.summary(lang)}</p> })}
+            {move || {
+                errors
+                    .get()
+                    .map(|e| {
+                        // an ended session: offer the way back, returning to this page
+                        let login = (e == ApiError::NotAuthenticated)
+                            .then(|| {
+                                let here = leptos_router::hooks::use_location().pathname.get_untracked();
+                                let next = percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC);
+                                view! {
+                                    " "
+                                    <a href=format!("/login?next={next}")>{t("nav-login")}</a>
+                                }
+                            });
+                        view! { <p class="alert error-summary">{e.summary(lang)} {login}</p> }
+                    })
+            }}
         </div>
     }
 }

@@ -207,3 +207,22 @@ test('state changes from another origin are refused', async ({ request }) => {
   });
   expect(res.status()).toBe(403);
 });
+
+test('a session that ends while editing says so, keeps the form, and leads back after login', async ({ page, context }) => {
+  const username = uniqueUsername('expired');
+  await register(page, username);
+  await page.getByRole('link', { name: 'Edit profile' }).click();
+  await expect(page).toHaveURL(/\/settings\/profile$/);
+  await page.getByLabel('First name').fill('Eva');
+  await context.clearCookies();
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'Your login has expired. Please log in again.' });
+  await expect(alert).toBeVisible();
+  await expect(page.getByLabel('First name')).toHaveValue('Eva');
+  await expectAccessible(page);
+  await alert.getByRole('link', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/login\?next=%2Fsettings%2Fprofile$/);
+  await hydrated(page);
+  await logIn(page, username);
+  await expect(page).toHaveURL(/\/settings\/profile$/);
+});
