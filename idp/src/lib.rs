@@ -7,6 +7,7 @@ pub mod clock;
 pub mod contacts;
 pub mod db;
 pub mod error;
+pub mod mds;
 pub mod outbox;
 pub mod password;
 pub mod profile;
