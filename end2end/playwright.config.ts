@@ -49,6 +49,8 @@ export default defineConfig({
       NIA_SIM_ADDR: `127.0.0.1:${port + 1}`,
       DATABASE_URL: `sqlite://${dataDir}/e2e-${Date.now()}.db?mode=rwc`,
       SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target/site'),
+      MDS_BLOB_PATH: path.join(repo, 'fido/mds/blob.jwt'),
+      MDS_ROOT_PATH: path.join(repo, 'fido/mds/root-r3.crt'),
       LOG_FORMAT: 'json',
       RUST_LOG: 'warn',
       // every test registers from 127.0.0.1

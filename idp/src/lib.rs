@@ -73,6 +73,7 @@ pub struct Idp {
     pub hasher: password::Hasher,
     pub clock: Clock,
     pub policy: Policy,
+    metadata: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mds::Metadata>>>,
 }
 
 impl Idp {
@@ -82,6 +83,24 @@ impl Idp {
             hasher,
             clock,
             policy,
+            metadata: Default::default(),
+        }
+    }
+
+    /// The FIDO metadata in use (empty until `set_metadata`).
+    pub fn metadata(&self) -> std::sync::Arc<mds::Metadata> {
+        match self.metadata.read() {
+            Ok(m) => m.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the FIDO metadata (at start, and when a new BLOB is imported).
+    pub fn set_metadata(&self, metadata: mds::Metadata) {
+        let new = std::sync::Arc::new(metadata);
+        match self.metadata.write() {
+            Ok(mut m) => *m = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
         }
     }
 }

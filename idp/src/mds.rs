@@ -159,7 +159,7 @@ pub enum Staleness {
 }
 
 /// The verified, indexed metadata.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Metadata {
     pub serial: u64,
     pub next_update: String,

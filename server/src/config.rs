@@ -40,6 +40,11 @@ pub struct Config {
     pub hash_queue: usize,
     pub shutdown_grace_secs: u64,
     pub policy: idp::Policy,
+    /// FIDO metadata BLOB (JWS) and the root its chain must lead to (DER).
+    pub mds_blob_path: String,
+    pub mds_root_path: String,
+    /// Use a BLOB past its nextUpdate (with a warning).
+    pub mds_allow_stale: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +193,13 @@ impl Config {
             hash_queue: r.parse("HASH_QUEUE", "64"),
             shutdown_grace_secs: r.parse("SHUTDOWN_GRACE_SECS", "30"),
             policy,
+            mds_blob_path: r
+                .raw("MDS_BLOB_PATH")
+                .unwrap_or_else(|| "fido/mds/blob.jwt".into()),
+            mds_root_path: r
+                .raw("MDS_ROOT_PATH")
+                .unwrap_or_else(|| "fido/mds/root-r3.crt".into()),
+            mds_allow_stale: r.parse("MDS_ALLOW_STALE", if dev_like { "true" } else { "false" }),
         };
         if config.database_max_connections == 0 {
             r.errors

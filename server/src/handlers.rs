@@ -53,7 +53,14 @@ pub async fn healthz() -> &'static str {
 /// Ready when the database answers.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.idp.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Ok(()) => match &state.idp.metadata().stale_since {
+            Some(since) => (
+                StatusCode::OK,
+                format!("ready\nwarning: FIDO metadata is stale since {since}"),
+            )
+                .into_response(),
+            None => (StatusCode::OK, "ready").into_response(),
+        },
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

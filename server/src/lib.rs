@@ -48,9 +48,45 @@ pub async fn build_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, i
                 .map_err(|e| idp::Error::Internal(format!("creating {}: {e}", dir.display())))?;
         }
     }
+    let metadata = load_metadata(config, clock.now())?;
     let db = idp::Db::connect(&config.database_url, config.database_max_connections).await?;
     let hasher = idp::password::Hasher::new(config.hash_workers, config.hash_queue)?;
-    Ok(idp::Idp::new(db, hasher, clock, config.policy.clone()))
+    let idp = idp::Idp::new(db, hasher, clock, config.policy.clone());
+    idp.set_metadata(metadata);
+    Ok(idp)
+}
+
+/// Reads and verifies the FIDO metadata BLOB named by the configuration. A stale BLOB is
+/// used only when allowed, with a warning; an invalid one stops the start.
+pub fn load_metadata(config: &Config, now: i64) -> Result<idp::mds::Metadata, idp::Error> {
+    let read = |name: &str, path: &str| {
+        std::fs::read(path).map_err(|e| idp::Error::Internal(format!("{name}={path}: {e}")))
+    };
+    let blob = read("MDS_BLOB_PATH", &config.mds_blob_path)?;
+    let root = read("MDS_ROOT_PATH", &config.mds_root_path)?;
+    let staleness = if config.mds_allow_stale {
+        idp::mds::Staleness::Allow
+    } else {
+        idp::mds::Staleness::Refuse
+    };
+    let started = std::time::Instant::now();
+    let metadata = idp::mds::Metadata::load(&String::from_utf8_lossy(&blob), &root, staleness, now)
+        .map_err(|e| {
+            idp::Error::Internal(format!("MDS_BLOB_PATH={}: {e}", config.mds_blob_path))
+        })?;
+    tracing::info!(
+        serial = metadata.serial,
+        models = metadata.models.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "FIDO metadata loaded"
+    );
+    if let Some(since) = &metadata.stale_since {
+        tracing::warn!(
+            next_update = %since,
+            "FIDO metadata is stale since {since}: import a current BLOB (MDS_BLOB_PATH)"
+        );
+    }
+    Ok(metadata)
 }
 
 fn sqlite_file(url: &str) -> Option<String> {

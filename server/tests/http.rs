@@ -34,6 +34,14 @@ async fn harness(db: TempDatabase, extra: &[(&str, &str)]) -> Harness {
         ("APP_MODE".into(), "test".into()),
         ("DATABASE_URL".into(), db.url.clone()),
         ("NIA_SIM_ADDR".into(), String::new()),
+        (
+            "MDS_BLOB_PATH".into(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../fido/mds/blob.jwt").into(),
+        ),
+        (
+            "MDS_ROOT_PATH".into(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../fido/mds/root-r3.crt").into(),
+        ),
     ]);
     for (k, v) in extra {
         env.insert((*k).into(), (*v).into());
@@ -373,6 +381,10 @@ both_databases!(health_and_readiness, |h: Client| async move {
             .and_then(|v| v.to_str().ok()),
         Some("req-123")
     );
+    // operators see that the shipped FIDO metadata is stale
+    assert!(text(res)
+        .await
+        .contains("FIDO metadata is stale since 2025-01-01"));
     h.state.idp.db.pool.close().await;
     let res = h
         .send(get("/readyz").body(Body::empty()).expect("req"))
@@ -395,6 +407,8 @@ async fn dev_outbox_exists_only_outside_production() {
             ("APP_MODE", "production"),
             ("PUBLIC_URL", "https://mojeid.example"),
             ("SMTP_URL", "smtp://127.0.0.1:2525"),
+            // the shipped BLOB is past its nextUpdate
+            ("MDS_ALLOW_STALE", "true"),
         ],
     )
     .await;

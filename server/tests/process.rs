@@ -57,6 +57,7 @@ async fn sigterm_lets_requests_in_flight_finish() {
             format!("sqlite://{}/db.sqlite?mode=rwc", dir.display()),
         )
         .env("RUST_LOG", "warn")
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
