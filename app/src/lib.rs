@@ -17,8 +17,8 @@ use leptos_router::path;
 
 use crate::i18n::{t, Lang};
 use crate::pages::{
-    contacts::ContactsPage, login::LoginPage, profile::ProfilePage, register::RegisterPage,
-    settings::SettingsPage,
+    certified::CertifiedPage, contacts::ContactsPage, login::LoginPage, profile::ProfilePage,
+    register::RegisterPage, settings::SettingsPage,
 };
 
 /// The language of this page: decided by the server, read back from `<html lang>` in the browser.
@@ -86,10 +86,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/contacts") view=ContactsPage />
+                    <Route path=path!("/security-keys/certified") view=CertifiedPage />
                 </Routes>
             </main>
             <footer class="site-footer">
                 <p>{t("footer-text")}</p>
+                <p>
+                    <a href="/security-keys/certified">{t("certified-title")}</a>
+                </p>
             </footer>
         </Router>
     }

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod certified;
 pub mod contacts;
 pub mod login;
 pub mod profile;
