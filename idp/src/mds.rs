@@ -228,7 +228,7 @@ fn unix_to_system(unix: i64) -> SystemTime {
 /// The level and problem an entry's status reports give: reports are read in date order; on
 /// one date the highest level wins (BLOBs list `FIDO_CERTIFIED` beside `FIDO_CERTIFIED_L1`);
 /// a revocation or compromise stands until a later certification or update.
-fn evaluate(reports: &[Report]) -> (Level, Option<String>, Option<(Problem, Option<String>)>) {
+fn evaluate(reports: &[Report]) -> Evaluation {
     let mut sorted: Vec<&Report> = reports.iter().collect();
     sorted.sort_by(|a, b| {
         let date = a.effective_date.cmp(&b.effective_date);
@@ -253,7 +253,19 @@ fn evaluate(reports: &[Report]) -> (Level, Option<String>, Option<(Problem, Opti
             problem = None;
         }
     }
-    (level, certified_on, problem)
+    Evaluation {
+        level,
+        certified_on,
+        problem,
+    }
+}
+
+/// What an entry's status reports say.
+#[derive(Debug, PartialEq, Eq)]
+struct Evaluation {
+    level: Level,
+    certified_on: Option<String>,
+    problem: Option<(Problem, Option<String>)>,
 }
 
 impl Metadata {
@@ -313,7 +325,11 @@ impl Metadata {
             .entries
             .into_iter()
             .map(|e| {
-                let (level, certified_on, problem) = evaluate(&e.status_reports);
+                let Evaluation {
+                    level,
+                    certified_on,
+                    problem,
+                } = evaluate(&e.status_reports);
                 let protocol = match e.metadata_statement.protocol_family.as_str() {
                     "fido2" => Protocol::Fido2,
                     "u2f" => Protocol::U2f,
@@ -384,50 +400,61 @@ mod tests {
         }
     }
 
+    fn eval(reports: &[(&str, &str)]) -> Evaluation {
+        let reports: Vec<Report> = reports.iter().map(|(s, d)| report(s, d)).collect();
+        evaluate(&reports)
+    }
+
     #[test]
     fn same_day_plain_certification_does_not_hide_the_level() {
-        let (level, on, problem) = evaluate(&[
-            report("FIDO_CERTIFIED_L1", "2020-05-12"),
-            report("FIDO_CERTIFIED", "2020-05-12"),
+        let e = eval(&[
+            ("FIDO_CERTIFIED_L1", "2020-05-12"),
+            ("FIDO_CERTIFIED", "2020-05-12"),
         ]);
         assert_eq!(
-            (level, on.as_deref(), problem),
+            (e.level, e.certified_on.as_deref(), e.problem),
             (Level::L1, Some("2020-05-12"), None)
         );
     }
 
     #[test]
     fn the_latest_certification_counts() {
-        let (level, on, _) = evaluate(&[
-            report("FIDO_CERTIFIED_L2", "2023-03-28"),
-            report("FIDO_CERTIFIED_L1", "2021-02-18"),
-            report("FIDO_CERTIFIED", "2021-02-18"),
+        let e = eval(&[
+            ("FIDO_CERTIFIED_L2", "2023-03-28"),
+            ("FIDO_CERTIFIED_L1", "2021-02-18"),
+            ("FIDO_CERTIFIED", "2021-02-18"),
         ]);
-        assert_eq!((level, on.as_deref()), (Level::L2, Some("2023-03-28")));
+        assert_eq!(
+            (e.level, e.certified_on.as_deref()),
+            (Level::L2, Some("2023-03-28"))
+        );
     }
 
     #[test]
     fn revocation_and_compromise_make_a_model_ineligible_until_fixed() {
-        let (level, _, problem) = evaluate(&[
-            report("FIDO_CERTIFIED_L1", "2022-01-01"),
-            report("REVOKED", "2024-06-01"),
+        let e = eval(&[
+            ("FIDO_CERTIFIED_L1", "2022-01-01"),
+            ("REVOKED", "2024-06-01"),
         ]);
-        assert_eq!(level, Level::L1);
-        assert_eq!(problem, Some((Problem::Revoked, Some("2024-06-01".into()))));
-        let (_, _, problem) = evaluate(&[
-            report("FIDO_CERTIFIED_L1", "2022-01-01"),
-            report("USER_VERIFICATION_BYPASS", "2023-01-01"),
-            report("UPDATE_AVAILABLE", "2023-05-01"),
+        assert_eq!(e.level, Level::L1);
+        assert_eq!(
+            e.problem,
+            Some((Problem::Revoked, Some("2024-06-01".into())))
+        );
+        let e = eval(&[
+            ("FIDO_CERTIFIED_L1", "2022-01-01"),
+            ("USER_VERIFICATION_BYPASS", "2023-01-01"),
+            ("UPDATE_AVAILABLE", "2023-05-01"),
         ]);
-        assert_eq!(problem, None);
+        assert_eq!(e.problem, None);
     }
 
     #[test]
     fn not_certified_later_drops_the_level() {
-        let (level, _, _) = evaluate(&[
-            report("FIDO_CERTIFIED_L1", "2020-01-01"),
-            report("NOT_FIDO_CERTIFIED", "2024-01-01"),
+        let e = eval(&[
+            ("FIDO_CERTIFIED_L1", "2020-01-01"),
+            ("NOT_FIDO_CERTIFIED", "2024-01-01"),
         ]);
-        assert_eq!(level, Level::NotCertified);
+        assert_eq!(e.level, Level::NotCertified);
     }
 }
