@@ -8,11 +8,13 @@ use tokio::sync::watch;
 pub fn spawn(
     idp: idp::Idp,
     mailer: Option<idp::outbox::Mailer>,
+    config: std::sync::Arc<crate::Config>,
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         let mut n: u64 = 0;
+        let mut blob_mtime = crate::mds_import::blob_mtime(&config);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -23,6 +25,19 @@ pub fn spawn(
                     Ok(0) => {}
                     Ok(sent) => tracing::info!(sent, "outbox delivered"),
                     Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
+                }
+            }
+            // every minute: a newly imported FIDO metadata BLOB replaces the one in use
+            if n.is_multiple_of(12) {
+                let mtime = crate::mds_import::blob_mtime(&config);
+                if mtime != blob_mtime {
+                    blob_mtime = mtime;
+                    match crate::load_metadata(&config, idp.clock.now()) {
+                        Ok(md) => idp.set_metadata(md),
+                        Err(e) => {
+                            tracing::error!(error = %e, "new FIDO metadata refused; keeping the old")
+                        }
+                    }
                 }
             }
             // every ten minutes

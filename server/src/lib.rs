@@ -5,6 +5,7 @@
 pub mod config;
 pub mod handlers;
 pub mod jobs;
+pub mod mds_import;
 pub mod middleware;
 pub mod seed;
 

@@ -18,6 +18,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        std::process::exit(command(&config, &args));
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
     match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt()
@@ -31,6 +35,45 @@ async fn main() {
     if let Err(e) = run(config).await {
         tracing::error!(error = %e, "server stopped with an error");
         std::process::exit(1);
+    }
+}
+
+/// Operator commands: `mds import FILE`.
+fn command(config: &Config, args: &[String]) -> i32 {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["mds", "import", file] => {
+            let now = idp::Clock::system().now();
+            match server::mds_import::import(config, file, now) {
+                Ok(done) => {
+                    println!(
+                        "imported FIDO metadata BLOB no. {} ({} models, next update {}{}) into {}; \
+                         running servers switch to it within a minute",
+                        done.serial,
+                        done.models,
+                        done.next_update,
+                        if done.stale { ", already STALE" } else { "" },
+                        config.mds_blob_path
+                    );
+                    if let Some(previous) = done.previous_serial {
+                        println!("it replaces BLOB no. {previous}");
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("not imported: {e}");
+                    1
+                }
+            }
+        }
+        _ => {
+            eprintln!("usage: mojeid-server [mds import FILE]");
+            2
+        }
     }
 }
 
@@ -73,7 +116,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         ),
         None => None,
     };
-    let jobs = server::jobs::spawn(idp.clone(), mailer, stop_rx.clone());
+    let jobs = server::jobs::spawn(
+        idp.clone(),
+        mailer,
+        Arc::new(config.clone()),
+        stop_rx.clone(),
+    );
 
     let state = AppState {
         leptos_options: server::leptos_options(&config),
