@@ -177,7 +177,13 @@ impl Idp {
             .as_ref()
             .map(|r| r.try_get("password_hash"))
             .transpose()?;
-        let ok = self.hasher.verify(password.to_owned(), hash).await?;
+        // no stored password is longer than the policy allows: a longer one is wrong without
+        // spending a hash on it (and cannot be used to make the server hash megabytes)
+        let ok = if password.chars().count() > password::MAX_LEN {
+            false
+        } else {
+            self.hasher.verify(password.to_owned(), hash).await?
+        };
         let account = row.map(|r| account_from_row(&r)).transpose()?;
         let account = match account {
             Some(a) if ok => a,

@@ -189,6 +189,20 @@ both_databases!(
     }
 );
 
+both_databases!(
+    an_overlong_password_is_simply_wrong,
+    |idp: Idp| async move {
+        idp.create_account("dlouhe", PW, &req("10.0.0.10"))
+            .await
+            .expect("create");
+        let huge = "x".repeat(1 << 20);
+        assert!(matches!(
+            idp.login("dlouhe", &huge, None, &req("10.0.0.10")).await,
+            Err(Error::BadCredentials)
+        ));
+    }
+);
+
 both_databases!(idle_session_expires, |idp: Idp| async move {
     let (_, s) = idp
         .create_account("idle", PW, &req("10.0.0.5"))
