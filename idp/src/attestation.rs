@@ -332,3 +332,51 @@ fn verify_chain(
         .map(|_| ())
         .map_err(|e| format!("{e:?}"))
 }
+
+/// The support analysis of a registration a user sent us (a `PublicKeyCredential` as JSON,
+/// or our own download `{ "credential": …, "verdict": … }`): the origin and challenge are
+/// taken from its own `clientDataJSON` and the RP ID from the origin's host (or an `rp_id`
+/// beside the credential), so the verdict is about the key's attestation, not about the
+/// freshness of that old ceremony.
+pub fn analyze(
+    document: &serde_json::Value,
+    metadata: &Metadata,
+    at: SystemTime,
+) -> Result<Verdict, String> {
+    use base64::Engine;
+    let credential = document.get("credential").unwrap_or(document);
+    let client_data = credential
+        .pointer("/response/clientDataJSON")
+        .and_then(|v| v.as_str())
+        .ok_or("no response.clientDataJSON: not a WebAuthn registration")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(client_data.trim_end_matches('='))
+        .map_err(|e| format!("clientDataJSON is not base64url: {e}"))?;
+    let client: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("clientDataJSON is not JSON: {e}"))?;
+    if client.get("type").and_then(|t| t.as_str()) != Some("webauthn.create") {
+        return Err("clientDataJSON is not from a registration (webauthn.create)".into());
+    }
+    let origin = client
+        .get("origin")
+        .and_then(|o| o.as_str())
+        .ok_or("clientDataJSON has no origin")?;
+    let challenge = client
+        .get("challenge")
+        .and_then(|c| c.as_str())
+        .ok_or("clientDataJSON has no challenge")?;
+    let host = url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .ok_or_else(|| format!("origin {origin:?} has no host"))?;
+    let rp_id = document
+        .get("rp_id")
+        .and_then(|r| r.as_str())
+        .unwrap_or(&host);
+    let ceremony = Ceremony {
+        rp_id,
+        origin,
+        challenge,
+    };
+    Ok(check(credential, &ceremony, metadata, at))
+}

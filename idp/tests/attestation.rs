@@ -224,3 +224,30 @@ fn a_chain_outside_the_certificates_validity_does_not_count() {
     ));
     assert_eq!((v.level, v.nia_eligible), (Level::NotCertified, false));
 }
+
+#[test]
+fn support_analysis_agrees_with_the_check_and_with_its_own_download() {
+    let md = metadata();
+    let now = std::time::SystemTime::now();
+    for name in [
+        "test_registration_packed_attestaion_works_with_valid_fido_aaguid_extension",
+        "test_google_pixel_3a_none_attestation",
+        "test_touchid_attest_apple_anonymous",
+        "test_registration_duo_go",
+    ] {
+        let (credential, ..) = load(name);
+        let direct = verdict(&md, name);
+        let analysed = idp::attestation::analyze(&credential, &md, now).expect("analysable");
+        assert_eq!(analysed, direct, "{name}");
+        // the JSON a user downloads from the key check: the raw response plus the verdict
+        let download = serde_json::json!({ "credential": credential, "verdict": direct });
+        assert_eq!(
+            idp::attestation::analyze(&download, &md, now).expect("download"),
+            direct,
+            "{name}"
+        );
+    }
+    let err = idp::attestation::analyze(&serde_json::json!({ "id": "x" }), &md, now)
+        .expect_err("not webauthn");
+    assert!(err.contains("clientDataJSON"), "{err}");
+}

@@ -38,7 +38,46 @@ async fn main() {
     }
 }
 
-/// Operator commands: `mds import FILE`.
+/// Support: the server's verdict on a registration a user sent (a WebAuthn
+/// `PublicKeyCredential` as JSON, or the JSON downloaded from the key check), as JSON.
+fn analyze(config: &Config, file: &str) -> i32 {
+    let now = idp::Clock::system().now();
+    let document: serde_json::Value = match std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            return 1;
+        }
+    };
+    let metadata = match server::load_metadata(config, now) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    match idp::attestation::analyze(&document, &metadata, std::time::SystemTime::now()) {
+        Ok(verdict) => match serde_json::to_string_pretty(&verdict) {
+            Ok(json) => {
+                println!("{json}");
+                0
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                1
+            }
+        },
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            1
+        }
+    }
+}
+
+/// Operator commands: `mds import FILE`, `analyze FILE.json`.
 fn command(config: &Config, args: &[String]) -> i32 {
     match args
         .iter()
@@ -70,8 +109,9 @@ fn command(config: &Config, args: &[String]) -> i32 {
                 }
             }
         }
+        ["analyze", file] => analyze(config, file),
         _ => {
-            eprintln!("usage: mojeid-server [mds import FILE]");
+            eprintln!("usage: mojeid-server [mds import FILE | analyze FILE.json]");
             2
         }
     }

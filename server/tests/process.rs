@@ -107,3 +107,56 @@ async fn sigterm_lets_requests_in_flight_finish() {
     assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn analyze_gives_support_the_same_verdict_as_the_server() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let vector = format!("{root}/fido/vectors/webauthn-rs__test_registration_yk.json");
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&vector).expect("vector")).expect("json");
+    let file = std::env::temp_dir().join(format!("analyze-{}.json", std::process::id()));
+    std::fs::write(&file, document["credential"].to_string()).expect("write");
+    let out = Command::new(BIN)
+        .arg("analyze")
+        .arg(&file)
+        .current_dir(root)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: idp::attestation::Verdict =
+        serde_json::from_slice(&out.stdout).expect("verdict JSON");
+    let metadata = idp::mds::Metadata::load(
+        &std::fs::read_to_string(format!("{root}/fido/mds/blob.jwt")).expect("blob"),
+        &std::fs::read(format!("{root}/fido/mds/root-r3.crt")).expect("root"),
+        idp::mds::Staleness::Allow,
+        idp::Clock::system().now(),
+    )
+    .expect("metadata");
+    let expected = idp::attestation::analyze(
+        &document["credential"],
+        &metadata,
+        std::time::SystemTime::now(),
+    )
+    .expect("verdict");
+    assert_eq!(printed, expected);
+    assert_eq!(
+        (printed.model.as_deref(), printed.nia_eligible),
+        (Some("YubiKey 5 Series"), true)
+    );
+
+    // garbage is refused with a reason, not a panic
+    std::fs::write(&file, "{\"id\": 1}").expect("write");
+    let out = Command::new(BIN)
+        .arg("analyze")
+        .arg(&file)
+        .current_dir(root)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("clientDataJSON"));
+    let _ = std::fs::remove_file(file);
+}
