@@ -225,6 +225,25 @@ impl Config {
         self.public_url.starts_with("https://")
     }
 
+    /// Origins our own pages may be served from: `PUBLIC_URL`'s, and outside production the
+    /// same with `localhost` and `127.0.0.1` swapped (both name the machine the run command
+    /// serves on).
+    pub fn allowed_origins(&self) -> Vec<String> {
+        let origin = self.origin();
+        let mut all = vec![origin.clone()];
+        if self.dev_tools() {
+            for (a, b) in [
+                ("://127.0.0.1", "://localhost"),
+                ("://localhost", "://127.0.0.1"),
+            ] {
+                if origin.contains(a) {
+                    all.push(origin.replacen(a, b, 1));
+                }
+            }
+        }
+        all
+    }
+
     /// The origin (`scheme://host[:port]`) of `PUBLIC_URL`.
     pub fn origin(&self) -> String {
         let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);
@@ -302,6 +321,10 @@ mod tests {
         );
         assert!(c.seed_demo && c.dev_tools() && !c.secure_cookies());
         assert_eq!(c.origin(), "http://127.0.0.1:3000");
+        assert_eq!(
+            c.allowed_origins(),
+            vec!["http://127.0.0.1:3000", "http://localhost:3000"]
+        );
     }
 
     #[test]
@@ -354,5 +377,6 @@ mod tests {
             ok.secure_cookies() && !ok.dev_tools() && !ok.seed_demo && ok.nia_sim_addr.is_none()
         );
         assert_eq!(ok.origin(), "https://mojeid.example");
+        assert_eq!(ok.allowed_origins(), vec!["https://mojeid.example"]);
     }
 }

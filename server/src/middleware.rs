@@ -109,7 +109,7 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let (allowed, sent_origin) = origin_allowed(req.headers(), &state.config.origin());
+    let (allowed, sent_origin) = origin_allowed(req.headers(), &state.config.allowed_origins());
     if allowed {
         next.run(req).await
     } else {
@@ -126,15 +126,17 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
     }
 }
 
-fn origin_allowed(headers: &http::HeaderMap, origin: &str) -> (bool, Option<String>) {
+fn origin_allowed(headers: &http::HeaderMap, origins: &[String]) -> (bool, Option<String>) {
     let header = |name| {
         headers
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
     let allowed = match (header(ORIGIN), header(REFERER)) {
-        (Some(o), _) => o == origin,
-        (None, Some(r)) => r == origin || r.starts_with(&format!("{origin}/")),
+        (Some(o), _) => origins.iter().any(|origin| o == origin),
+        (None, Some(r)) => origins
+            .iter()
+            .any(|origin| r == origin || r.starts_with(&format!("{origin}/"))),
         (None, None) => false,
     };
     (allowed, header(ORIGIN).map(str::to_owned))
