@@ -8,6 +8,7 @@ pub mod clock;
 pub mod contacts;
 pub mod db;
 pub mod error;
+pub mod key_check;
 pub mod mds;
 pub mod outbox;
 pub mod password;

@@ -168,6 +168,10 @@ impl Idp {
             .bind(now - self.policy.throttle_window_secs)
             .execute(&self.db.pool)
             .await?;
+        sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.db.pool)
+            .await?;
         sqlx::query("DELETE FROM contact_verifications WHERE expires_at < $1")
             .bind(now - 86_400)
             .execute(&self.db.pool)

@@ -482,3 +482,51 @@ async fn both_schemas_have_the_same_columns() {
     pg.close().await;
     lite.close().await;
 }
+
+both_databases!(
+    key_check_tickets_are_single_use_and_short_lived,
+    |idp: Idp| async move {
+        let started = idp
+            .start_key_check("http://localhost:3000", &req("10.0.1.1"))
+            .await
+            .expect("start");
+        let options = serde_json::to_value(&started.options).expect("json");
+        assert_eq!(options["publicKey"]["attestation"], "direct");
+        assert_eq!(options["publicKey"]["rp"]["id"], "localhost");
+        let garbage = serde_json::json!({ "id": "x" });
+        // a wrong answer still uses the ticket up: it cannot be replayed
+        let finished = idp
+            .finish_key_check(&started.ticket, &garbage)
+            .await
+            .expect("judged");
+        assert!(finished.verdict.refused.is_some());
+        assert!(matches!(
+            idp.finish_key_check(&started.ticket, &garbage).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            idp.finish_key_check("no-such-ticket", &garbage).await,
+            Err(Error::NotFound)
+        ));
+        let late = idp
+            .start_key_check("http://localhost:3000", &req("10.0.1.1"))
+            .await
+            .expect("start");
+        idp.clock.advance(301);
+        assert!(matches!(
+            idp.finish_key_check(&late.ticket, &garbage).await,
+            Err(Error::NotFound)
+        ));
+        // one address may not fill the table
+        for _ in 0..30 {
+            idp.start_key_check("http://localhost:3000", &req("10.0.1.2"))
+                .await
+                .expect("within limit");
+        }
+        assert!(matches!(
+            idp.start_key_check("http://localhost:3000", &req("10.0.1.2"))
+                .await,
+            Err(Error::Throttled { .. })
+        ));
+    }
+);
