@@ -5,7 +5,8 @@ import * as os from 'node:os';
 // `./x test` builds the server and the site and passes their paths; the server runs in test
 // mode on its own ports with a fresh SQLite database.
 const port = Number(process.env.E2E_PORT ?? 3100);
-const baseURL = `http://127.0.0.1:${port}`;
+// WebAuthn needs a domain name as relying party: localhost, not 127.0.0.1
+const baseURL = `http://localhost:${port}`;
 const repo = path.resolve(__dirname, '..');
 const dataDir = process.env.E2E_DATA_DIR ?? os.tmpdir();
 
@@ -38,7 +39,7 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
     command: process.env.E2E_SERVER_BIN ?? path.join(repo, 'target/debug/mojeid-server'),
-    url: `${baseURL}/readyz`,
+    url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'ignore',
@@ -46,6 +47,7 @@ export default defineConfig({
     env: {
       APP_MODE: 'test',
       BIND_ADDR: `127.0.0.1:${port}`,
+      PUBLIC_URL: baseURL,
       NIA_SIM_ADDR: `127.0.0.1:${port + 1}`,
       DATABASE_URL: `sqlite://${dataDir}/e2e-${Date.now()}.db?mode=rwc`,
       SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target/site'),

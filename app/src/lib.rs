@@ -16,6 +16,7 @@ use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::i18n::{t, Lang};
+use crate::pages::key_check::KeyCheckPage;
 use crate::pages::{
     certified::CertifiedPage, contacts::ContactsPage, login::LoginPage, profile::ProfilePage,
     register::RegisterPage, settings::SettingsPage,
@@ -87,12 +88,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/contacts") view=ContactsPage />
                     <Route path=path!("/security-keys/certified") view=CertifiedPage />
+                    <Route path=path!("/security-keys/check") view=KeyCheckPage />
                 </Routes>
             </main>
             <footer class="site-footer">
                 <p>{t("footer-text")}</p>
                 <p>
                     <a href="/security-keys/certified">{t("certified-title")}</a>
+                    " · "
+                    <a href="/security-keys/check">{t("check-title")}</a>
                 </p>
             </footer>
         </Router>

@@ -2,6 +2,7 @@
 
 pub mod certified;
 pub mod contacts;
+pub mod key_check;
 pub mod login;
 pub mod profile;
 pub mod register;

@@ -1,0 +1,268 @@
+//! `/security-keys/check`: try a security key without an account. The browser creates a
+//! throw-away credential with attestation `direct`; the page shows what the server concluded
+//! and offers it as JSON for support (the same verdict `mojeid-server analyze` gives).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use webauthn_rs_proto::CreationChallengeResponse;
+
+use crate::error::ApiError;
+use crate::i18n::{t, tr_args, use_lang, Lang};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyCheckTicket {
+    pub ticket: String,
+    pub options: CreationChallengeResponse,
+}
+
+/// What the page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyCheckView {
+    pub format: Option<String>,
+    pub aaguid: Option<String>,
+    pub model: Option<String>,
+    /// hardware, windows_hello, android, apple, unknown
+    pub kind: String,
+    /// FIDO name of the level counted.
+    pub level: String,
+    pub chain_valid: Option<bool>,
+    pub nia_eligible: bool,
+    /// Catalog keys of the reasons, with an argument each (a level, a status and date, …).
+    pub reasons: Vec<(String, String)>,
+    pub refused: bool,
+    /// The support document (raw response + verdict) as JSON text.
+    pub download: String,
+}
+
+#[server(endpoint = "key_check_start")]
+pub async fn key_check_start() -> Result<KeyCheckTicket, ApiError> {
+    let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
+    // the Origin middleware has already refused foreign origins
+    let origin = parts
+        .headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::Forbidden)?
+        .to_owned();
+    let started = crate::ssr::ctx()?
+        .idp
+        .start_key_check(&origin, &crate::ssr::request_info())
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(KeyCheckTicket {
+        ticket: started.ticket,
+        options: started.options,
+    })
+}
+
+/// `credential` is the browser's `PublicKeyCredential` as JSON text.
+#[server(endpoint = "key_check_finish")]
+pub async fn key_check_finish(
+    ticket: String,
+    credential: String,
+) -> Result<KeyCheckView, ApiError> {
+    use idp::attestation::{KeyKind, Reason};
+    let credential: serde_json::Value =
+        serde_json::from_str(&credential).unwrap_or(serde_json::Value::Null);
+    let finished = match crate::ssr::ctx()?
+        .idp
+        .finish_key_check(&ticket, &credential)
+        .await
+    {
+        Ok(f) => f,
+        // used, expired or unknown: start again
+        Err(idp::Error::NotFound) => return Err(ApiError::NotAuthenticated),
+        Err(e) => return Err(crate::ssr::fail(e)),
+    };
+    let v = finished.verdict;
+    let reasons = v
+        .reasons
+        .iter()
+        .map(|r| match r {
+            Reason::AttestationHidden => ("reason-attestation-hidden".into(), String::new()),
+            Reason::SelfAttestation => ("reason-self-attestation".into(), String::new()),
+            Reason::AppleAnonymous => ("reason-apple".into(), String::new()),
+            Reason::SafetyNetUnsupported => ("reason-safetynet".into(), String::new()),
+            Reason::UnknownModel => ("reason-unknown-model".into(), String::new()),
+            Reason::ChainInvalid { detail } => ("reason-chain-invalid".into(), detail.clone()),
+            Reason::LevelTooLow { level } => {
+                ("reason-level-too-low".into(), level.fido_name().into())
+            }
+            Reason::Problem { status, since } => (
+                "reason-problem".into(),
+                format!("{status} {}", since.clone().unwrap_or_default()),
+            ),
+        })
+        .collect();
+    Ok(KeyCheckView {
+        format: v.format,
+        aaguid: v.aaguid,
+        model: v.model,
+        kind: match v.kind {
+            KeyKind::Hardware => "hardware",
+            KeyKind::WindowsHello => "windows_hello",
+            KeyKind::Android => "android",
+            KeyKind::Apple => "apple",
+            KeyKind::Unknown => "unknown",
+        }
+        .into(),
+        level: v.level.fido_name().into(),
+        chain_valid: v.chain_valid,
+        nia_eligible: v.nia_eligible,
+        reasons,
+        refused: v.refused.is_some(),
+        download: serde_json::to_string_pretty(&finished.download)
+            .map_err(|_| ApiError::Internal)?,
+    })
+}
+
+/// Why the browser produced no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum CheckFailure {
+    Unsupported,
+    Cancelled,
+    Api(ApiError),
+}
+
+impl CheckFailure {
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            CheckFailure::Unsupported => crate::i18n::tr(lang, "check-unsupported"),
+            CheckFailure::Cancelled => crate::i18n::tr(lang, "check-cancelled"),
+            CheckFailure::Api(ApiError::NotAuthenticated) => crate::i18n::tr(lang, "check-expired"),
+            CheckFailure::Api(e) => e.summary(lang),
+        }
+    }
+}
+
+/// Runs the ceremony in the browser.
+#[cfg(feature = "hydrate")]
+async fn run_check() -> Result<KeyCheckView, CheckFailure> {
+    use wasm_bindgen::JsCast;
+    let start = key_check_start().await.map_err(CheckFailure::Api)?;
+    let options: web_sys::CredentialCreationOptions = start.options.into();
+    let promise = window()
+        .navigator()
+        .credentials()
+        .create_with_options(&options)
+        .map_err(|_| CheckFailure::Unsupported)?;
+    let answer = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(
+            |e| match e.dyn_ref::<web_sys::DomException>().map(|d| d.name()) {
+                Some(name) if name == "NotSupportedError" => CheckFailure::Unsupported,
+                _ => CheckFailure::Cancelled,
+            },
+        )?;
+    let credential: web_sys::PublicKeyCredential =
+        answer.dyn_into().map_err(|_| CheckFailure::Cancelled)?;
+    let credential = webauthn_rs_proto::RegisterPublicKeyCredential::from(credential);
+    let json =
+        serde_json::to_string(&credential).map_err(|_| CheckFailure::Api(ApiError::Internal))?;
+    key_check_finish(start.ticket, json)
+        .await
+        .map_err(CheckFailure::Api)
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn run_check() -> Result<KeyCheckView, CheckFailure> {
+    Err(CheckFailure::Unsupported)
+}
+
+#[component]
+pub fn KeyCheckPage() -> impl IntoView {
+    let lang = use_lang();
+    let outcome = RwSignal::new(None::<Result<KeyCheckView, CheckFailure>>);
+    let busy = RwSignal::new(false);
+    let start = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let result = run_check().await;
+            outcome.set(Some(result));
+            busy.set(false);
+        });
+    };
+    view! {
+        <Title text=t("check-title") />
+        <h1>{t("check-title")}</h1>
+        <p>{t("check-intro")}</p>
+        <ol class="steps">
+            <li>{t("check-step-insert")}</li>
+            <li>{t("check-step-press")}</li>
+            <li>{t("check-step-allow")}</li>
+        </ol>
+        <button type="button" on:click=start aria-disabled=move || busy.get().then_some("true")>
+            {move || if busy.get() { t("check-waiting") } else { t("check-start") }}
+        </button>
+        <div role="status" class="status-slot">
+            {move || match outcome.get() {
+                None => None,
+                Some(Err(f)) => Some(view! { <p class="alert">{f.message(lang)}</p> }.into_any()),
+                Some(Ok(v)) => Some(view! { <CheckResult v /> }.into_any()),
+            }}
+        </div>
+        <p class="hint">{t("check-privacy")}</p>
+    }
+}
+
+#[component]
+fn CheckResult(v: KeyCheckView) -> impl IntoView {
+    let lang = use_lang();
+    if v.refused {
+        return view! { <p class="alert">{t("check-refused")}</p> }.into_any();
+    }
+    let none = || t("check-none");
+    let chain = match v.chain_valid {
+        Some(true) => t("check-chain-valid"),
+        Some(false) => t("check-chain-invalid"),
+        None => t("check-chain-none"),
+    };
+    let verdict = if v.nia_eligible {
+        t("check-nia-yes")
+    } else {
+        t("check-nia-no")
+    };
+    let reasons = v
+        .reasons
+        .iter()
+        .map(
+            |(key, arg)| view! { <li>{tr_args(lang, key, &[("detail", arg.clone().into())])}</li> },
+        )
+        .collect_view();
+    let href = format!(
+        "data:application/json;charset=utf-8,{}",
+        percent_encoding::utf8_percent_encode(&v.download, percent_encoding::NON_ALPHANUMERIC)
+    );
+    view! {
+        <section class="card" aria-labelledby="check-result">
+            <h2 id="check-result">{t("check-result")}</h2>
+            <dl>
+                <dt>{t("check-format")}</dt>
+                <dd>{v.format.unwrap_or_else(none)}</dd>
+                <dt>"AAGUID"</dt>
+                <dd>{v.aaguid.unwrap_or_else(none)}</dd>
+                <dt>{t("check-model")}</dt>
+                <dd>{v.model.unwrap_or_else(|| t("check-model-unknown"))}</dd>
+                <dt>{t("check-kind")}</dt>
+                <dd>{t(&format!("kind-{}", v.kind))}</dd>
+                <dt>{t("certified-col-level")}</dt>
+                <dd>{v.level}</dd>
+                <dt>{t("check-chain")}</dt>
+                <dd>{chain}</dd>
+                <dt>{t("certified-col-nia")}</dt>
+                <dd class:eligible=v.nia_eligible>{verdict}</dd>
+            </dl>
+            <ul class="reasons">{reasons}</ul>
+            <p>
+                <a href=href download="mojeid-key-check.json">{t("check-download")}</a>
+            </p>
+        </section>
+    }
+    .into_any()
+}
