@@ -181,6 +181,7 @@ check-kind = Druh
 check-chain = Řetězec certifikátů
 check-chain-valid = platný, vede ke kořeni výrobce
 check-chain-invalid = neplatný
+check-chain-unchecked = neověřen: model není v metadatech, a tak není známý kořen výrobce
 check-chain-none = klíč certifikát neposkytl
 check-none = žádný
 check-nia-yes = ano

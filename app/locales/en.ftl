@@ -173,6 +173,7 @@ check-kind = Kind
 check-chain = Certificate chain
 check-chain-valid = valid, leads to the manufacturer's root
 check-chain-invalid = invalid
+check-chain-unchecked = not checked: the model is not in the metadata, so its manufacturer's root is unknown
 check-chain-none = the key gave no certificate
 check-none = none
 check-nia-yes = yes

@@ -28,6 +28,9 @@ test('a key can be tested without an account, and support reads the same verdict
   await expect(result.getByText('01020304-0506-0708-0102-030405060708')).toBeVisible();
   await expect(result.getByText('not in the FIDO Alliance metadata', { exact: true })).toBeVisible();
   await expect(result.getByText("The key's model is not in the FIDO Alliance metadata.")).toBeVisible();
+  await expect(
+    result.getByText("not checked: the model is not in the metadata, so its manufacturer's root is unknown"),
+  ).toBeVisible();
   await expectAccessible(page);
 
   const [download] = await Promise.all([

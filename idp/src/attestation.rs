@@ -68,7 +68,10 @@ pub struct Verdict {
     pub kind: KeyKind,
     /// Certification level counted for this key (only with a valid chain).
     pub level: Level,
-    /// `Some(true)` when the chain leads to the model's roots, `None` when there is no chain.
+    /// The key sent an attestation certificate (chain).
+    pub certificate_sent: bool,
+    /// `Some(true)` when the chain leads to the model's roots; `None` when there is no chain,
+    /// or no model whose roots it could lead to.
     pub chain_valid: Option<bool>,
     pub nia_eligible: bool,
     pub reasons: Vec<Reason>,
@@ -160,6 +163,7 @@ fn refused(format: Option<String>, aaguid: Option<String>, why: String) -> Verdi
         aaguid,
         model: None,
         level: Level::NotCertified,
+        certificate_sent: false,
         chain_valid: None,
         nia_eligible: false,
         reasons: Vec::new(),
@@ -208,6 +212,7 @@ pub fn check(
                 aaguid,
                 kind: KeyKind::Android,
                 level: Level::NotCertified,
+                certificate_sent: true,
                 chain_valid: None,
                 nia_eligible: false,
                 reasons: vec![Reason::SafetyNetUnsupported],
@@ -295,6 +300,7 @@ pub fn check(
         model: model.map(|m| m.description.clone()),
         kind,
         level,
+        certificate_sent: chain.is_some(),
         chain_valid,
         nia_eligible: reasons.is_empty() && level >= Level::L1,
         reasons,

@@ -26,6 +26,7 @@ pub struct KeyCheckView {
     pub kind: String,
     /// FIDO name of the level counted.
     pub level: String,
+    pub certificate_sent: bool,
     pub chain_valid: Option<bool>,
     pub nia_eligible: bool,
     /// Catalog keys of the reasons, with an argument each (a level, a status and date, …).
@@ -108,6 +109,7 @@ pub async fn key_check_finish(
         }
         .into(),
         level: v.level.fido_name().into(),
+        certificate_sent: v.certificate_sent,
         chain_valid: v.chain_valid,
         nia_eligible: v.nia_eligible,
         reasons,
@@ -218,10 +220,11 @@ fn CheckResult(v: KeyCheckView) -> impl IntoView {
         return view! { <p class="alert">{t("check-refused")}</p> }.into_any();
     }
     let none = || t("check-none");
-    let chain = match v.chain_valid {
-        Some(true) => t("check-chain-valid"),
-        Some(false) => t("check-chain-invalid"),
-        None => t("check-chain-none"),
+    let chain = match (v.chain_valid, v.certificate_sent) {
+        (Some(true), _) => t("check-chain-valid"),
+        (Some(false), _) => t("check-chain-invalid"),
+        (None, true) => t("check-chain-unchecked"),
+        (None, false) => t("check-chain-none"),
     };
     let verdict = if v.nia_eligible {
         t("check-nia-yes")
