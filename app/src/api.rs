@@ -105,20 +105,75 @@ pub async fn register(username: String, password: String) -> Result<String, ApiE
     Ok(to)
 }
 
-/// Password login; answers with where to go next (a local path only).
+/// The answer to the password step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum LoginReply {
+    /// Logged in: where to go next (a local path only).
+    Done(String),
+    /// The account has security keys: the browser must answer this challenge.
+    Key {
+        ticket: String,
+        options: webauthn_rs_proto::RequestChallengeResponse,
+    },
+}
+
+/// Password login, the first step.
 #[server(endpoint = "login")]
-pub async fn login(username: String, password: String, next: String) -> Result<String, ApiError> {
+pub async fn login(
+    username: String,
+    password: String,
+    next: String,
+) -> Result<LoginReply, ApiError> {
     let c = ctx()?;
     let previous = crate::ssr::session_token();
-    let (_, session) = c
+    let origin = crate::ssr::request_origin()?;
+    let (_, step) = c
         .idp
-        .login(&username, &password, previous.as_deref(), &request_info())
+        .login(
+            &username,
+            &password,
+            previous.as_deref(),
+            &origin,
+            &request_info(),
+        )
         .await
         .map_err(fail)?;
+    match step {
+        idp::keys::LoginStep::Done(session) => {
+            crate::ssr::set_session_cookie(&session.token, c.idp.policy.session_absolute_secs)?;
+            let to = crate::ssr::safe_next(&next);
+            crate::ssr::redirect_plain_form(&to);
+            Ok(LoginReply::Done(to))
+        }
+        idp::keys::LoginStep::KeyRequired { ticket, options } => {
+            Ok(LoginReply::Key { ticket, options })
+        }
+    }
+}
+
+/// The second login step: the security key's answer (`PublicKeyCredential` as JSON text).
+#[server(endpoint = "login_key")]
+pub async fn login_key(
+    ticket: String,
+    assertion: String,
+    next: String,
+) -> Result<String, ApiError> {
+    let c = ctx()?;
+    let assertion: serde_json::Value =
+        serde_json::from_str(&assertion).unwrap_or(serde_json::Value::Null);
+    let previous = crate::ssr::session_token();
+    let session = match c
+        .idp
+        .finish_key_login(&ticket, &assertion, previous.as_deref(), &request_info())
+        .await
+    {
+        Ok(s) => s,
+        // used or expired: the user starts again with the password
+        Err(idp::Error::NotFound) => return Err(ApiError::NotAuthenticated),
+        Err(e) => return Err(fail(e)),
+    };
     crate::ssr::set_session_cookie(&session.token, c.idp.policy.session_absolute_secs)?;
-    let to = crate::ssr::safe_next(&next);
-    crate::ssr::redirect_plain_form(&to);
-    Ok(to)
+    Ok(crate::ssr::safe_next(&next))
 }
 
 /// The logged-in username, or `None`.

@@ -33,6 +33,8 @@ pub enum FieldCode {
     CodeMissing,
     CodeAttemptsExhausted,
     TooManyCodes { retry_after_secs: i64 },
+    KeyDataIncorrect,
+    KeyAlreadyRegistered,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +55,10 @@ pub enum ApiError {
     TooManyRegistrations { retry_after_secs: i64 },
     #[error("not logged in")]
     NotAuthenticated,
+    #[error("step-up needed")]
+    StepUpRequired,
+    #[error("security key refused")]
+    BadSecurityKey,
     #[error("account inactive")]
     AccountInactive,
     #[error("overloaded")]
@@ -102,6 +108,8 @@ impl FieldCode {
             FieldCode::CodeExpired => tr(lang, "err-code-expired"),
             FieldCode::CodeMissing => tr(lang, "err-code-missing"),
             FieldCode::CodeAttemptsExhausted => tr(lang, "err-code-exhausted"),
+            FieldCode::KeyDataIncorrect => tr(lang, "check-refused"),
+            FieldCode::KeyAlreadyRegistered => tr(lang, "err-key-already-registered"),
             FieldCode::TooManyCodes { retry_after_secs } => tr_args(
                 lang,
                 "err-too-many-codes",
@@ -139,6 +147,8 @@ impl ApiError {
                 &[("minutes", minutes(*retry_after_secs))],
             ),
             ApiError::NotAuthenticated => tr(lang, "err-not-authenticated"),
+            ApiError::StepUpRequired => tr(lang, "err-step-up"),
+            ApiError::BadSecurityKey => tr(lang, "err-bad-key"),
             ApiError::AccountInactive => tr(lang, "err-account-inactive"),
             ApiError::Overloaded => tr(lang, "err-overloaded"),
             ApiError::Forbidden => tr(lang, "err-forbidden"),

@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
@@ -17,6 +18,7 @@ use leptos_router::path;
 
 use crate::i18n::{t, Lang};
 use crate::pages::key_check::KeyCheckPage;
+use crate::pages::security_keys::SecurityKeysPage;
 use crate::pages::{
     certified::CertifiedPage, contacts::ContactsPage, login::LoginPage, profile::ProfilePage,
     register::RegisterPage, settings::SettingsPage,
@@ -87,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/contacts") view=ContactsPage />
+                    <Route path=path!("/settings/2fa/security-keys") view=SecurityKeysPage />
                     <Route path=path!("/security-keys/certified") view=CertifiedPage />
                     <Route path=path!("/security-keys/check") view=KeyCheckPage />
                 </Routes>

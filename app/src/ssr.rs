@@ -62,6 +62,18 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// The page's origin (the Origin middleware has let only ours through).
+pub fn request_origin() -> Result<String, ApiError> {
+    use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::ORIGIN)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .ok_or(ApiError::Forbidden)
+}
+
 pub fn session_token() -> Option<String> {
     use_context::<Parts>().and_then(|p| cookie_value(&p.headers, SESSION_COOKIE))
 }
@@ -179,6 +191,8 @@ fn field_code(v: idp::Violation) -> FieldCode {
         V::CodeMissing => FieldCode::CodeMissing,
         V::CodeAttemptsExhausted => FieldCode::CodeAttemptsExhausted,
         V::TooManyCodes { retry_after_secs } => FieldCode::TooManyCodes { retry_after_secs },
+        V::KeyDataIncorrect => FieldCode::KeyDataIncorrect,
+        V::KeyAlreadyRegistered => FieldCode::KeyAlreadyRegistered,
     }
 }
 
@@ -216,6 +230,14 @@ pub fn fail(e: idp::Error) -> ApiError {
         E::TooManyRegistrations { retry_after_secs } => {
             status(StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs));
             ApiError::TooManyRegistrations { retry_after_secs }
+        }
+        E::StepUpRequired => {
+            status(StatusCode::FORBIDDEN, None);
+            ApiError::StepUpRequired
+        }
+        E::BadSecurityKey => {
+            status(StatusCode::UNAUTHORIZED, None);
+            ApiError::BadSecurityKey
         }
         E::NotAuthenticated => {
             status(StatusCode::UNAUTHORIZED, None);

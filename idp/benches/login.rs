@@ -9,6 +9,7 @@ use idp::testing::TempDatabase;
 use idp::{Clock, Db, Idp, Policy, RequestInfo};
 
 const PW: &str = "kobyla ma maly bok u potoka";
+const ORIGIN: &str = "http://localhost:3000";
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -46,7 +47,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("full login on SQLite", |b| {
         b.iter(|| {
-            rt.block_on(idp.login("bench", PW, None, &req))
+            rt.block_on(idp.login("bench", PW, None, ORIGIN, &req))
                 .expect("login")
         })
     });

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use crate::audit::{self, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
+use crate::keys::LoginStep;
 use crate::sessions::{AuthMethod, NewSession};
 use crate::{password, validate, Idp, RequestInfo};
 
@@ -132,7 +133,8 @@ impl Idp {
         account_from_row(&row)
     }
 
-    /// Password login. Throttled per username and per address: after too many failures in
+    /// Password login, the first step: an account with security keys gets a key challenge
+    /// instead of a session (`LoginStep::KeyRequired`). Throttled per username and per address: after too many failures in
     /// the window even the right password is refused until the window has passed, and the
     /// caller learns how long to wait. Unknown usernames cost the same time as known ones.
     /// `previous_session` (the caller's current cookie, if any) is ended: the id rotates.
@@ -141,8 +143,9 @@ impl Idp {
         username: &str,
         password: &str,
         previous_session: Option<&str>,
+        origin: &str,
         req: &RequestInfo,
-    ) -> Result<(Account, NewSession)> {
+    ) -> Result<(Account, LoginStep)> {
         let key = username.trim().to_lowercase();
         if key.is_empty() || password.is_empty() {
             let mut v = Vec::new();
@@ -213,6 +216,11 @@ impl Idp {
         if account.state != "active" {
             return Err(Error::AccountInactive);
         }
+        // an account with security keys is not logged in until a key answers
+        if self.has_security_keys(account.id).await? {
+            let step = self.start_key_login(account.id, origin, req).await?;
+            return Ok((account, step));
+        }
         let mut tx = self.db.pool.begin().await?;
         if let Some(old) = previous_session {
             crate::sessions::delete_by_token(&mut tx, old).await?;
@@ -235,7 +243,7 @@ impl Idp {
         )
         .await?;
         tx.commit().await?;
-        Ok((account, session))
+        Ok((account, LoginStep::Done(session)))
     }
 
     /// Seconds until a login for this username or from this address is allowed again, or

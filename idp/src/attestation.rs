@@ -179,18 +179,38 @@ pub fn check(
     metadata: &Metadata,
     at: SystemTime,
 ) -> Verdict {
+    check_registration(credential, ceremony, metadata, at).0
+}
+
+/// Like `check`, and also the credential to store when the registration was accepted.
+pub fn check_registration(
+    credential: &serde_json::Value,
+    ceremony: &Ceremony<'_>,
+    metadata: &Metadata,
+    at: SystemTime,
+) -> (Verdict, Option<webauthn_rs_core::proto::Credential>) {
     let reg: RegisterPublicKeyCredential = match serde_json::from_value(credential.clone()) {
         Ok(r) => r,
-        Err(e) => return refused(None, None, format!("not a registration response: {e}")),
+        Err(e) => {
+            return (
+                refused(None, None, format!("not a registration response: {e}")),
+                None,
+            )
+        }
     };
     let (format, aaguid) = peek(reg.response.attestation_object.as_ref());
     let origin = match url::Url::parse(ceremony.origin) {
         Ok(o) => o,
-        Err(e) => return refused(format, aaguid, format!("origin {:?}: {e}", ceremony.origin)),
+        Err(e) => {
+            return (
+                refused(format, aaguid, format!("origin {:?}: {e}", ceremony.origin)),
+                None,
+            )
+        }
     };
     let state = match state_for(ceremony.challenge) {
         Ok(s) => s,
-        Err(e) => return refused(format, aaguid, format!("challenge: {e}")),
+        Err(e) => return (refused(format, aaguid, format!("challenge: {e}")), None),
     };
     let core = WebauthnCore::new_unsafe_experts_only(
         ceremony.rp_id,
@@ -206,7 +226,7 @@ pub fn check(
         Err(WebauthnError::AttestationNotSupported)
             if format.as_deref() == Some("android-safetynet") =>
         {
-            return Verdict {
+            let verdict = Verdict {
                 model: model_by_aaguid.map(|m| m.description.clone()),
                 format,
                 aaguid,
@@ -218,8 +238,9 @@ pub fn check(
                 reasons: vec![Reason::SafetyNetUnsupported],
                 refused: None,
             };
+            return (verdict, None);
         }
-        Err(e) => return refused(format, aaguid, format!("{e:?}")),
+        Err(e) => return (refused(format, aaguid, format!("{e:?}")), None),
     };
     let kind_by_format = match &credential.attestation.metadata {
         AttestationMetadata::Tpm { .. } => Some(KeyKind::WindowsHello),
@@ -294,7 +315,7 @@ pub fn check(
             }
         }
     }
-    Verdict {
+    let verdict = Verdict {
         format,
         aaguid,
         model: model.map(|m| m.description.clone()),
@@ -305,7 +326,8 @@ pub fn check(
         nia_eligible: reasons.is_empty() && level >= Level::L1,
         reasons,
         refused: None,
-    }
+    };
+    (verdict, Some(credential))
 }
 
 /// The attestation chain (leaf first) must lead to one of the model's roots at `at`.

@@ -21,6 +21,7 @@ pub enum Event {
     PhoneCodeSent,
     PhoneVerified,
     ContactCodeRejected,
+    SecurityKeyAdded,
 }
 
 impl Event {
@@ -37,6 +38,7 @@ impl Event {
             Event::PhoneCodeSent => "contact.phone.code_sent",
             Event::PhoneVerified => "contact.phone.verified",
             Event::ContactCodeRejected => "contact.code_rejected",
+            Event::SecurityKeyAdded => "security_key.added",
         }
     }
 }

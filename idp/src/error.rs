@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Violation {
     Required,
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     UsernameChars,
     InvalidCharacters,
     UsernameTaken,
@@ -26,7 +30,12 @@ pub enum Violation {
     CodeExpired,
     CodeMissing,
     CodeAttemptsExhausted,
-    TooManyCodes { retry_after_secs: i64 },
+    TooManyCodes {
+        retry_after_secs: i64,
+    },
+    /// The security key sent malformed or unacceptable registration data.
+    KeyDataIncorrect,
+    KeyAlreadyRegistered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +65,10 @@ pub enum Error {
     TooManyRegistrations { retry_after_secs: i64 },
     #[error("not logged in")]
     NotAuthenticated,
+    #[error("a recent login with a security key is needed")]
+    StepUpRequired,
+    #[error("the security key's answer was refused")]
+    BadSecurityKey,
     #[error("account is not active")]
     AccountInactive,
     #[error("not found")]

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod db;
 pub mod error;
 pub mod key_check;
+pub mod keys;
 pub mod mds;
 pub mod outbox;
 pub mod password;

@@ -4,11 +4,13 @@ mod common;
 
 use common::req;
 use idp::contacts::ContactKind;
+use idp::keys::LoginStep;
 use idp::outbox::Outgoing;
 use idp::profile::ProfileInput;
 use idp::{Error, Idp, Violation};
 
 const PW: &str = "kobyla ma maly bok u potoka";
+const ORIGIN: &str = "http://localhost:3000";
 
 fn violations(e: Error) -> Vec<(String, Violation)> {
     match e {
@@ -80,10 +82,13 @@ both_databases!(
             .create_account("eva", PW, &req("10.0.0.2"))
             .await
             .expect("create");
-        let (_, second) = idp
-            .login("EVA", PW, Some(&first.token), &req("10.0.0.2"))
+        let (_, step) = idp
+            .login("EVA", PW, Some(&first.token), ORIGIN, &req("10.0.0.2"))
             .await
             .expect("login");
+        let LoginStep::Done(second) = step else {
+            panic!("no keys, no key step")
+        };
         assert_ne!(first.token, second.token);
         assert!(matches!(
             idp.session(&first.token).await,
@@ -113,6 +118,7 @@ both_databases!(
                     "petr",
                     "wrong password here",
                     None,
+                    ORIGIN,
                     &req(&format!("10.1.0.{i}")),
                 )
                 .await
@@ -120,14 +126,14 @@ both_databases!(
             assert!(matches!(err, Error::BadCredentials), "{err:?}");
         }
         // the sixth try is refused even with the right password, from another address
-        match idp.login("petr", PW, None, &req("10.9.9.9")).await {
+        match idp.login("petr", PW, None, ORIGIN, &req("10.9.9.9")).await {
             Err(Error::Throttled { retry_after_secs }) => {
                 assert!(retry_after_secs > 0 && retry_after_secs <= 900)
             }
             other => panic!("expected throttling, got {other:?}"),
         }
         idp.clock.advance(15 * 60 + 1);
-        idp.login("petr", PW, None, &req("10.9.9.9"))
+        idp.login("petr", PW, None, ORIGIN, &req("10.9.9.9"))
             .await
             .expect("allowed after the window");
         let events = idp.audit_for_account(account.id, 20).await.expect("audit");
@@ -151,15 +157,17 @@ both_databases!(
                     &format!("guess{i}"),
                     "wrong password here",
                     None,
+                    ORIGIN,
                     &req("10.6.6.6"),
                 )
                 .await;
         }
         assert!(matches!(
-            idp.login("victim", PW, None, &req("10.6.6.6")).await,
+            idp.login("victim", PW, None, ORIGIN, &req("10.6.6.6"))
+                .await,
             Err(Error::Throttled { .. })
         ));
-        idp.login("victim", PW, None, &req("10.0.0.4"))
+        idp.login("victim", PW, None, ORIGIN, &req("10.0.0.4"))
             .await
             .expect("other addresses unaffected");
     }
@@ -197,7 +205,8 @@ both_databases!(
             .expect("create");
         let huge = "x".repeat(1 << 20);
         assert!(matches!(
-            idp.login("dlouhe", &huge, None, &req("10.0.0.10")).await,
+            idp.login("dlouhe", &huge, None, ORIGIN, &req("10.0.0.10"))
+                .await,
             Err(Error::BadCredentials)
         ));
     }

@@ -119,58 +119,32 @@ pub async fn key_check_finish(
     })
 }
 
-/// Why the browser produced no answer.
+/// Why the test produced no verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 enum CheckFailure {
-    Unsupported,
-    Cancelled,
+    Browser(crate::webauthn::CeremonyError),
     Api(ApiError),
 }
 
 impl CheckFailure {
     fn message(&self, lang: Lang) -> String {
         match self {
-            CheckFailure::Unsupported => crate::i18n::tr(lang, "check-unsupported"),
-            CheckFailure::Cancelled => crate::i18n::tr(lang, "check-cancelled"),
+            CheckFailure::Browser(e) => crate::i18n::tr(lang, e.message_key()),
             CheckFailure::Api(ApiError::NotAuthenticated) => crate::i18n::tr(lang, "check-expired"),
             CheckFailure::Api(e) => e.summary(lang),
         }
     }
 }
 
-/// Runs the ceremony in the browser.
-#[cfg(feature = "hydrate")]
+/// Runs the test: a challenge from the server, the key's answer, the server's verdict.
 async fn run_check() -> Result<KeyCheckView, CheckFailure> {
-    use wasm_bindgen::JsCast;
     let start = key_check_start().await.map_err(CheckFailure::Api)?;
-    let options: web_sys::CredentialCreationOptions = start.options.into();
-    let promise = window()
-        .navigator()
-        .credentials()
-        .create_with_options(&options)
-        .map_err(|_| CheckFailure::Unsupported)?;
-    let answer = wasm_bindgen_futures::JsFuture::from(promise)
+    let credential = crate::webauthn::create(start.options)
         .await
-        .map_err(
-            |e| match e.dyn_ref::<web_sys::DomException>().map(|d| d.name()) {
-                Some(name) if name == "NotSupportedError" => CheckFailure::Unsupported,
-                _ => CheckFailure::Cancelled,
-            },
-        )?;
-    let credential: web_sys::PublicKeyCredential =
-        answer.dyn_into().map_err(|_| CheckFailure::Cancelled)?;
-    let credential = webauthn_rs_proto::RegisterPublicKeyCredential::from(credential);
-    let json =
-        serde_json::to_string(&credential).map_err(|_| CheckFailure::Api(ApiError::Internal))?;
-    key_check_finish(start.ticket, json)
+        .map_err(CheckFailure::Browser)?;
+    key_check_finish(start.ticket, credential)
         .await
         .map_err(CheckFailure::Api)
-}
-
-#[cfg(not(feature = "hydrate"))]
-async fn run_check() -> Result<KeyCheckView, CheckFailure> {
-    Err(CheckFailure::Unsupported)
 }
 
 #[component]

@@ -6,6 +6,7 @@ pub mod key_check;
 pub mod login;
 pub mod profile;
 pub mod register;
+pub mod security_keys;
 pub mod settings;
 
 use leptos::prelude::*;

@@ -115,6 +115,13 @@ pub fn SettingsPage() -> impl IntoView {
                                     <a href="/settings/profile">{t("profile-edit")}</a>
                                 </p>
                             </section>
+                            <section aria-labelledby="s-2fa" class="card">
+                                <h2 id="s-2fa">{t("section-2fa")}</h2>
+                                <p>{t("section-2fa-text")}</p>
+                                <p>
+                                    <a href="/settings/2fa/security-keys">{t("keys-title")}</a>
+                                </p>
+                            </section>
                             <section aria-labelledby="s-contacts" class="card">
                                 <h2 id="s-contacts">{t("section-contacts")}</h2>
                                 <dl>

@@ -1,0 +1,275 @@
+//! `/settings/2fa/security-keys`: the account's security keys with their certification level,
+//! and adding one (attestation `direct`). Once an account has a key, logging in needs it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+#[cfg(feature = "ssr")]
+use crate::error::{FieldCode, FieldError};
+use crate::i18n::{format_date, t, use_lang};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    pub id: i64,
+    pub name: String,
+    pub model: Option<String>,
+    pub kind: String,
+    pub level: String,
+    pub nia_eligible: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AddKeyTicket {
+    pub ticket: String,
+    pub options: webauthn_rs_proto::CreationChallengeResponse,
+}
+
+#[server(endpoint = "security_keys")]
+pub async fn security_keys() -> Result<Vec<KeyView>, ApiError> {
+    let s = crate::ssr::current_session().await?;
+    let keys = crate::ssr::ctx()?
+        .idp
+        .security_keys(s.account_id)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(keys
+        .into_iter()
+        .map(|k| KeyView {
+            id: k.id,
+            name: k.name,
+            model: k.model,
+            kind: k.kind,
+            level: k.level,
+            nia_eligible: k.nia_eligible,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+        })
+        .collect())
+}
+
+#[cfg(feature = "ssr")]
+fn name_error(code: FieldCode) -> ApiError {
+    ApiError::Invalid(vec![FieldError {
+        field: "name".into(),
+        code,
+    }])
+}
+
+#[server(endpoint = "add_key_start")]
+pub async fn add_key_start(name: String) -> Result<AddKeyTicket, ApiError> {
+    let s = crate::ssr::current_session().await?;
+    match idp::validate::optional_text(&name, idp::keys::NAME_MAX) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(name_error(FieldCode::Required)),
+        Err(_) => {
+            return Err(name_error(FieldCode::TooLong {
+                max: idp::keys::NAME_MAX,
+            }))
+        }
+    }
+    let key_login_at = s
+        .auth
+        .iter()
+        .filter(|a| matches!(a.method, idp::sessions::AuthMethod::SecurityKey { .. }))
+        .map(|a| a.at)
+        .max();
+    let origin = crate::ssr::request_origin()?;
+    let (ticket, options) = crate::ssr::ctx()?
+        .idp
+        .start_add_key(
+            s.account_id,
+            &s.username,
+            key_login_at,
+            &origin,
+            &crate::ssr::request_info(),
+        )
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(AddKeyTicket { ticket, options })
+}
+
+/// `credential`: the browser's `PublicKeyCredential` as JSON text.
+#[server(endpoint = "add_key_finish")]
+pub async fn add_key_finish(
+    ticket: String,
+    name: String,
+    credential: String,
+) -> Result<KeyView, ApiError> {
+    let s = crate::ssr::current_session().await?;
+    let credential: serde_json::Value =
+        serde_json::from_str(&credential).unwrap_or(serde_json::Value::Null);
+    let (k, _) = match crate::ssr::ctx()?
+        .idp
+        .finish_add_key(
+            s.account_id,
+            &s.username,
+            &ticket,
+            &name,
+            &credential,
+            &crate::ssr::request_info(),
+        )
+        .await
+    {
+        Ok(done) => done,
+        Err(idp::Error::NotFound) => return Err(ApiError::NotAuthenticated),
+        Err(e) => return Err(crate::ssr::fail(e)),
+    };
+    Ok(KeyView {
+        id: k.id,
+        name: k.name,
+        model: k.model,
+        kind: k.kind,
+        level: k.level,
+        nia_eligible: k.nia_eligible,
+        created_at: k.created_at,
+        last_used_at: k.last_used_at,
+    })
+}
+
+#[component]
+pub fn SecurityKeysPage() -> impl IntoView {
+    let lang = use_lang();
+    let version = RwSignal::new(0u32);
+    let keys = Resource::new(move || version.get(), |_| security_keys());
+    let name = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let browser_error = RwSignal::new(None::<String>);
+    let added = RwSignal::new(None::<KeyView>);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        browser_error.set(None);
+        added.set(None);
+        let key_name = name.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let start = add_key_start(key_name.clone()).await.map_err(Ok)?;
+                let credential = crate::webauthn::create(start.options).await.map_err(Err)?;
+                add_key_finish(start.ticket, key_name, credential)
+                    .await
+                    .map_err(Ok)
+            }
+            .await;
+            match result {
+                Ok(k) => {
+                    added.set(Some(k));
+                    name.set(String::new());
+                    version.update(|v| *v += 1);
+                }
+                Err(Ok(api)) => error.set(Some(api)),
+                Err(Err(browser)) => {
+                    browser_error.set(Some(crate::i18n::tr(lang, browser.message_key())))
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let form_errors = Signal::derive(move || error.get());
+    let name_message = Memo::new(move |_| {
+        error.get().and_then(|e| {
+            e.field_message("name", lang)
+                .or_else(|| e.field_message("key", lang))
+        })
+    });
+    view! {
+        <Title text=t("keys-title") />
+        <h1>{t("keys-title")}</h1>
+        <p>{t("keys-intro")}</p>
+        <ul class="advice">
+            <li>{t("keys-advice-several")}</li>
+            <li>{t("keys-advice-system")}</li>
+            <li>{t("keys-advice-browser")}</li>
+        </ul>
+        <div role="status" class="status-slot">
+            {move || added.get().map(|k| {
+                let verdict = if k.nia_eligible { t("keys-added-eligible") } else { t("keys-added-not-eligible") };
+                view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level)}</p> }
+            })}
+        </div>
+        <Transition fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Err(e) => super::settings::load_failed(e),
+                    Ok(list) if list.is_empty() => view! { <p>{t("keys-none")}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap">
+                            <table class="models">
+                                <caption>{t("keys-caption")}</caption>
+                                <thead>
+                                    <tr>
+                                        <th scope="col">{t("keys-col-name")}</th>
+                                        <th scope="col">{t("check-model")}</th>
+                                        <th scope="col">{t("check-kind")}</th>
+                                        <th scope="col">{t("certified-col-level")}</th>
+                                        <th scope="col">{t("certified-col-nia")}</th>
+                                        <th scope="col">{t("keys-col-added")}</th>
+                                        <th scope="col">{t("keys-col-used")}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.into_iter().map(|k| view! {
+                                        <tr>
+                                            <th scope="row">{k.name}</th>
+                                            <td>{k.model.unwrap_or_else(|| t("check-model-unknown"))}</td>
+                                            <td>{t(&format!("kind-{}", k.kind))}</td>
+                                            <td>{k.level}</td>
+                                            <td>{if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}</td>
+                                            <td>{format_date(lang, k.created_at)}</td>
+                                            <td>{k.last_used_at.map(|at| format_date(lang, at)).unwrap_or_else(|| t("keys-never"))}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <h2>{t("keys-add-title")}</h2>
+        <form class="form" on:submit=add novalidate>
+            <ErrorSummaryFor errors=form_errors browser=browser_error />
+            <div class="field" class:invalid=move || name_message.get().is_some()>
+                <label for="f-key-name">{t("keys-name")}</label>
+                <p class="hint" id="f-key-name-hint">{t("keys-name-hint")}</p>
+                <input
+                    id="f-key-name"
+                    name="name"
+                    type="text"
+                    maxlength="60"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                    aria-invalid=move || name_message.get().is_some().then_some("true")
+                    aria-describedby=move || if name_message.get().is_some() { "f-key-name-hint f-key-name-error" } else { "f-key-name-hint" }
+                />
+                {move || name_message.get().map(|m| view! { <p class="error" id="f-key-name-error">{m}</p> })}
+            </div>
+            <button type="submit" aria-disabled=move || busy.get().then_some("true")>
+                {move || if busy.get() { t("check-waiting") } else { t("keys-add") }}
+            </button>
+        </form>
+        <p>
+            <a href="/settings">{t("back-to-settings")}</a>
+        </p>
+    }
+}
+
+/// The form's alert: an error from the server, or the browser's failure to get an answer.
+#[component]
+fn ErrorSummaryFor(
+    errors: Signal<Option<ApiError>>,
+    browser: RwSignal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <crate::components::ErrorSummary errors />
+        {move || browser.get().map(|m| view! { <p class="alert" role="alert">{m}</p> })}
+    }
+}

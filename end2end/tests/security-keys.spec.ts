@@ -1,0 +1,65 @@
+import { expect, Page, test } from '@playwright/test';
+import { expectAccessible, hydrated, logIn, register, uniqueUsername } from './helpers';
+
+async function virtualKey(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'usb',
+      hasResidentKey: false,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+}
+
+test('a security key is added, shown with its level, and then needed to log in', async ({ page, browser }) => {
+  await virtualKey(page);
+  const username = uniqueUsername('klic');
+  await register(page, username);
+  await page.getByRole('link', { name: 'Security keys', exact: true }).click();
+  await expect(page).toHaveURL(/\/settings\/2fa\/security-keys$/);
+  await expect(page.getByText('You have no security key yet.')).toBeVisible();
+  await expectAccessible(page);
+
+  // a name is required before the key is touched
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(page.getByText('Fill in this field.')).toBeVisible();
+
+  await page.getByLabel('Key name').fill('Virtual key');
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(page.getByText('The key has been added. It cannot be used for NIA. (NOT_FIDO_CERTIFIED)')).toBeVisible();
+  const row = page.getByRole('row', { name: /Virtual key/ });
+  await expect(row.getByRole('cell').nth(0)).toHaveText('not in the FIDO Alliance metadata');
+  await expect(row.getByRole('cell').nth(2)).toHaveText('NOT_FIDO_CERTIFIED');
+  await expectAccessible(page);
+
+  // logging in now needs the key after the password
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/logged_out/);
+  await hydrated(page);
+  await logIn(page, username);
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.getByRole('link', { name: 'Security keys', exact: true }).click();
+  await expect(page.getByRole('row', { name: /Virtual key/ }).getByRole('cell').nth(5)).not.toHaveText('not yet');
+
+  // another browser, with another key, gets no further than the key step
+  const other = await browser.newContext();
+  const stranger = await other.newPage();
+  await virtualKey(stranger);
+  await stranger.goto('/login');
+  await hydrated(stranger);
+  await logIn(stranger, username);
+  await expect(stranger.getByRole('heading', { name: 'Confirm the login with your security key' })).toBeVisible();
+  await expect(
+    stranger.getByText('The browser got no answer from the key (it was cancelled or timed out). Please try again.'),
+  ).toBeVisible({ timeout: 30_000 });
+  await expectAccessible(stranger);
+  await expect(stranger).toHaveURL(/\/login$/);
+  await stranger.goto('/settings');
+  await expect(stranger).toHaveURL(/\/login\?next=/);
+  await other.close();
+});

@@ -1,0 +1,448 @@
+//! Security keys of accounts: adding one (attestation `direct`, judged by `attestation`),
+//! listing them, and the second login step with a key. Every ceremony's challenge is a
+//! single-use row bound to the account, valid for five minutes.
+
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::Digest;
+use sqlx::Row;
+use webauthn_rs_core::proto::{
+    AuthenticationState, CreationChallengeResponse, Credential, PublicKeyCredential,
+    RequestChallengeResponse,
+};
+use webauthn_rs_core::WebauthnCore;
+
+use crate::attestation::{self, Ceremony, Verdict};
+use crate::audit::{self, Event};
+use crate::error::{Error, Result, Violation};
+use crate::sessions::{AuthMethod, NewSession};
+use crate::{random_token, sha256_hex, validate, Idp, RequestInfo};
+
+const TTL_SECS: i64 = 300;
+/// How recent a security-key login must be to add another key.
+pub const STEP_UP_SECS: i64 = 300;
+pub const NAME_MAX: usize = 60;
+
+/// A key in the account's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityKey {
+    pub id: i64,
+    pub name: String,
+    pub model: Option<String>,
+    pub kind: String,
+    pub level: String,
+    pub nia_eligible: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn rp_id_of(origin: &str) -> Result<String> {
+    url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .ok_or_else(|| Error::Internal(format!("origin {origin:?} has no host")))
+}
+
+fn core(rp_id: &str, origin: &str) -> Result<WebauthnCore> {
+    let origin = url::Url::parse(origin).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(WebauthnCore::new_unsafe_experts_only(
+        "mojeID",
+        rp_id,
+        vec![origin],
+        std::time::Duration::from_secs(TTL_SECS as u64),
+        None,
+        Some(false),
+    ))
+}
+
+/// What the first login step leads to.
+#[derive(Debug)]
+pub enum LoginStep {
+    Done(NewSession),
+    /// The account has security keys: the browser must answer this challenge.
+    KeyRequired {
+        ticket: String,
+        options: RequestChallengeResponse,
+    },
+}
+
+struct Ticket {
+    account_id: i64,
+    challenge: String,
+    rp_id: String,
+    origin: String,
+    state: Option<String>,
+}
+
+impl Idp {
+    async fn stored_credentials(&self, account_id: i64) -> Result<Vec<(i64, Credential)>> {
+        let rows = sqlx::query(
+            "SELECT id, credential FROM security_keys WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let json: String = r.try_get("credential")?;
+                let cred: Credential =
+                    serde_json::from_str(&json).map_err(|e| Error::Internal(e.to_string()))?;
+                Ok((r.try_get("id")?, cred))
+            })
+            .collect()
+    }
+
+    pub async fn security_keys(&self, account_id: i64) -> Result<Vec<SecurityKey>> {
+        let rows = sqlx::query(
+            "SELECT id, name, model, kind, level, nia_eligible, created_at, last_used_at FROM security_keys \
+             WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let eligible: i64 = r.try_get("nia_eligible")?;
+                Ok(SecurityKey {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    model: r.try_get("model")?,
+                    kind: r.try_get("kind")?,
+                    level: r.try_get("level")?,
+                    nia_eligible: eligible != 0,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_ticket(&self, purpose: &str, t: &Ticket, req: &RequestInfo) -> Result<String> {
+        let ticket = random_token();
+        let now = self.clock.now();
+        sqlx::query(
+            "INSERT INTO webauthn_challenges (ticket_hash, purpose, challenge, rp_id, origin, ip, created_at, \
+             expires_at, account_id, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(sha256_hex(&ticket))
+        .bind(purpose)
+        .bind(&t.challenge)
+        .bind(&t.rp_id)
+        .bind(&t.origin)
+        .bind(&req.ip)
+        .bind(now)
+        .bind(now + TTL_SECS)
+        .bind(t.account_id)
+        .bind(&t.state)
+        .execute(&self.db.pool)
+        .await?;
+        Ok(ticket)
+    }
+
+    /// Consumes a ticket of `purpose`; unknown, used or expired is `NotFound`.
+    async fn take_ticket(&self, purpose: &str, ticket: &str) -> Result<Ticket> {
+        let row = sqlx::query(
+            "DELETE FROM webauthn_challenges WHERE ticket_hash = $1 AND purpose = $2 \
+             RETURNING account_id, challenge, rp_id, origin, state, expires_at",
+        )
+        .bind(sha256_hex(ticket))
+        .bind(purpose)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or(Error::NotFound)?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        let account_id: Option<i64> = row.try_get("account_id")?;
+        match account_id {
+            Some(account_id) if expires_at > self.clock.now() => Ok(Ticket {
+                account_id,
+                challenge: row.try_get("challenge")?,
+                rp_id: row.try_get("rp_id")?,
+                origin: row.try_get("origin")?,
+                state: row.try_get("state")?,
+            }),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// Starts adding a key. An account that already has keys may add another only within
+    /// `STEP_UP_SECS` of a login with one of them (`key_login_at`).
+    pub async fn start_add_key(
+        &self,
+        account_id: i64,
+        username: &str,
+        key_login_at: Option<i64>,
+        origin: &str,
+        req: &RequestInfo,
+    ) -> Result<(String, CreationChallengeResponse)> {
+        let existing = self.stored_credentials(account_id).await?;
+        if !existing.is_empty()
+            && key_login_at.is_none_or(|at| self.clock.now() - at > STEP_UP_SECS)
+        {
+            return Err(Error::StepUpRequired);
+        }
+        let rp_id = rp_id_of(origin)?;
+        let mut challenge = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut challenge);
+        let user_handle =
+            &sha2::Sha256::digest(format!("mojeid-account:{account_id}").as_bytes())[..16];
+        let exclude: Vec<serde_json::Value> = existing
+            .iter()
+            .map(|(_, c)| json!({ "type": "public-key", "id": b64(c.cred_id.as_ref()) }))
+            .collect();
+        let options: CreationChallengeResponse = serde_json::from_value(json!({
+            "publicKey": {
+                "rp": { "id": rp_id, "name": "mojeID" },
+                "user": { "id": b64(user_handle), "name": username, "displayName": username },
+                "challenge": b64(&challenge),
+                "pubKeyCredParams": [
+                    { "type": "public-key", "alg": -7 },
+                    { "type": "public-key", "alg": -257 },
+                    { "type": "public-key", "alg": -8 }
+                ],
+                "timeout": 120000,
+                "excludeCredentials": exclude,
+                "authenticatorSelection": { "requireResidentKey": false, "residentKey": "discouraged", "userVerification": "preferred" },
+                "attestation": "direct"
+            }
+        }))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        let ticket = Ticket {
+            account_id,
+            challenge: b64(&challenge),
+            rp_id,
+            origin: origin.to_owned(),
+            state: None,
+        };
+        Ok((self.put_ticket("key_add", &ticket, req).await?, options))
+    }
+
+    /// Finishes adding a key: judges the attestation and stores the key with its verdict.
+    /// Malformed data is refused (`Violation::KeyDataIncorrect`); a key that cannot serve NIA
+    /// is still added, with its verdict shown.
+    pub async fn finish_add_key(
+        &self,
+        account_id: i64,
+        actor: &str,
+        ticket: &str,
+        name: &str,
+        credential: &serde_json::Value,
+        req: &RequestInfo,
+    ) -> Result<(SecurityKey, Verdict)> {
+        let name = match validate::optional_text(name, NAME_MAX) {
+            Ok(Some(n)) => n,
+            Ok(None) => return Err(Error::invalid("name", Violation::Required)),
+            Err(v) => return Err(Error::invalid("name", v)),
+        };
+        let t = self.take_ticket("key_add", ticket).await?;
+        if t.account_id != account_id {
+            return Err(Error::NotFound);
+        }
+        let ceremony = Ceremony {
+            rp_id: &t.rp_id,
+            origin: &t.origin,
+            challenge: &t.challenge,
+        };
+        let metadata = self.metadata();
+        let (verdict, cred) = attestation::check_registration(
+            credential,
+            &ceremony,
+            &metadata,
+            std::time::SystemTime::now(),
+        );
+        let Some(cred) = cred.filter(|_| verdict.refused.is_none()) else {
+            return Err(Error::invalid("key", Violation::KeyDataIncorrect));
+        };
+        let now = self.clock.now();
+        let kind = serde_json::to_value(verdict.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".into());
+        let mut tx = self.db.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO security_keys (account_id, credential_id, credential, name, format, aaguid, model, kind, \
+             level, nia_eligible, verdict, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             RETURNING id",
+        )
+        .bind(account_id)
+        .bind(b64(cred.cred_id.as_ref()))
+        .bind(serde_json::to_string(&cred).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(&name)
+        .bind(&verdict.format)
+        .bind(&verdict.aaguid)
+        .bind(&verdict.model)
+        .bind(&kind)
+        .bind(verdict.level.fido_name())
+        .bind(i64::from(verdict.nia_eligible))
+        .bind(serde_json::to_string(&verdict).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(r) => r.try_get("id")?,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(Error::invalid("key", Violation::KeyAlreadyRegistered));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account_id),
+            actor,
+            Event::SecurityKeyAdded,
+            req,
+            json!({ "key_id": id, "aaguid": verdict.aaguid, "level": verdict.level.fido_name(), "nia_eligible": verdict.nia_eligible }),
+        )
+        .await?;
+        tx.commit().await?;
+        let key = SecurityKey {
+            id,
+            name,
+            model: verdict.model.clone(),
+            kind,
+            level: verdict.level.fido_name().into(),
+            nia_eligible: verdict.nia_eligible,
+            created_at: now,
+            last_used_at: None,
+        };
+        Ok((key, verdict))
+    }
+
+    /// After the password: the challenge the account's keys must answer.
+    pub(crate) async fn start_key_login(
+        &self,
+        account_id: i64,
+        origin: &str,
+        req: &RequestInfo,
+    ) -> Result<LoginStep> {
+        let creds: Vec<Credential> = self
+            .stored_credentials(account_id)
+            .await?
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        let rp_id = rp_id_of(origin)?;
+        let core = core(&rp_id, origin)?;
+        let builder = core
+            .new_challenge_authenticate_builder(creds, None)
+            .map_err(|e| Error::Internal(format!("{e:?}")))?;
+        let (options, state) = core
+            .generate_challenge_authenticate(builder)
+            .map_err(|e| Error::Internal(format!("{e:?}")))?;
+        let ticket = Ticket {
+            account_id,
+            challenge: b64(options.public_key.challenge.as_ref()),
+            rp_id,
+            origin: origin.to_owned(),
+            state: Some(serde_json::to_string(&state).map_err(|e| Error::Internal(e.to_string()))?),
+        };
+        let ticket = self.put_ticket("key_login", &ticket, req).await?;
+        Ok(LoginStep::KeyRequired { ticket, options })
+    }
+
+    /// The second login step: the key's answer. A wrong answer counts as a failed login.
+    pub async fn finish_key_login(
+        &self,
+        ticket: &str,
+        assertion: &serde_json::Value,
+        previous_session: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<NewSession> {
+        let t = self.take_ticket("key_login", ticket).await?;
+        let account = self.account(t.account_id).await?;
+        let now = self.clock.now();
+        let outcome = (|| {
+            let state: AuthenticationState =
+                serde_json::from_str(t.state.as_deref().unwrap_or("")).ok()?;
+            let rsp: PublicKeyCredential = serde_json::from_value(assertion.clone()).ok()?;
+            core(&t.rp_id, &t.origin)
+                .ok()?
+                .authenticate_credential(&rsp, &state)
+                .ok()
+        })();
+        let Some(result) = outcome else {
+            sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
+                .bind(&account.username)
+                .bind(&req.ip)
+                .bind(now)
+                .execute(&self.db.pool)
+                .await?;
+            audit::record(
+                &self.db.pool,
+                now,
+                Some(account.id),
+                &account.username,
+                Event::LoginFailed,
+                req,
+                json!({ "step": "security_key" }),
+            )
+            .await?;
+            return Err(Error::BadSecurityKey);
+        };
+        let cred_id = b64(result.cred_id().as_ref());
+        let mut tx = self.db.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT id, credential FROM security_keys WHERE account_id = $1 AND credential_id = $2",
+        )
+        .bind(account.id)
+        .bind(&cred_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::BadSecurityKey)?;
+        let key_id: i64 = row.try_get("id")?;
+        let stored: String = row.try_get("credential")?;
+        let mut cred: Credential =
+            serde_json::from_str(&stored).map_err(|e| Error::Internal(e.to_string()))?;
+        cred.counter = result.counter();
+        sqlx::query("UPDATE security_keys SET credential = $1, last_used_at = $2 WHERE id = $3")
+            .bind(serde_json::to_string(&cred).map_err(|e| Error::Internal(e.to_string()))?)
+            .bind(now)
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(old) = previous_session {
+            crate::sessions::delete_by_token(&mut tx, old).await?;
+        }
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(&account.username)
+            .execute(&mut *tx)
+            .await?;
+        let session = self
+            .start_session(
+                &mut tx,
+                account.id,
+                &[AuthMethod::Password, AuthMethod::SecurityKey { id: key_id }],
+                req,
+                now,
+            )
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account.id),
+            &account.username,
+            Event::LoginSucceeded,
+            req,
+            json!({ "methods": ["password", "security_key"], "key_id": key_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Whether the account must pass the key step.
+    pub(crate) async fn has_security_keys(&self, account_id: i64) -> Result<bool> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM security_keys WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&self.db.pool)
+            .await?
+            .try_get("n")?;
+        Ok(n > 0)
+    }
+}
