@@ -130,6 +130,7 @@ err-bad-credentials = Nesprávné uživatelské jméno nebo heslo.
 err-throttled = Příliš mnoho neúspěšných pokusů o přihlášení. Zkuste to znovu za { $minutes } min.
 err-too-many-registrations = Z vaší adresy bylo založeno příliš mnoho účtů. Zkuste to znovu za { $minutes } min.
 err-step-up = Z bezpečnostních důvodů se nejdříve znovu přihlaste heslem a bezpečnostním klíčem; pak můžete přidat další klíč.
+err-step-up-system = Účet má systémový bezpečnostní klíč (Windows Hello nebo Android). Nový klíč přidejte na tomto zařízení hned po přihlášení jeho systémovým klíčem.
 err-bad-key = Bezpečnostní klíč nebyl přijat. Použijte klíč přidaný k tomuto účtu.
 err-key-already-registered = Tento bezpečnostní klíč už je k účtu přidán.
 err-not-authenticated = Vaše přihlášení vypršelo. Přihlaste se prosím znovu.

@@ -122,6 +122,7 @@ err-bad-credentials = Incorrect username or password.
 err-throttled = Too many failed login attempts. Try again in { $minutes } min.
 err-too-many-registrations = Too many accounts have been created from your address. Try again in { $minutes } min.
 err-step-up = For your security, first log in again with your password and security key; then you can add another key.
+err-step-up-system = This account has a system security key (Windows Hello or Android). Add the new key on that device, right after logging in with its system key.
 err-bad-key = The security key was not accepted. Use a key added to this account.
 err-key-already-registered = This security key is already added to the account.
 err-not-authenticated = Your login has expired. Please log in again.

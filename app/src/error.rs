@@ -57,6 +57,8 @@ pub enum ApiError {
     NotAuthenticated,
     #[error("step-up needed")]
     StepUpRequired,
+    #[error("step-up with the system key needed")]
+    StepUpWithSystemKey,
     #[error("security key refused")]
     BadSecurityKey,
     #[error("account inactive")]
@@ -148,6 +150,7 @@ impl ApiError {
             ),
             ApiError::NotAuthenticated => tr(lang, "err-not-authenticated"),
             ApiError::StepUpRequired => tr(lang, "err-step-up"),
+            ApiError::StepUpWithSystemKey => tr(lang, "err-step-up-system"),
             ApiError::BadSecurityKey => tr(lang, "err-bad-key"),
             ApiError::AccountInactive => tr(lang, "err-account-inactive"),
             ApiError::Overloaded => tr(lang, "err-overloaded"),

@@ -235,6 +235,10 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::FORBIDDEN, None);
             ApiError::StepUpRequired
         }
+        E::StepUpWithSystemKey => {
+            status(StatusCode::FORBIDDEN, None);
+            ApiError::StepUpWithSystemKey
+        }
         E::BadSecurityKey => {
             status(StatusCode::UNAUTHORIZED, None);
             ApiError::BadSecurityKey

@@ -67,6 +67,8 @@ pub enum Error {
     NotAuthenticated,
     #[error("a recent login with a security key is needed")]
     StepUpRequired,
+    #[error("a recent login with the account's system key is needed")]
+    StepUpWithSystemKey,
     #[error("the security key's answer was refused")]
     BadSecurityKey,
     #[error("account is not active")]

@@ -17,7 +17,7 @@ use webauthn_rs_core::WebauthnCore;
 use crate::attestation::{self, Ceremony, Verdict};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result, Violation};
-use crate::sessions::{AuthMethod, NewSession};
+use crate::sessions::{AuthMethod, AuthRecord, NewSession};
 use crate::{random_token, sha256_hex, validate, Idp, RequestInfo};
 
 const TTL_SECS: i64 = 300;
@@ -36,6 +36,11 @@ pub struct SecurityKey {
     pub nia_eligible: bool,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+}
+
+/// Windows Hello and Android keys live in one device (system keys).
+pub fn is_system_kind(kind: &str) -> bool {
+    matches!(kind, "windows_hello" | "android")
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -171,20 +176,41 @@ impl Idp {
     }
 
     /// Starts adding a key. An account that already has keys may add another only within
-    /// `STEP_UP_SECS` of a login with one of them (`key_login_at`).
+    /// `STEP_UP_SECS` of a login with one of them (`session_auth`); if it has a system key
+    /// (Windows Hello, Android), that login must have been with a system key, i.e. the new key
+    /// is added on that device.
     pub async fn start_add_key(
         &self,
         account_id: i64,
         username: &str,
-        key_login_at: Option<i64>,
+        session_auth: &[AuthRecord],
         origin: &str,
         req: &RequestInfo,
     ) -> Result<(String, CreationChallengeResponse)> {
         let existing = self.stored_credentials(account_id).await?;
-        if !existing.is_empty()
-            && key_login_at.is_none_or(|at| self.clock.now() - at > STEP_UP_SECS)
-        {
-            return Err(Error::StepUpRequired);
+        if !existing.is_empty() {
+            let now = self.clock.now();
+            let recent: Vec<i64> = session_auth
+                .iter()
+                .filter(|a| now - a.at <= STEP_UP_SECS)
+                .filter_map(|a| match a.method {
+                    AuthMethod::SecurityKey { id } => Some(id),
+                    _ => None,
+                })
+                .collect();
+            let keys = self.security_keys(account_id).await?;
+            let system: Vec<i64> = keys
+                .iter()
+                .filter(|k| is_system_kind(&k.kind))
+                .map(|k| k.id)
+                .collect();
+            if system.is_empty() {
+                if recent.is_empty() {
+                    return Err(Error::StepUpRequired);
+                }
+            } else if !recent.iter().any(|id| system.contains(id)) {
+                return Err(Error::StepUpWithSystemKey);
+            }
         }
         let rp_id = rp_id_of(origin)?;
         let mut challenge = [0u8; 32];

@@ -71,19 +71,13 @@ pub async fn add_key_start(name: String) -> Result<AddKeyTicket, ApiError> {
             }))
         }
     }
-    let key_login_at = s
-        .auth
-        .iter()
-        .filter(|a| matches!(a.method, idp::sessions::AuthMethod::SecurityKey { .. }))
-        .map(|a| a.at)
-        .max();
     let origin = crate::ssr::request_origin()?;
     let (ticket, options) = crate::ssr::ctx()?
         .idp
         .start_add_key(
             s.account_id,
             &s.username,
-            key_login_at,
+            &s.auth,
             &origin,
             &crate::ssr::request_info(),
         )

@@ -1,0 +1,158 @@
+//! The rules for adding a further security key, on both databases.
+
+mod common;
+
+use common::req;
+use idp::attestation::{check_registration, Ceremony};
+use idp::mds::{Metadata, Staleness};
+use idp::sessions::{AuthMethod, AuthRecord};
+use idp::{Error, Idp};
+
+const PW: &str = "kobyla ma maly bok u potoka";
+const ORIGIN: &str = "http://localhost:3000";
+
+/// A real stored credential (a YubiKey's, from webauthn-rs's vectors), filed under `kind`.
+async fn store_key(idp: &Idp, account_id: i64, kind: &str, credential_id: &str) -> i64 {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fido/vectors/webauthn-rs__test_registration_ipados_5ci.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("vector")).expect("json");
+    let md = Metadata::load(
+        include_str!("../../fido/mds/blob.jwt"),
+        include_bytes!("../../fido/mds/root-r3.crt"),
+        Staleness::Allow,
+        idp.clock.now(),
+    )
+    .expect("metadata");
+    let ceremony = Ceremony {
+        rp_id: v["rp_id"].as_str().expect("rp"),
+        origin: v["client_data_origin"].as_str().expect("origin"),
+        challenge: v["challenge_b64url"].as_str().expect("challenge"),
+    };
+    let (verdict, cred) = check_registration(
+        &v["credential"],
+        &ceremony,
+        &md,
+        std::time::SystemTime::now(),
+    );
+    let cred = cred.expect("accepted");
+    let row: (i64,) = sqlx::query_as(
+        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
+         VALUES ($1, $2, $3, 'test', $4, 'FIDO_CERTIFIED_L1', 1, $5, $6) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(credential_id)
+    .bind(serde_json::to_string(&cred).expect("credential"))
+    .bind(kind)
+    .bind(serde_json::to_string(&verdict).expect("verdict"))
+    .bind(idp.clock.now())
+    .fetch_one(&idp.db.pool)
+    .await
+    .expect("insert");
+    row.0
+}
+
+fn key_auth(id: i64, at: i64) -> Vec<AuthRecord> {
+    vec![
+        AuthRecord {
+            method: AuthMethod::Password,
+            at,
+        },
+        AuthRecord {
+            method: AuthMethod::SecurityKey { id },
+            at,
+        },
+    ]
+}
+
+both_databases!(
+    a_further_key_needs_a_recent_key_login,
+    |idp: Idp| async move {
+        let (a, _) = idp
+            .create_account("dalsi", PW, &req("10.0.2.1"))
+            .await
+            .expect("create");
+        let password_only = vec![AuthRecord {
+            method: AuthMethod::Password,
+            at: idp.clock.now(),
+        }];
+        // the first key needs no step-up
+        idp.start_add_key(a.id, "dalsi", &password_only, ORIGIN, &req("10.0.2.1"))
+            .await
+            .expect("first key");
+        let hw = store_key(&idp, a.id, "hardware", "cred-hw").await;
+        assert!(matches!(
+            idp.start_add_key(a.id, "dalsi", &password_only, ORIGIN, &req("10.0.2.1"))
+                .await,
+            Err(Error::StepUpRequired)
+        ));
+        let now = idp.clock.now();
+        idp.start_add_key(a.id, "dalsi", &key_auth(hw, now), ORIGIN, &req("10.0.2.1"))
+            .await
+            .expect("right after a key login");
+        assert!(matches!(
+            idp.start_add_key(
+                a.id,
+                "dalsi",
+                &key_auth(hw, now - 301),
+                ORIGIN,
+                &req("10.0.2.1")
+            )
+            .await,
+            Err(Error::StepUpRequired)
+        ));
+    }
+);
+
+both_databases!(
+    with_a_system_key_the_new_key_is_added_on_that_device,
+    |idp: Idp| async move {
+        let (a, _) = idp
+            .create_account("systemovy", PW, &req("10.0.2.2"))
+            .await
+            .expect("create");
+        let hw = store_key(&idp, a.id, "hardware", "cred-hw2").await;
+        let hello = store_key(&idp, a.id, "windows_hello", "cred-hello").await;
+        let now = idp.clock.now();
+        assert!(matches!(
+            idp.start_add_key(
+                a.id,
+                "systemovy",
+                &key_auth(hw, now),
+                ORIGIN,
+                &req("10.0.2.2")
+            )
+            .await,
+            Err(Error::StepUpWithSystemKey)
+        ));
+        idp.start_add_key(
+            a.id,
+            "systemovy",
+            &key_auth(hello, now),
+            ORIGIN,
+            &req("10.0.2.2"),
+        )
+        .await
+        .expect("on the system key's device");
+        // and the options exclude the keys already added
+        let (_, options) = idp
+            .start_add_key(
+                a.id,
+                "systemovy",
+                &key_auth(hello, now),
+                ORIGIN,
+                &req("10.0.2.2"),
+            )
+            .await
+            .expect("options");
+        let json = serde_json::to_value(&options).expect("json");
+        assert_eq!(
+            json["publicKey"]["excludeCredentials"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
+    }
+);
