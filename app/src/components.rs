@@ -166,3 +166,62 @@ pub fn Submit(label: &'static str, pending: Memo<bool>) -> impl IntoView {
         </button>
     }
 }
+
+/// The security-key step of a login or step-up.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyStep {
+    Waiting,
+    Failed(String),
+}
+
+/// Asks the browser's security key to answer `options`, hands the answer to `finish`, and
+/// goes where `finish` says; on failure the panel says why and offers to start again.
+pub fn answer_key_step<F, Fut>(
+    state: RwSignal<Option<KeyStep>>,
+    options: webauthn_rs_proto::RequestChallengeResponse,
+    finish: F,
+) where
+    F: FnOnce(String) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<String, ApiError>> + 'static,
+{
+    let lang = use_lang();
+    state.set(Some(KeyStep::Waiting));
+    leptos::task::spawn_local(async move {
+        let outcome = match crate::webauthn::get(options).await {
+            Err(e) => Err(crate::i18n::tr(lang, e.message_key())),
+            Ok(assertion) => finish(assertion).await.map_err(|e| e.summary(lang)),
+        };
+        match outcome {
+            Ok(to) => {
+                let _ = window().location().assign(&to);
+            }
+            Err(message) => state.set(Some(KeyStep::Failed(message))),
+        }
+    });
+}
+
+/// What the key step shows: waiting for the key, or why it failed with a way back.
+#[component]
+pub fn KeyStepPanel(state: RwSignal<Option<KeyStep>>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="key-step">
+            <h2 id="key-step">{t("login-key-title")}</h2>
+            <div role="status">
+                {move || match state.get() {
+                    Some(KeyStep::Failed(m)) => view! { <p class="alert">{m}</p> }.into_any(),
+                    _ => view! { <p>{t("login-key-waiting")}</p> }.into_any(),
+                }}
+            </div>
+            {move || {
+                matches!(state.get(), Some(KeyStep::Failed(_)))
+                    .then(|| {
+                        view! {
+                            <button type="button" on:click=move |_| state.set(None)>
+                                {t("login-key-again")}
+                            </button>
+                        }
+                    })
+            }}
+        </section>
+    }
+}

@@ -18,6 +18,7 @@ use leptos_router::path;
 
 use crate::i18n::{t, Lang};
 use crate::pages::key_check::KeyCheckPage;
+use crate::pages::reauth::ReauthPage;
 use crate::pages::security_keys::SecurityKeysPage;
 use crate::pages::{
     certified::CertifiedPage, contacts::ContactsPage, login::LoginPage, profile::ProfilePage,
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=LoginPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/reauth") view=ReauthPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/contacts") view=ContactsPage />

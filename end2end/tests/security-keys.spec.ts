@@ -1,5 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { expectAccessible, hydrated, logIn, register, uniqueUsername } from './helpers';
+import { expectAccessible, hydrated, logIn, PASSWORD, register, uniqueUsername } from './helpers';
 
 async function virtualKey(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
@@ -16,7 +16,7 @@ async function virtualKey(page: Page): Promise<void> {
   });
 }
 
-test('a security key is added, shown with its level, and then needed to log in', async ({ page, browser }) => {
+test('a security key is added with its level, needed to log in, renamed, and removed after a step-up', async ({ page, browser }) => {
   await virtualKey(page);
   const username = uniqueUsername('klic');
   await register(page, username);
@@ -59,7 +59,42 @@ test('a security key is added, shown with its level, and then needed to log in',
   ).toBeVisible({ timeout: 30_000 });
   await expectAccessible(stranger);
   await expect(stranger).toHaveURL(/\/login$/);
-  await stranger.goto('/settings');
-  await expect(stranger).toHaveURL(/\/login\?next=/);
   await other.close();
+
+  // rename
+  await page.getByRole('row', { name: /Virtual key/ }).getByRole('button', { name: 'Rename' }).click();
+  await page.getByLabel('Key name', { exact: true }).first().fill('Blue key');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('row', { name: /Blue key/ })).toBeVisible();
+
+  // step-up: password and key again
+  await page.goto('/reauth?next=%2Fsettings%2F2fa%2Fsecurity-keys');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Confirm it is you' })).toBeVisible();
+  await expectAccessible(page);
+  await page.getByLabel('Password', { exact: true }).fill('wrong password for step-up');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Incorrect username or password.');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page).toHaveURL(/\/settings\/2fa\/security-keys$/);
+  await hydrated(page);
+
+  // removing the last key says what it does, then the password alone logs in again
+  const blue = page.getByRole('row', { name: /Blue key/ });
+  await blue.getByRole('button', { name: 'Remove' }).click();
+  await expect(blue.getByText('It is the last key: the account will then be protected by the password only')).toBeVisible();
+  await blue.getByRole('button', { name: 'Yes, remove' }).click();
+  await expect(page.getByText('You have no security key yet.')).toBeVisible();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/logged_out/);
+  await hydrated(page);
+  await logIn(page, username);
+  await expect(page).toHaveURL(/\/settings$/);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/logged_out/);
+  await hydrated(page);
+  await logIn(page, username);
+  await expect(page).toHaveURL(/\/settings$/);
+
 });

@@ -248,7 +248,12 @@ impl Idp {
 
     /// Seconds until a login for this username or from this address is allowed again, or
     /// `None` when it is allowed now.
-    async fn throttled(&self, username: &str, ip: &str, now: i64) -> Result<Option<i64>> {
+    pub(crate) async fn throttled(
+        &self,
+        username: &str,
+        ip: &str,
+        now: i64,
+    ) -> Result<Option<i64>> {
         let since = now - self.policy.throttle_window_secs;
         let window = self.policy.throttle_window_secs;
         let mut wait = None;

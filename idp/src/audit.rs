@@ -22,6 +22,9 @@ pub enum Event {
     PhoneVerified,
     ContactCodeRejected,
     SecurityKeyAdded,
+    SecurityKeyRenamed,
+    SecurityKeyRemoved,
+    StepUp,
 }
 
 impl Event {
@@ -39,6 +42,9 @@ impl Event {
             Event::PhoneVerified => "contact.phone.verified",
             Event::ContactCodeRejected => "contact.code_rejected",
             Event::SecurityKeyAdded => "security_key.added",
+            Event::SecurityKeyRenamed => "security_key.renamed",
+            Event::SecurityKeyRemoved => "security_key.removed",
+            Event::StepUp => "session.step_up",
         }
     }
 }

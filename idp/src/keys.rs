@@ -77,6 +77,17 @@ pub enum LoginStep {
     },
 }
 
+/// What the password step of a step-up leads to.
+#[derive(Debug)]
+pub enum StepUp {
+    /// No keys on the account: the password was enough and is recorded.
+    Done,
+    KeyRequired {
+        ticket: String,
+        options: Box<RequestChallengeResponse>,
+    },
+}
+
 struct Ticket {
     account_id: i64,
     challenge: String,
@@ -372,15 +383,16 @@ impl Idp {
         Ok(LoginStep::KeyRequired { ticket, options })
     }
 
-    /// The second login step: the key's answer. A wrong answer counts as a failed login.
-    pub async fn finish_key_login(
+    /// Verifies a key's answer to a ticket of `purpose`: the signature by one of the
+    /// account's keys, the counter (stored anew). A refused answer counts as a failed login.
+    async fn verify_key_answer(
         &self,
+        purpose: &str,
         ticket: &str,
         assertion: &serde_json::Value,
-        previous_session: Option<&str>,
         req: &RequestInfo,
-    ) -> Result<NewSession> {
-        let t = self.take_ticket("key_login", ticket).await?;
+    ) -> Result<(crate::accounts::Account, i64)> {
+        let t = self.take_ticket(purpose, ticket).await?;
         let account = self.account(t.account_id).await?;
         let now = self.clock.now();
         let outcome = (|| {
@@ -406,19 +418,18 @@ impl Idp {
                 &account.username,
                 Event::LoginFailed,
                 req,
-                json!({ "step": "security_key" }),
+                json!({ "step": purpose }),
             )
             .await?;
             return Err(Error::BadSecurityKey);
         };
         let cred_id = b64(result.cred_id().as_ref());
-        let mut tx = self.db.pool.begin().await?;
         let row = sqlx::query(
             "SELECT id, credential FROM security_keys WHERE account_id = $1 AND credential_id = $2",
         )
         .bind(account.id)
         .bind(&cred_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.db.pool)
         .await?
         .ok_or(Error::BadSecurityKey)?;
         let key_id: i64 = row.try_get("id")?;
@@ -430,8 +441,24 @@ impl Idp {
             .bind(serde_json::to_string(&cred).map_err(|e| Error::Internal(e.to_string()))?)
             .bind(now)
             .bind(key_id)
-            .execute(&mut *tx)
+            .execute(&self.db.pool)
             .await?;
+        Ok((account, key_id))
+    }
+
+    /// The second login step: the key's answer starts the session.
+    pub async fn finish_key_login(
+        &self,
+        ticket: &str,
+        assertion: &serde_json::Value,
+        previous_session: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<NewSession> {
+        let (account, key_id) = self
+            .verify_key_answer("key_login", ticket, assertion, req)
+            .await?;
+        let now = self.clock.now();
+        let mut tx = self.db.pool.begin().await?;
         if let Some(old) = previous_session {
             crate::sessions::delete_by_token(&mut tx, old).await?;
         }
@@ -460,6 +487,175 @@ impl Idp {
         .await?;
         tx.commit().await?;
         Ok(session)
+    }
+
+    /// Step-up ("log in again") within a session: the password, then (if the account has
+    /// keys) a key. Done records both in the session.
+    pub async fn start_reauth(
+        &self,
+        session_token: &str,
+        password: &str,
+        origin: &str,
+        req: &RequestInfo,
+    ) -> Result<StepUp> {
+        let session = self.session(session_token).await?;
+        let now = self.clock.now();
+        if let Some(retry_after_secs) = self.throttled(&session.username, &req.ip, now).await? {
+            return Err(Error::Throttled { retry_after_secs });
+        }
+        let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(session.account_id)
+            .fetch_one(&self.db.pool)
+            .await?
+            .try_get("password_hash")?;
+        let ok = password.chars().count() <= crate::password::MAX_LEN
+            && self.hasher.verify(password.to_owned(), Some(hash)).await?;
+        if !ok {
+            sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
+                .bind(&session.username)
+                .bind(&req.ip)
+                .bind(now)
+                .execute(&self.db.pool)
+                .await?;
+            audit::record(
+                &self.db.pool,
+                now,
+                Some(session.account_id),
+                &session.username,
+                Event::LoginFailed,
+                req,
+                json!({ "step": "reauth" }),
+            )
+            .await?;
+            return Err(Error::BadCredentials);
+        }
+        if self.has_security_keys(session.account_id).await? {
+            let LoginStep::KeyRequired { ticket, options } = self
+                .start_key_login(session.account_id, origin, req)
+                .await?
+            else {
+                return Err(Error::Internal("no key step".into()));
+            };
+            // the same challenge, bound to step-up instead of login
+            sqlx::query("UPDATE webauthn_challenges SET purpose = 'reauth' WHERE ticket_hash = $1")
+                .bind(sha256_hex(&ticket))
+                .execute(&self.db.pool)
+                .await?;
+            return Ok(StepUp::KeyRequired {
+                ticket,
+                options: Box::new(options),
+            });
+        }
+        self.add_session_auth(session_token, &[AuthMethod::Password], req)
+            .await?;
+        Ok(StepUp::Done)
+    }
+
+    /// The key's answer to a step-up: records password and key in the session.
+    pub async fn finish_reauth(
+        &self,
+        session_token: &str,
+        ticket: &str,
+        assertion: &serde_json::Value,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let session = self.session(session_token).await?;
+        let (account, key_id) = self
+            .verify_key_answer("reauth", ticket, assertion, req)
+            .await?;
+        if account.id != session.account_id {
+            return Err(Error::BadSecurityKey);
+        }
+        self.add_session_auth(
+            session_token,
+            &[AuthMethod::Password, AuthMethod::SecurityKey { id: key_id }],
+            req,
+        )
+        .await
+    }
+
+    /// Renames one of the account's keys.
+    pub async fn rename_key(
+        &self,
+        account_id: i64,
+        actor: &str,
+        key_id: i64,
+        name: &str,
+        req: &RequestInfo,
+    ) -> Result<String> {
+        let name = match validate::optional_text(name, NAME_MAX) {
+            Ok(Some(n)) => n,
+            Ok(None) => return Err(Error::invalid("name", Violation::Required)),
+            Err(v) => return Err(Error::invalid("name", v)),
+        };
+        let now = self.clock.now();
+        let mut tx = self.db.pool.begin().await?;
+        let done =
+            sqlx::query("UPDATE security_keys SET name = $1 WHERE id = $2 AND account_id = $3")
+                .bind(&name)
+                .bind(key_id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account_id),
+            actor,
+            Event::SecurityKeyRenamed,
+            req,
+            json!({ "key_id": key_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(name)
+    }
+
+    /// Removes one of the account's keys: only within `STEP_UP_SECS` of a step-up with the
+    /// password and a key (`session_auth`). Answers how many keys remain.
+    pub async fn remove_key(
+        &self,
+        account_id: i64,
+        actor: &str,
+        key_id: i64,
+        session_auth: &[AuthRecord],
+        req: &RequestInfo,
+    ) -> Result<usize> {
+        let now = self.clock.now();
+        let fresh = |want: fn(&AuthMethod) -> bool| {
+            session_auth
+                .iter()
+                .any(|a| want(&a.method) && now - a.at <= STEP_UP_SECS)
+        };
+        if !(fresh(|m| matches!(m, AuthMethod::Password))
+            && fresh(|m| matches!(m, AuthMethod::SecurityKey { .. })))
+        {
+            return Err(Error::StepUpRequired);
+        }
+        let mut tx = self.db.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM security_keys WHERE id = $1 AND account_id = $2")
+            .bind(key_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account_id),
+            actor,
+            Event::SecurityKeyRemoved,
+            req,
+            json!({ "key_id": key_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.security_keys(account_id).await?.len())
     }
 
     /// Whether the account must pass the key step.

@@ -125,6 +125,48 @@ impl Idp {
         })
     }
 
+    /// Records fresh authentication (a step-up) in a live session.
+    pub async fn add_session_auth(
+        &self,
+        token: &str,
+        methods: &[AuthMethod],
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let session = self.session(token).await?;
+        let now = self.clock.now();
+        let mut auth = session.auth;
+        auth.extend(methods.iter().map(|m| AuthRecord {
+            method: m.clone(),
+            at: now,
+        }));
+        // keep the record short: the latest of each method
+        auth.sort_by_key(|a| std::cmp::Reverse(a.at));
+        let mut seen = Vec::new();
+        auth.retain(|a| {
+            let fresh = !seen.contains(&a.method);
+            seen.push(a.method.clone());
+            fresh
+        });
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("UPDATE sessions SET auth_methods = $1 WHERE id_hash = $2")
+            .bind(serde_json::to_string(&auth).map_err(|e| Error::Internal(e.to_string()))?)
+            .bind(sha256_hex(token))
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(session.account_id),
+            &session.username,
+            Event::StepUp,
+            req,
+            json!({ "methods": methods }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Ends the session of this token (logout). Unknown tokens are not an error.
     pub async fn logout(&self, token: &str, req: &RequestInfo) -> Result<()> {
         let session = match self.session(token).await {

@@ -148,7 +148,8 @@ fn origin_allowed(headers: &http::HeaderMap, origins: &[String]) -> (bool, Optio
 pub async fn require_login(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let is_get = req.method() == Method::GET;
-    let protected = is_get && (path == "/settings" || path.starts_with("/settings/"));
+    let protected =
+        is_get && (path == "/settings" || path.starts_with("/settings/") || path == "/reauth");
     let home = is_get && path == "/";
     if !protected && !home {
         return next.run(req).await;

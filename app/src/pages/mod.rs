@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod key_check;
 pub mod login;
 pub mod profile;
+pub mod reauth;
 pub mod register;
 pub mod security_keys;
 pub mod settings;

@@ -124,6 +124,137 @@ pub async fn add_key_finish(
     })
 }
 
+#[server(endpoint = "rename_key")]
+pub async fn rename_key(id: i64, name: String) -> Result<String, ApiError> {
+    let s = crate::ssr::current_session().await?;
+    crate::ssr::ctx()?
+        .idp
+        .rename_key(
+            s.account_id,
+            &s.username,
+            id,
+            &name,
+            &crate::ssr::request_info(),
+        )
+        .await
+        .map_err(crate::ssr::fail)
+}
+
+/// Removes a key; needs a fresh step-up (password + key), else `StepUpRequired`.
+#[server(endpoint = "remove_key")]
+pub async fn remove_key(id: i64) -> Result<usize, ApiError> {
+    let s = crate::ssr::current_session().await?;
+    crate::ssr::ctx()?
+        .idp
+        .remove_key(
+            s.account_id,
+            &s.username,
+            id,
+            &s.auth,
+            &crate::ssr::request_info(),
+        )
+        .await
+        .map_err(crate::ssr::fail)
+}
+
+const HERE: &str = "/settings/2fa/security-keys";
+
+/// One key of the list, with renaming and (confirmed) removal.
+#[component]
+fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize) -> impl IntoView {
+    let lang = use_lang();
+    let id = k.id;
+    let renaming = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let new_name = RwSignal::new(k.name.clone());
+    let error = RwSignal::new(None::<String>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            match rename_key(id, new_name.get_untracked()).await {
+                Ok(_) => {
+                    renaming.set(false);
+                    error.set(None);
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => error.set(Some(
+                    e.field_message("name", lang)
+                        .unwrap_or_else(|| e.summary(lang)),
+                )),
+            }
+        });
+    };
+    let remove = move |_| {
+        leptos::task::spawn_local(async move {
+            match remove_key(id).await {
+                Ok(_) => version.update(|v| *v += 1),
+                Err(ApiError::StepUpRequired) => {
+                    let _ = window().location().assign(&format!(
+                        "/reauth?next={}",
+                        percent_encoding::utf8_percent_encode(
+                            HERE,
+                            percent_encoding::NON_ALPHANUMERIC
+                        )
+                    ));
+                }
+                Err(e) => error.set(Some(e.summary(lang))),
+            }
+        });
+    };
+    let last = count == 1;
+    let name = k.name.clone();
+    let confirm_text = crate::i18n::tr_args(
+        lang,
+        if last {
+            "keys-remove-confirm-last"
+        } else {
+            "keys-remove-confirm"
+        },
+        &[("name", name.clone().into())],
+    );
+    view! {
+        <tr>
+            <th scope="row">
+                <Show when=move || renaming.get() fallback={
+                    let name = name.clone();
+                    move || name.clone()
+                }>
+                    <form class="inline-row" on:submit=save>
+                        <label class="visually-hidden" for=format!("rename-{id}")>{t("keys-name")}</label>
+                        <input
+                            id=format!("rename-{id}")
+                            type="text"
+                            maxlength="60"
+                            prop:value=move || new_name.get()
+                            on:input=move |ev| new_name.set(event_target_value(&ev))
+                        />
+                        <button type="submit">{t("keys-save")}</button>
+                        <button type="button" class="secondary" on:click=move |_| renaming.set(false)>{t("keys-cancel")}</button>
+                    </form>
+                </Show>
+                {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            </th>
+            <td>{k.model.clone().unwrap_or_else(|| t("check-model-unknown"))}</td>
+            <td>{t(&format!("kind-{}", k.kind))}</td>
+            <td>{k.level.clone()}</td>
+            <td>{if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}</td>
+            <td>{format_date(lang, k.created_at)}</td>
+            <td>{k.last_used_at.map(|at| format_date(lang, at)).unwrap_or_else(|| t("keys-never"))}</td>
+            <td class="actions">
+                <Show when=move || confirming.get() fallback=move || view! {
+                    <button type="button" class="secondary" on:click=move |_| renaming.set(true)>{t("keys-rename")}</button>
+                    <button type="button" class="secondary" on:click=move |_| confirming.set(true)>{t("keys-remove")}</button>
+                }>
+                    <p>{confirm_text.clone()}</p>
+                    <button type="button" on:click=remove>{t("keys-remove-yes")}</button>
+                    <button type="button" class="secondary" on:click=move |_| confirming.set(false)>{t("keys-cancel")}</button>
+                </Show>
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn SecurityKeysPage() -> impl IntoView {
     let lang = use_lang();
@@ -207,20 +338,14 @@ pub fn SecurityKeysPage() -> impl IntoView {
                                         <th scope="col">{t("certified-col-nia")}</th>
                                         <th scope="col">{t("keys-col-added")}</th>
                                         <th scope="col">{t("keys-col-used")}</th>
+                                        <th scope="col">{t("keys-col-actions")}</th>
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {list.into_iter().map(|k| view! {
-                                        <tr>
-                                            <th scope="row">{k.name}</th>
-                                            <td>{k.model.unwrap_or_else(|| t("check-model-unknown"))}</td>
-                                            <td>{t(&format!("kind-{}", k.kind))}</td>
-                                            <td>{k.level}</td>
-                                            <td>{if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}</td>
-                                            <td>{format_date(lang, k.created_at)}</td>
-                                            <td>{k.last_used_at.map(|at| format_date(lang, at)).unwrap_or_else(|| t("keys-never"))}</td>
-                                        </tr>
-                                    }).collect_view()}
+                                    {
+                                        let count = list.len();
+                                        list.into_iter().map(|k| view! { <KeyRow k version count /> }).collect_view()
+                                    }
                                 </tbody>
                             </table>
                         </div>
