@@ -200,6 +200,27 @@ pub fn answer_key_step<F, Fut>(
     });
 }
 
+/// Follows the answer to a password step: go on when done, or run the key step, whose
+/// answer `finish` (ticket, assertion) sends to the server.
+pub fn follow_login_reply<F, Fut>(
+    reply: Option<Result<crate::api::LoginReply, ApiError>>,
+    state: RwSignal<Option<KeyStep>>,
+    finish: F,
+) where
+    F: FnOnce(String, String) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<String, ApiError>> + 'static,
+{
+    match reply {
+        Some(Ok(crate::api::LoginReply::Done(to))) => {
+            let _ = window().location().assign(&to);
+        }
+        Some(Ok(crate::api::LoginReply::Key { ticket, options })) => {
+            answer_key_step(state, options, move |assertion| finish(ticket, assertion));
+        }
+        _ => {}
+    }
+}
+
 /// What the key step shows: waiting for the key, or why it failed with a way back.
 #[component]
 pub fn KeyStepPanel(state: RwSignal<Option<KeyStep>>) -> impl IntoView {

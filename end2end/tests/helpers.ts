@@ -58,3 +58,20 @@ export async function codeSentTo(page: Page, recipient: string): Promise<string>
   expect(code, `no code in ${text}`).not.toBeNull();
   return code![1];
 }
+
+/** Gives the page Chromium's virtual security key (CTAP2 over USB, answers by itself): packed
+ * attestation with AAGUID 01020304-0506-0708-0102-030405060708 and a self-signed certificate. */
+export async function virtualKey(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'usb',
+      hasResidentKey: false,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+}

@@ -2,23 +2,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { expectAccessible, visit } from './helpers';
+import { expectAccessible, virtualKey, visit } from './helpers';
 
 test('a key can be tested without an account, and support reads the same verdict', async ({ page }) => {
-  // Chromium's virtual authenticator: packed attestation, AAGUID 01020304-…, a self-signed
-  // batch certificate that no FIDO metadata lists
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'usb',
-      hasResidentKey: false,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  await virtualKey(page);
 
   await visit(page, '/security-keys/check');
   await page.getByRole('button', { name: 'Test the key' }).click();

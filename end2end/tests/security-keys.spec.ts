@@ -1,20 +1,6 @@
-import { expect, Page, test } from '@playwright/test';
-import { expectAccessible, hydrated, logIn, PASSWORD, register, uniqueUsername } from './helpers';
+import { expect, test } from '@playwright/test';
+import { expectAccessible, hydrated, logIn, PASSWORD, register, uniqueUsername, virtualKey } from './helpers';
 
-async function virtualKey(page: Page): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'usb',
-      hasResidentKey: false,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-}
 
 test('a security key is added with its level, needed to log in, renamed, and removed after a step-up', async ({ page, browser }) => {
   await virtualKey(page);

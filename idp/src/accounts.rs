@@ -191,25 +191,10 @@ impl Idp {
         let account = match account {
             Some(a) if ok => a,
             other => {
-                let mut tx = self.db.pool.begin().await?;
-                sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
-                    .bind(&key)
-                    .bind(&req.ip)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
                 let account_id = other.as_ref().map(|a| a.id);
-                audit::record(
-                    &mut *tx,
-                    now,
-                    account_id,
-                    &key,
-                    Event::LoginFailed,
-                    req,
-                    json!({ "known_username": account_id.is_some() }),
-                )
-                .await?;
-                tx.commit().await?;
+                let details = json!({ "known_username": account_id.is_some() });
+                self.record_login_failure(account_id, &key, req, details)
+                    .await?;
                 return Err(Error::BadCredentials);
             }
         };
@@ -244,6 +229,37 @@ impl Idp {
         .await?;
         tx.commit().await?;
         Ok((account, LoginStep::Done(session)))
+    }
+
+    /// A failed login step: counts toward throttling this username and address, and is
+    /// audited.
+    pub(crate) async fn record_login_failure(
+        &self,
+        account_id: Option<i64>,
+        username: &str,
+        req: &RequestInfo,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
+            .bind(username)
+            .bind(&req.ip)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            account_id,
+            username,
+            Event::LoginFailed,
+            req,
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Seconds until a login for this username or from this address is allowed again, or

@@ -405,18 +405,9 @@ impl Idp {
                 .ok()
         })();
         let Some(result) = outcome else {
-            sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
-                .bind(&account.username)
-                .bind(&req.ip)
-                .bind(now)
-                .execute(&self.db.pool)
-                .await?;
-            audit::record(
-                &self.db.pool,
-                now,
+            self.record_login_failure(
                 Some(account.id),
                 &account.username,
-                Event::LoginFailed,
                 req,
                 json!({ "step": purpose }),
             )
@@ -511,18 +502,9 @@ impl Idp {
         let ok = password.chars().count() <= crate::password::MAX_LEN
             && self.hasher.verify(password.to_owned(), Some(hash)).await?;
         if !ok {
-            sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
-                .bind(&session.username)
-                .bind(&req.ip)
-                .bind(now)
-                .execute(&self.db.pool)
-                .await?;
-            audit::record(
-                &self.db.pool,
-                now,
+            self.record_login_failure(
                 Some(session.account_id),
                 &session.username,
-                Event::LoginFailed,
                 req,
                 json!({ "step": "reauth" }),
             )

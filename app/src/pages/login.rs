@@ -2,9 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{login_key, Login, LoginReply};
+use crate::api::{login_key, Login};
 use crate::components::{
-    answer_key_step, form_error, ErrorSummary, Field, KeyStep, KeyStepPanel, PasswordField, Submit,
+    follow_login_reply, form_error, ErrorSummary, Field, KeyStep, KeyStepPanel, PasswordField,
+    Submit,
 };
 use crate::i18n::t;
 
@@ -25,17 +26,11 @@ pub fn LoginPage() -> impl IntoView {
         }
     };
     let key_step = RwSignal::new(None::<KeyStep>);
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(LoginReply::Done(to))) => {
-            let _ = window().location().assign(&to);
-        }
-        Some(Ok(LoginReply::Key { ticket, options })) => {
-            let next = next();
-            answer_key_step(key_step, options, move |assertion| {
-                login_key(ticket, assertion, next)
-            });
-        }
-        _ => {}
+    Effect::new(move |_| {
+        let next = next();
+        follow_login_reply(action.value().get(), key_step, move |ticket, assertion| {
+            login_key(ticket, assertion, next)
+        });
     });
     view! {
         <Title text=t("login-title") />

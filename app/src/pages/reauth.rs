@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::LoginReply;
 use crate::components::{
-    answer_key_step, form_error, ErrorSummary, KeyStep, KeyStepPanel, PasswordField, Submit,
+    follow_login_reply, form_error, ErrorSummary, KeyStep, KeyStepPanel, PasswordField, Submit,
 };
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -57,17 +57,11 @@ pub fn ReauthPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let key_step = RwSignal::new(None::<KeyStep>);
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(LoginReply::Done(to))) => {
-            let _ = window().location().assign(&to);
-        }
-        Some(Ok(LoginReply::Key { ticket, options })) => {
-            let next = next();
-            answer_key_step(key_step, options, move |assertion| {
-                reauth_key(ticket, assertion, next)
-            });
-        }
-        _ => {}
+    Effect::new(move |_| {
+        let next = next();
+        follow_login_reply(action.value().get(), key_step, move |ticket, assertion| {
+            reauth_key(ticket, assertion, next)
+        });
     });
     view! {
         <Title text=t("reauth-title") />

@@ -22,6 +22,22 @@ pub struct KeyView {
     pub last_used_at: Option<i64>,
 }
 
+#[cfg(feature = "ssr")]
+impl From<idp::keys::SecurityKey> for KeyView {
+    fn from(k: idp::keys::SecurityKey) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            model: k.model,
+            kind: k.kind,
+            level: k.level,
+            nia_eligible: k.nia_eligible,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AddKeyTicket {
     pub ticket: String,
@@ -36,19 +52,7 @@ pub async fn security_keys() -> Result<Vec<KeyView>, ApiError> {
         .security_keys(s.account_id)
         .await
         .map_err(crate::ssr::fail)?;
-    Ok(keys
-        .into_iter()
-        .map(|k| KeyView {
-            id: k.id,
-            name: k.name,
-            model: k.model,
-            kind: k.kind,
-            level: k.level,
-            nia_eligible: k.nia_eligible,
-            created_at: k.created_at,
-            last_used_at: k.last_used_at,
-        })
-        .collect())
+    Ok(keys.into_iter().map(Into::into).collect())
 }
 
 #[cfg(feature = "ssr")]
@@ -112,16 +116,7 @@ pub async fn add_key_finish(
         Err(idp::Error::NotFound) => return Err(ApiError::NotAuthenticated),
         Err(e) => return Err(crate::ssr::fail(e)),
     };
-    Ok(KeyView {
-        id: k.id,
-        name: k.name,
-        model: k.model,
-        kind: k.kind,
-        level: k.level,
-        nia_eligible: k.nia_eligible,
-        created_at: k.created_at,
-        last_used_at: k.last_used_at,
-    })
+    Ok(k.into())
 }
 
 #[server(endpoint = "rename_key")]
