@@ -154,6 +154,12 @@ pub async fn remove_key(id: i64) -> Result<usize, ApiError> {
 
 const HERE: &str = "/settings/2fa/security-keys";
 
+/// To `/reauth`, and back here afterwards.
+fn go_step_up() {
+    let next = percent_encoding::utf8_percent_encode(HERE, percent_encoding::NON_ALPHANUMERIC);
+    let _ = window().location().assign(&format!("/reauth?next={next}"));
+}
+
 /// One key of the list, with renaming and (confirmed) removal.
 #[component]
 fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize) -> impl IntoView {
@@ -183,15 +189,7 @@ fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize) -> impl IntoView {
         leptos::task::spawn_local(async move {
             match remove_key(id).await {
                 Ok(_) => version.update(|v| *v += 1),
-                Err(ApiError::StepUpRequired) => {
-                    let _ = window().location().assign(&format!(
-                        "/reauth?next={}",
-                        percent_encoding::utf8_percent_encode(
-                            HERE,
-                            percent_encoding::NON_ALPHANUMERIC
-                        )
-                    ));
-                }
+                Err(ApiError::StepUpRequired) => go_step_up(),
                 Err(e) => error.set(Some(e.summary(lang))),
             }
         });
@@ -285,6 +283,8 @@ pub fn SecurityKeysPage() -> impl IntoView {
                     name.set(String::new());
                     version.update(|v| *v += 1);
                 }
+                // a further key needs a fresh login with a key: step up and come back
+                Err(Ok(ApiError::StepUpRequired)) => go_step_up(),
                 Err(Ok(api)) => error.set(Some(api)),
                 Err(Err(browser)) => {
                     browser_error.set(Some(crate::i18n::tr(lang, browser.message_key())))
