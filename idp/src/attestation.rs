@@ -242,6 +242,20 @@ pub fn check_registration(
         }
         Err(e) => return (refused(format, aaguid, format!("{e:?}")), None),
     };
+    let verdict = judge(&credential, format, aaguid, metadata, at);
+    (verdict, Some(credential))
+}
+
+/// The verdict on an accepted credential: its model, chain, level and kind. Also used to
+/// judge stored keys again when the metadata changes.
+pub fn judge(
+    credential: &webauthn_rs_core::proto::Credential,
+    format: Option<String>,
+    aaguid: Option<String>,
+    metadata: &Metadata,
+    at: SystemTime,
+) -> Verdict {
+    let model_by_aaguid = aaguid.as_deref().and_then(|a| metadata.by_aaguid(a));
     let kind_by_format = match &credential.attestation.metadata {
         AttestationMetadata::Tpm { .. } => Some(KeyKind::WindowsHello),
         AttestationMetadata::AndroidKey { .. } | AttestationMetadata::AndroidSafetyNet { .. } => {
@@ -315,7 +329,7 @@ pub fn check_registration(
             }
         }
     }
-    let verdict = Verdict {
+    Verdict {
         format,
         aaguid,
         model: model.map(|m| m.description.clone()),
@@ -326,8 +340,7 @@ pub fn check_registration(
         nia_eligible: reasons.is_empty() && level >= Level::L1,
         reasons,
         refused: None,
-    };
-    (verdict, Some(credential))
+    }
 }
 
 /// The attestation chain (leaf first) must lead to one of the model's roots at `at`.

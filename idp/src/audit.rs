@@ -24,6 +24,7 @@ pub enum Event {
     SecurityKeyAdded,
     SecurityKeyRenamed,
     SecurityKeyRemoved,
+    SecurityKeyReevaluated,
     StepUp,
 }
 
@@ -44,6 +45,7 @@ impl Event {
             Event::SecurityKeyAdded => "security_key.added",
             Event::SecurityKeyRenamed => "security_key.renamed",
             Event::SecurityKeyRemoved => "security_key.removed",
+            Event::SecurityKeyReevaluated => "security_key.reevaluated",
             Event::StepUp => "session.step_up",
         }
     }

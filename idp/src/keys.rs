@@ -640,6 +640,71 @@ impl Idp {
         Ok(self.security_keys(account_id).await?.len())
     }
 
+    /// Judges every stored key again with the metadata now in use (after a new BLOB): level,
+    /// model and NIA eligibility follow the new status reports and roots. Returns the keys whose
+    /// eligibility changed; each change is audited.
+    pub async fn reevaluate_keys(&self) -> Result<Vec<i64>> {
+        let metadata = self.metadata();
+        let rows = sqlx::query("SELECT id, account_id, credential, format, aaguid, nia_eligible FROM security_keys ORDER BY id")
+            .fetch_all(&self.db.pool)
+            .await?;
+        let mut changed = Vec::new();
+        let now = self.clock.now();
+        for r in rows {
+            let id: i64 = r.try_get("id")?;
+            let account_id: i64 = r.try_get("account_id")?;
+            let json: String = r.try_get("credential")?;
+            let Ok(cred) = serde_json::from_str::<Credential>(&json) else {
+                tracing::error!(
+                    key_id = id,
+                    "stored credential unreadable; not re-evaluated"
+                );
+                continue;
+            };
+            let was_eligible: i64 = r.try_get("nia_eligible")?;
+            let verdict = attestation::judge(
+                &cred,
+                r.try_get("format")?,
+                r.try_get("aaguid")?,
+                &metadata,
+                std::time::SystemTime::now(),
+            );
+            let kind = serde_json::to_value(verdict.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into());
+            let mut tx = self.db.pool.begin().await?;
+            sqlx::query("UPDATE security_keys SET model = $1, kind = $2, level = $3, nia_eligible = $4, verdict = $5 WHERE id = $6")
+                .bind(&verdict.model)
+                .bind(&kind)
+                .bind(verdict.level.fido_name())
+                .bind(i64::from(verdict.nia_eligible))
+                .bind(serde_json::to_string(&verdict).map_err(|e| Error::Internal(e.to_string()))?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if (was_eligible != 0) != verdict.nia_eligible {
+                let actor = RequestInfo {
+                    ip: "-".into(),
+                    user_agent: "metadata update".into(),
+                };
+                audit::record(
+                    &mut *tx,
+                    now,
+                    Some(account_id),
+                    "system",
+                    Event::SecurityKeyReevaluated,
+                    &actor,
+                    json!({ "key_id": id, "nia_eligible": verdict.nia_eligible, "level": verdict.level.fido_name(), "reasons": verdict.reasons }),
+                )
+                .await?;
+                changed.push(id);
+            }
+            tx.commit().await?;
+        }
+        Ok(changed)
+    }
+
     /// Whether the account must pass the key step.
     pub(crate) async fn has_security_keys(&self, account_id: i64) -> Result<bool> {
         let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM security_keys WHERE account_id = $1")

@@ -39,8 +39,8 @@ async fn store_key(idp: &Idp, account_id: i64, kind: &str, credential_id: &str) 
     );
     let cred = cred.expect("accepted");
     let row: (i64,) = sqlx::query_as(
-        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
-         VALUES ($1, $2, $3, 'test', $4, 'FIDO_CERTIFIED_L1', 1, $5, $6) RETURNING id",
+        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at, format, aaguid) \
+         VALUES ($1, $2, $3, 'test', $4, 'FIDO_CERTIFIED_L1', 1, $5, $6, 'packed', 'c5ef55ff-ad9a-4b9f-b580-adebafe026d0') RETURNING id",
     )
     .bind(account_id)
     .bind(credential_id)
@@ -153,6 +153,62 @@ both_databases!(
                 .as_array()
                 .map(Vec::len),
             Some(2)
+        );
+    }
+);
+
+both_databases!(
+    new_metadata_re_evaluates_stored_keys,
+    |idp: Idp| async move {
+        let (a, _) = idp
+            .create_account("metadata", PW, &req("10.0.2.3"))
+            .await
+            .expect("create");
+        let id = store_key(&idp, a.id, "hardware", "cred-md").await;
+        let shipped = Metadata::load(
+            include_str!("../../fido/mds/blob.jwt"),
+            include_bytes!("../../fido/mds/root-r3.crt"),
+            Staleness::Allow,
+            idp.clock.now(),
+        )
+        .expect("metadata");
+        idp.set_metadata(shipped.clone());
+        // stored as eligible, still eligible: nothing to report
+        assert_eq!(
+            idp.reevaluate_keys().await.expect("re-evaluate"),
+            Vec::<i64>::new()
+        );
+        // metadata that no longer lists the model: the key loses NIA eligibility, visibly
+        idp.set_metadata(Metadata::default());
+        assert_eq!(idp.reevaluate_keys().await.expect("re-evaluate"), vec![id]);
+        let keys = idp.security_keys(a.id).await.expect("keys");
+        assert_eq!(
+            (
+                keys[0].nia_eligible,
+                keys[0].level.as_str(),
+                keys[0].model.as_deref()
+            ),
+            (false, "NOT_FIDO_CERTIFIED", None)
+        );
+        // and back
+        idp.set_metadata(shipped);
+        assert_eq!(idp.reevaluate_keys().await.expect("re-evaluate"), vec![id]);
+        let keys = idp.security_keys(a.id).await.expect("keys");
+        assert_eq!(
+            (keys[0].nia_eligible, keys[0].level.as_str()),
+            (true, "FIDO_CERTIFIED_L1")
+        );
+        assert_eq!(
+            keys[0].model.as_deref(),
+            Some("YubiKey 5 Series with Lightning")
+        );
+        let events = idp.audit_for_account(a.id, 10).await.expect("audit");
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.event == "security_key.reevaluated")
+                .count(),
+            2
         );
     }
 );

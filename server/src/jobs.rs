@@ -33,7 +33,18 @@ pub fn spawn(
                 if mtime != blob_mtime {
                     blob_mtime = mtime;
                     match crate::load_metadata(&config, idp.clock.now()) {
-                        Ok(md) => idp.set_metadata(md),
+                        Ok(md) => {
+                            idp.set_metadata(md);
+                            match idp.reevaluate_keys().await {
+                                Ok(changed) if changed.is_empty() => {}
+                                Ok(changed) => {
+                                    tracing::warn!(keys = ?changed, "security keys changed NIA eligibility with the new metadata")
+                                }
+                                Err(e) => {
+                                    tracing::error!(error = %e, "re-evaluating security keys failed")
+                                }
+                            }
+                        }
                         Err(e) => {
                             tracing::error!(error = %e, "new FIDO metadata refused; keeping the old")
                         }
