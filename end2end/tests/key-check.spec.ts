@@ -31,7 +31,7 @@ test('a key can be tested without an account, and support reads the same verdict
 
   // the support command reaches the same verdict from the downloaded file
   const repo = path.resolve(__dirname, '..', '..');
-  const bin = process.env.E2E_SERVER_BIN ?? path.join(repo, 'target/debug/mojeid-server');
+  const bin = path.resolve(process.env.E2E_SERVER_BIN ?? path.join(repo, 'target/debug/mojeid-server'));
   const printed = execFileSync(bin, ['analyze', file!], { cwd: repo, env: { ...process.env, RUST_LOG: 'error' } });
   expect(JSON.parse(printed.toString())).toEqual(document.verdict);
 });
