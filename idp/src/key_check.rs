@@ -3,7 +3,6 @@
 //! (any server may finish what another started), are single-use, expire after five minutes,
 //! and one address may start a limited number per ten minutes.
 
-use base64::Engine;
 use rand::RngCore;
 use serde_json::json;
 use sqlx::Row;
@@ -11,9 +10,9 @@ use webauthn_rs_core::proto::CreationChallengeResponse;
 
 use crate::attestation::{self, Ceremony, Verdict};
 use crate::error::{Error, Result};
-use crate::{random_token, sha256_hex, Idp, RequestInfo};
+use crate::keys::{b64, creation_options, rp_id_of, Ticket};
+use crate::{Idp, RequestInfo};
 
-const TTL_SECS: i64 = 300;
 const PER_ADDRESS_PER_10_MIN: i64 = 30;
 
 /// A started check: the ticket the browser hands back, and the options for
@@ -30,17 +29,10 @@ pub struct Finished {
     pub download: serde_json::Value,
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 impl Idp {
     /// `origin` is the page's origin (already checked to be ours); the RP ID is its host.
     pub async fn start_key_check(&self, origin: &str, req: &RequestInfo) -> Result<Started> {
-        let rp_id = url::Url::parse(origin)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .ok_or_else(|| Error::Internal(format!("origin {origin:?} has no host")))?;
+        let rp_id = rp_id_of(origin)?;
         let now = self.clock.now();
         let recent: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM webauthn_challenges WHERE ip = $1 AND created_at > $2",
@@ -59,36 +51,22 @@ impl Idp {
         let mut user = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut challenge);
         rand::rngs::OsRng.fill_bytes(&mut user);
-        let options: CreationChallengeResponse = serde_json::from_value(json!({
-            "publicKey": {
-                "rp": { "id": rp_id, "name": "mojeID" },
-                "user": { "id": b64(&user), "name": "key-check", "displayName": "mojeID key check" },
-                "challenge": b64(&challenge),
-                "pubKeyCredParams": [
-                    { "type": "public-key", "alg": -7 },
-                    { "type": "public-key", "alg": -257 },
-                    { "type": "public-key", "alg": -8 }
-                ],
-                "timeout": 120000,
-                "authenticatorSelection": { "requireResidentKey": false, "residentKey": "discouraged", "userVerification": "preferred" },
-                "attestation": "direct"
-            }
-        }))
-        .map_err(|e| Error::Internal(e.to_string()))?;
-        let ticket = random_token();
-        sqlx::query(
-            "INSERT INTO webauthn_challenges (ticket_hash, purpose, challenge, rp_id, origin, ip, created_at, expires_at) \
-             VALUES ($1, 'key_check', $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(sha256_hex(&ticket))
-        .bind(b64(&challenge))
-        .bind(&rp_id)
-        .bind(origin)
-        .bind(&req.ip)
-        .bind(now)
-        .bind(now + TTL_SECS)
-        .execute(&self.db.pool)
-        .await?;
+        let options = creation_options(
+            &rp_id,
+            &user,
+            "key-check",
+            "mojeID key check",
+            &challenge,
+            Vec::new(),
+        )?;
+        let ticket = Ticket {
+            account_id: None,
+            challenge: b64(&challenge),
+            rp_id,
+            origin: origin.to_owned(),
+            state: None,
+        };
+        let ticket = self.put_ticket("key_check", &ticket, req).await?;
         Ok(Started { ticket, options })
     }
 
@@ -99,26 +77,11 @@ impl Idp {
         ticket: &str,
         credential: &serde_json::Value,
     ) -> Result<Finished> {
-        let now = self.clock.now();
-        let row = sqlx::query(
-            "DELETE FROM webauthn_challenges WHERE ticket_hash = $1 AND purpose = 'key_check' \
-             RETURNING challenge, rp_id, origin, expires_at",
-        )
-        .bind(sha256_hex(ticket))
-        .fetch_optional(&self.db.pool)
-        .await?
-        .ok_or(Error::NotFound)?;
-        let expires_at: i64 = row.try_get("expires_at")?;
-        if expires_at <= now {
-            return Err(Error::NotFound);
-        }
-        let challenge: String = row.try_get("challenge")?;
-        let rp_id: String = row.try_get("rp_id")?;
-        let origin: String = row.try_get("origin")?;
+        let t = self.take_ticket("key_check", ticket).await?;
         let ceremony = Ceremony {
-            rp_id: &rp_id,
-            origin: &origin,
-            challenge: &challenge,
+            rp_id: &t.rp_id,
+            origin: &t.origin,
+            challenge: &t.challenge,
         };
         let metadata = self.metadata();
         let verdict = attestation::check(
@@ -127,7 +90,7 @@ impl Idp {
             &metadata,
             std::time::SystemTime::now(),
         );
-        let download = json!({ "credential": credential, "rp_id": rp_id, "verdict": verdict });
+        let download = json!({ "credential": credential, "rp_id": t.rp_id, "verdict": verdict });
         Ok(Finished { verdict, download })
     }
 }

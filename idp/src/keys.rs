@@ -43,11 +43,12 @@ pub fn is_system_kind(kind: &str) -> bool {
     matches!(kind, "windows_hello" | "android")
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn rp_id_of(origin: &str) -> Result<String> {
+/// The RP ID of a page: its origin's host.
+pub(crate) fn rp_id_of(origin: &str) -> Result<String> {
     url::Url::parse(origin)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -88,12 +89,50 @@ pub enum StepUp {
     },
 }
 
-struct Ticket {
-    account_id: i64,
-    challenge: String,
-    rp_id: String,
-    origin: String,
-    state: Option<String>,
+/// Options for `navigator.credentials.create` with attestation `direct` (a key added to an
+/// account, or the public key check).
+pub(crate) fn creation_options(
+    rp_id: &str,
+    user_id: &[u8],
+    user_name: &str,
+    display_name: &str,
+    challenge: &[u8],
+    exclude: Vec<serde_json::Value>,
+) -> Result<CreationChallengeResponse> {
+    serde_json::from_value(json!({
+        "publicKey": {
+            "rp": { "id": rp_id, "name": "mojeID" },
+            "user": { "id": b64(user_id), "name": user_name, "displayName": display_name },
+            "challenge": b64(challenge),
+            "pubKeyCredParams": [
+                { "type": "public-key", "alg": -7 },
+                { "type": "public-key", "alg": -257 },
+                { "type": "public-key", "alg": -8 }
+            ],
+            "timeout": 120000,
+            "excludeCredentials": exclude,
+            "authenticatorSelection": { "requireResidentKey": false, "residentKey": "discouraged", "userVerification": "preferred" },
+            "attestation": "direct"
+        }
+    }))
+    .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// A stored one-time challenge: for an account (adding a key, logging in, step-up) or for
+/// nobody (the public key check).
+pub(crate) struct Ticket {
+    pub(crate) account_id: Option<i64>,
+    pub(crate) challenge: String,
+    pub(crate) rp_id: String,
+    pub(crate) origin: String,
+    pub(crate) state: Option<String>,
+}
+
+impl Ticket {
+    /// The account the ticket was issued for; a ticket for nobody is not valid here.
+    fn account(&self) -> Result<i64> {
+        self.account_id.ok_or(Error::NotFound)
+    }
 }
 
 impl Idp {
@@ -139,7 +178,12 @@ impl Idp {
             .collect()
     }
 
-    async fn put_ticket(&self, purpose: &str, t: &Ticket, req: &RequestInfo) -> Result<String> {
+    pub(crate) async fn put_ticket(
+        &self,
+        purpose: &str,
+        t: &Ticket,
+        req: &RequestInfo,
+    ) -> Result<String> {
         let ticket = random_token();
         let now = self.clock.now();
         sqlx::query(
@@ -162,7 +206,7 @@ impl Idp {
     }
 
     /// Consumes a ticket of `purpose`; unknown, used or expired is `NotFound`.
-    async fn take_ticket(&self, purpose: &str, ticket: &str) -> Result<Ticket> {
+    pub(crate) async fn take_ticket(&self, purpose: &str, ticket: &str) -> Result<Ticket> {
         let row = sqlx::query(
             "DELETE FROM webauthn_challenges WHERE ticket_hash = $1 AND purpose = $2 \
              RETURNING account_id, challenge, rp_id, origin, state, expires_at",
@@ -173,17 +217,16 @@ impl Idp {
         .await?
         .ok_or(Error::NotFound)?;
         let expires_at: i64 = row.try_get("expires_at")?;
-        let account_id: Option<i64> = row.try_get("account_id")?;
-        match account_id {
-            Some(account_id) if expires_at > self.clock.now() => Ok(Ticket {
-                account_id,
-                challenge: row.try_get("challenge")?,
-                rp_id: row.try_get("rp_id")?,
-                origin: row.try_get("origin")?,
-                state: row.try_get("state")?,
-            }),
-            _ => Err(Error::NotFound),
+        if expires_at <= self.clock.now() {
+            return Err(Error::NotFound);
         }
+        Ok(Ticket {
+            account_id: row.try_get("account_id")?,
+            challenge: row.try_get("challenge")?,
+            rp_id: row.try_get("rp_id")?,
+            origin: row.try_get("origin")?,
+            state: row.try_get("state")?,
+        })
     }
 
     /// Starts adding a key. An account that already has keys may add another only within
@@ -232,25 +275,10 @@ impl Idp {
             .iter()
             .map(|(_, c)| json!({ "type": "public-key", "id": b64(c.cred_id.as_ref()) }))
             .collect();
-        let options: CreationChallengeResponse = serde_json::from_value(json!({
-            "publicKey": {
-                "rp": { "id": rp_id, "name": "mojeID" },
-                "user": { "id": b64(user_handle), "name": username, "displayName": username },
-                "challenge": b64(&challenge),
-                "pubKeyCredParams": [
-                    { "type": "public-key", "alg": -7 },
-                    { "type": "public-key", "alg": -257 },
-                    { "type": "public-key", "alg": -8 }
-                ],
-                "timeout": 120000,
-                "excludeCredentials": exclude,
-                "authenticatorSelection": { "requireResidentKey": false, "residentKey": "discouraged", "userVerification": "preferred" },
-                "attestation": "direct"
-            }
-        }))
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        let options =
+            creation_options(&rp_id, user_handle, username, username, &challenge, exclude)?;
         let ticket = Ticket {
-            account_id,
+            account_id: Some(account_id),
             challenge: b64(&challenge),
             rp_id,
             origin: origin.to_owned(),
@@ -277,7 +305,7 @@ impl Idp {
             Err(v) => return Err(Error::invalid("name", v)),
         };
         let t = self.take_ticket("key_add", ticket).await?;
-        if t.account_id != account_id {
+        if t.account()? != account_id {
             return Err(Error::NotFound);
         }
         let ceremony = Ceremony {
@@ -373,7 +401,7 @@ impl Idp {
             .generate_challenge_authenticate(builder)
             .map_err(|e| Error::Internal(format!("{e:?}")))?;
         let ticket = Ticket {
-            account_id,
+            account_id: Some(account_id),
             challenge: b64(options.public_key.challenge.as_ref()),
             rp_id,
             origin: origin.to_owned(),
@@ -393,7 +421,7 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<(crate::accounts::Account, i64)> {
         let t = self.take_ticket(purpose, ticket).await?;
-        let account = self.account(t.account_id).await?;
+        let account = self.account(t.account()?).await?;
         let now = self.clock.now();
         let outcome = (|| {
             let state: AuthenticationState =
