@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import { execFileSync } from 'node:child_process';
 
 // `./x test` builds the server and the site and passes their paths; the server runs in test
 // mode on its own ports with a fresh SQLite database.
@@ -9,6 +10,17 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
 const repo = path.resolve(__dirname, '..');
 const dataDir = process.env.E2E_DATA_DIR ?? os.tmpdir();
+// A test FIDO metadata BLOB: the shipped entries plus Chromium's virtual authenticator at
+// FIDO_CERTIFIED_L1, signed by a throw-away root (`./x test` makes it; made here otherwise).
+if (!process.env.E2E_MDS_DIR) {
+  const dir = path.join(dataDir, `e2e-mds-${process.pid}`);
+  execFileSync('cargo', ['run', '-q', '-p', 'idp', '--features', 'testing', '--example', 'test_mds', '--', dir], {
+    cwd: repo,
+    stdio: 'inherit',
+  });
+  process.env.E2E_MDS_DIR = dir;
+}
+const mdsDir = process.env.E2E_MDS_DIR;
 
 export default defineConfig({
   testDir: './tests',
@@ -51,8 +63,8 @@ export default defineConfig({
       NIA_SIM_ADDR: `127.0.0.1:${port + 1}`,
       DATABASE_URL: `sqlite://${dataDir}/e2e-${Date.now()}.db?mode=rwc`,
       SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target/site'),
-      MDS_BLOB_PATH: path.join(repo, 'fido/mds/blob.jwt'),
-      MDS_ROOT_PATH: path.join(repo, 'fido/mds/root-r3.crt'),
+      MDS_BLOB_PATH: path.join(mdsDir, 'blob.jwt'),
+      MDS_ROOT_PATH: path.join(mdsDir, 'root.crt'),
       LOG_FORMAT: 'json',
       RUST_LOG: 'warn',
       // every test registers from 127.0.0.1

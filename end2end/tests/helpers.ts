@@ -75,3 +75,49 @@ export async function virtualKey(page: Page): Promise<void> {
     },
   });
 }
+
+/**
+ * Behaves as a browser whose user did not allow the site to see the key: the key's answer
+ * reaches the page with `none` attestation (same authenticator data, no statement), as Chrome
+ * gives it when access to the security key is refused.
+ */
+export async function hideAttestation(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const original = navigator.credentials.create.bind(navigator.credentials);
+    navigator.credentials.create = async (options?: CredentialCreationOptions) => {
+      const cred = (await original(options)) as PublicKeyCredential;
+      const response = cred.response as AuthenticatorAttestationResponse;
+      const object = new Uint8Array(response.attestationObject);
+      // find the text key "authData" (0x68 + 8 bytes) and the byte string after it
+      const key = [0x68, ...new TextEncoder().encode('authData')];
+      let at = -1;
+      for (let i = 0; i + key.length <= object.length && at < 0; i++) {
+        if (key.every((b, j) => object[i + j] === b)) at = i + key.length;
+      }
+      if (at < 0) throw new Error('no authData in the attestation object');
+      const head = object[at];
+      const lengthBytes = head === 0x58 ? 1 : head === 0x59 ? 2 : 0;
+      const length = lengthBytes === 1 ? object[at + 1] : lengthBytes === 2 ? (object[at + 1] << 8) | object[at + 2] : head - 0x40;
+      const authData = object.slice(at, at + 1 + lengthBytes + length);
+      const prefix = [0xa3, 0x63, ...new TextEncoder().encode('fmt'), 0x64, ...new TextEncoder().encode('none'),
+        0x67, ...new TextEncoder().encode('attStmt'), 0xa0, ...key];
+      const hidden = new Uint8Array(prefix.length + authData.length);
+      hidden.set(prefix);
+      hidden.set(authData, prefix.length);
+      // own properties in front of the browser's prototypes, so the page sees the real types
+      const hiddenResponse = Object.create(AuthenticatorAttestationResponse.prototype, {
+        clientDataJSON: { value: response.clientDataJSON },
+        attestationObject: { value: hidden.buffer },
+        getTransports: { value: () => response.getTransports() },
+      });
+      return Object.create(PublicKeyCredential.prototype, {
+        id: { value: cred.id },
+        rawId: { value: cred.rawId },
+        type: { value: cred.type },
+        authenticatorAttachment: { value: cred.authenticatorAttachment },
+        getClientExtensionResults: { value: () => cred.getClientExtensionResults() },
+        response: { value: hiddenResponse },
+      }) as Credential;
+    };
+  });
+}

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { expectAccessible, hydrated, logIn, PASSWORD, register, uniqueUsername, virtualKey } from './helpers';
+import { expectAccessible, hideAttestation, hydrated, logIn, PASSWORD, register, uniqueUsername, virtualKey, visit } from './helpers';
 
 
 test('a security key is added with its level, needed to log in, renamed, and removed after a step-up', async ({ page, browser }) => {
@@ -17,10 +17,12 @@ test('a security key is added with its level, needed to log in, renamed, and rem
 
   await page.getByLabel('Key name').fill('Virtual key');
   await page.getByRole('button', { name: 'Add security key' }).click();
-  await expect(page.getByText('The key has been added. It cannot be used for NIA. (NOT_FIDO_CERTIFIED)')).toBeVisible();
+  await expect(page.getByText('The key has been added. It can be used for NIA. (FIDO_CERTIFIED_L1)')).toBeVisible();
   const row = page.getByRole('row', { name: /Virtual key/ });
-  await expect(row.getByRole('cell').nth(0)).toHaveText('not in the FIDO Alliance metadata');
-  await expect(row.getByRole('cell').nth(2)).toHaveText('NOT_FIDO_CERTIFIED');
+  await expect(row.getByRole('cell').nth(0)).toHaveText('Chromium virtual authenticator (test)');
+  await expect(row.getByRole('cell').nth(1)).toHaveText('hardware key');
+  await expect(row.getByRole('cell').nth(2)).toHaveText('FIDO_CERTIFIED_L1');
+  await expect(row.getByRole('cell').nth(3)).toHaveText('yes');
   await expectAccessible(page);
 
   // logging in now needs the key after the password
@@ -83,4 +85,22 @@ test('a security key is added with its level, needed to log in, renamed, and rem
   await logIn(page, username);
   await expect(page).toHaveURL(/\/settings$/);
 
+});
+
+test('a key whose attestation the browser hid is added as not certified, with the reason', async ({ page }) => {
+  await virtualKey(page);
+  await hideAttestation(page);
+  const username = uniqueUsername('skryty');
+  await register(page, username);
+  await visit(page, '/settings/2fa/security-keys');
+  await page.getByLabel('Key name').fill('Hidden key');
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(page.getByText('The key has been added. It cannot be used for NIA. (NOT_FIDO_CERTIFIED)')).toBeVisible();
+  const row = page.getByRole('row', { name: /Hidden key/ });
+  await expect(row.getByRole('cell').nth(2)).toHaveText('NOT_FIDO_CERTIFIED');
+  await expect(row.getByRole('cell').nth(3)).toContainText('no');
+  await expect(row.getByRole('cell').nth(3)).toContainText(
+    'The browser did not allow the mojeID website access to your security key',
+  );
+  await expectAccessible(page);
 });

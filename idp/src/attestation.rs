@@ -359,6 +359,35 @@ fn verify_chain(
         return Err("the metadata lists no attestation roots".into());
     }
     let (leaf, rest) = chain.split_first().ok_or("empty chain")?;
+    // The metadata may name the attestation certificate itself as the trust anchor (FIDO
+    // Metadata Statement: a trust anchor can be a root, an intermediate or the attestation
+    // certificate). A trust anchor is a name and a key (RFC 5280 §6.1.1): the certificate
+    // matches when its subject and public key are the anchor's; a self-signed attestation
+    // certificate may be issued anew (new validity, new signature) with the same key.
+    let anchor = |c: &Certificate| {
+        let t = c.tbs_certificate();
+        Some((
+            t.subject().to_der().ok()?,
+            t.subject_public_key_info().to_der().ok()?,
+        ))
+    };
+    if let Some(leaf_anchor) = anchor(leaf) {
+        if roots
+            .iter()
+            .any(|r| anchor(r).as_ref() == Some(&leaf_anchor))
+        {
+            let validity = leaf.tbs_certificate().validity();
+            let (from, to) = (
+                validity.not_before.to_system_time(),
+                validity.not_after.to_system_time(),
+            );
+            return if from <= at && at <= to {
+                Ok(())
+            } else {
+                Err("the attestation certificate is outside its validity period".into())
+            };
+        }
+    }
     // a root the key sent along is not trusted for being sent: drop what equals a root
     let root_ders: Vec<Vec<u8>> = roots.iter().filter_map(|r| r.to_der().ok()).collect();
     let intermediates: Vec<Certificate> = rest

@@ -36,6 +36,8 @@ pub struct SecurityKey {
     pub nia_eligible: bool,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Why the key cannot serve NIA (empty when it can).
+    pub reasons: Vec<crate::attestation::Reason>,
 }
 
 /// Windows Hello and Android keys live in one device (system keys).
@@ -155,8 +157,8 @@ impl Idp {
 
     pub async fn security_keys(&self, account_id: i64) -> Result<Vec<SecurityKey>> {
         let rows = sqlx::query(
-            "SELECT id, name, model, kind, level, nia_eligible, created_at, last_used_at FROM security_keys \
-             WHERE account_id = $1 ORDER BY id",
+            "SELECT id, name, model, kind, level, nia_eligible, created_at, last_used_at, verdict \
+             FROM security_keys WHERE account_id = $1 ORDER BY id",
         )
         .bind(account_id)
         .fetch_all(&self.db.pool)
@@ -164,7 +166,13 @@ impl Idp {
         rows.iter()
             .map(|r| {
                 let eligible: i64 = r.try_get("nia_eligible")?;
+                let verdict: Option<String> = r.try_get("verdict")?;
+                let reasons = verdict
+                    .and_then(|v| serde_json::from_str::<Verdict>(&v).ok())
+                    .map(|v| v.reasons)
+                    .unwrap_or_default();
                 Ok(SecurityKey {
+                    reasons,
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
                     model: r.try_get("model")?,
@@ -375,6 +383,7 @@ impl Idp {
             nia_eligible: verdict.nia_eligible,
             created_at: now,
             last_used_at: None,
+            reasons: verdict.reasons.clone(),
         };
         Ok((key, verdict))
     }

@@ -213,6 +213,61 @@ struct Report {
     effective_date: Option<String>,
 }
 
+/// JWS carries an ECDSA signature as the fixed-size `r‖s` (RFC 7515 §3.4), but the JWT
+/// library checks X.509-signed tokens against a DER signature; an ES256/ES384 BLOB's
+/// signature is re-encoded so that a BLOB signed either way verifies. RS256 BLOBs (today's
+/// FIDO BLOBs) pass unchanged.
+fn ecdsa_signature_as_der(blob: &str) -> std::borrow::Cow<'_, str> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = blob.split('.').collect();
+    let [header, payload, signature] = parts.as_slice() else {
+        return blob.into();
+    };
+    let alg = URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok())
+        .and_then(|h| h["alg"].as_str().map(str::to_owned));
+    let half = match alg.as_deref() {
+        Some("ES256") => 32,
+        Some("ES384") => 48,
+        _ => return blob.into(),
+    };
+    match URL_SAFE_NO_PAD.decode(signature) {
+        Ok(raw) if raw.len() == 2 * half => {
+            let der = der_ecdsa(&raw[..half], &raw[half..]);
+            format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(der)).into()
+        }
+        _ => blob.into(),
+    }
+}
+
+/// `SEQUENCE { INTEGER r, INTEGER s }` for big-endian unsigned `r` and `s` (< 128 bytes).
+fn der_ecdsa(r: &[u8], s: &[u8]) -> Vec<u8> {
+    fn integer(v: &[u8]) -> Vec<u8> {
+        let start = v
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(v.len().saturating_sub(1));
+        let v = &v[start..];
+        let pad = v.first().is_some_and(|&b| b & 0x80 != 0);
+        let mut out = vec![0x02, (v.len() + usize::from(pad)) as u8];
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+        out
+    }
+    let body = [integer(r), integer(s)].concat();
+    let mut out = vec![0x30];
+    if body.len() >= 0x80 {
+        out.push(0x81);
+    }
+    out.push(body.len() as u8);
+    out.extend(body);
+    out
+}
+
 /// A date `YYYY-MM-DD` as Unix seconds at midnight UTC.
 fn date_to_unix(date: &str) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -304,7 +359,8 @@ impl Metadata {
             now
         };
 
-        let jws = JwsCompact::from_str(blob).map_err(|e| MdsError::Format(format!("{e:?}")))?;
+        let blob = ecdsa_signature_as_der(blob);
+        let jws = JwsCompact::from_str(&blob).map_err(|e| MdsError::Format(format!("{e:?}")))?;
         let (leaf, chain) = jws
             .get_x5c_chain()
             .map_err(|e| MdsError::Format(format!("{e:?}")))?
@@ -403,6 +459,18 @@ mod tests {
     fn eval(reports: &[(&str, &str)]) -> Evaluation {
         let reports: Vec<Report> = reports.iter().map(|(s, d)| report(s, d)).collect();
         evaluate(&reports)
+    }
+
+    #[test]
+    fn ecdsa_integers_are_minimal_and_positive() {
+        assert_eq!(
+            der_ecdsa(&[0, 0, 0x7f], &[0x80, 1]),
+            vec![0x30, 0x08, 0x02, 0x01, 0x7f, 0x02, 0x03, 0x00, 0x80, 0x01]
+        );
+        assert_eq!(
+            der_ecdsa(&[0, 0], &[1]),
+            vec![0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01]
+        );
     }
 
     #[test]

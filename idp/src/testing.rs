@@ -3,6 +3,8 @@
 
 use sqlx::Connection;
 
+pub mod fido;
+
 pub struct TempDatabase {
     /// The URL to connect to.
     pub url: String,

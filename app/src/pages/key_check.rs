@@ -36,6 +36,25 @@ pub struct KeyCheckView {
     pub download: String,
 }
 
+/// A reason's catalog key and its argument.
+#[cfg(feature = "ssr")]
+pub(crate) fn reason_message(r: &idp::attestation::Reason) -> (String, String) {
+    use idp::attestation::Reason;
+    match r {
+        Reason::AttestationHidden => ("reason-attestation-hidden".into(), String::new()),
+        Reason::SelfAttestation => ("reason-self-attestation".into(), String::new()),
+        Reason::AppleAnonymous => ("reason-apple".into(), String::new()),
+        Reason::SafetyNetUnsupported => ("reason-safetynet".into(), String::new()),
+        Reason::UnknownModel => ("reason-unknown-model".into(), String::new()),
+        Reason::ChainInvalid { detail } => ("reason-chain-invalid".into(), detail.clone()),
+        Reason::LevelTooLow { level } => ("reason-level-too-low".into(), level.fido_name().into()),
+        Reason::Problem { status, since } => (
+            "reason-problem".into(),
+            format!("{status} {}", since.clone().unwrap_or_default()),
+        ),
+    }
+}
+
 #[server(endpoint = "key_check_start")]
 pub async fn key_check_start() -> Result<KeyCheckTicket, ApiError> {
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
@@ -63,7 +82,7 @@ pub async fn key_check_finish(
     ticket: String,
     credential: String,
 ) -> Result<KeyCheckView, ApiError> {
-    use idp::attestation::{KeyKind, Reason};
+    use idp::attestation::KeyKind;
     let credential: serde_json::Value =
         serde_json::from_str(&credential).unwrap_or(serde_json::Value::Null);
     let finished = match crate::ssr::ctx()?
@@ -77,25 +96,7 @@ pub async fn key_check_finish(
         Err(e) => return Err(crate::ssr::fail(e)),
     };
     let v = finished.verdict;
-    let reasons = v
-        .reasons
-        .iter()
-        .map(|r| match r {
-            Reason::AttestationHidden => ("reason-attestation-hidden".into(), String::new()),
-            Reason::SelfAttestation => ("reason-self-attestation".into(), String::new()),
-            Reason::AppleAnonymous => ("reason-apple".into(), String::new()),
-            Reason::SafetyNetUnsupported => ("reason-safetynet".into(), String::new()),
-            Reason::UnknownModel => ("reason-unknown-model".into(), String::new()),
-            Reason::ChainInvalid { detail } => ("reason-chain-invalid".into(), detail.clone()),
-            Reason::LevelTooLow { level } => {
-                ("reason-level-too-low".into(), level.fido_name().into())
-            }
-            Reason::Problem { status, since } => (
-                "reason-problem".into(),
-                format!("{status} {}", since.clone().unwrap_or_default()),
-            ),
-        })
-        .collect();
+    let reasons = v.reasons.iter().map(reason_message).collect();
     Ok(KeyCheckView {
         format: v.format,
         aaguid: v.aaguid,

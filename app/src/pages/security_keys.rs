@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ApiError;
 #[cfg(feature = "ssr")]
 use crate::error::{FieldCode, FieldError};
-use crate::i18n::{format_date, t, use_lang};
+use crate::i18n::{format_date, t, tr_args, use_lang};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyView {
@@ -20,6 +20,8 @@ pub struct KeyView {
     pub nia_eligible: bool,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Why it cannot serve NIA: catalog keys with an argument each.
+    pub reasons: Vec<(String, String)>,
 }
 
 #[cfg(feature = "ssr")]
@@ -34,6 +36,11 @@ impl From<idp::keys::SecurityKey> for KeyView {
             nia_eligible: k.nia_eligible,
             created_at: k.created_at,
             last_used_at: k.last_used_at,
+            reasons: k
+                .reasons
+                .iter()
+                .map(crate::pages::key_check::reason_message)
+                .collect(),
         }
     }
 }
@@ -230,7 +237,16 @@ fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize) -> impl IntoView {
             <td>{k.model.clone().unwrap_or_else(|| t("check-model-unknown"))}</td>
             <td>{t(&format!("kind-{}", k.kind))}</td>
             <td>{k.level.clone()}</td>
-            <td>{if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}</td>
+            <td>
+                {if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}
+                {(!k.reasons.is_empty()).then(|| view! {
+                    <ul class="reasons">
+                        {k.reasons.iter().map(|(key, arg)| view! {
+                            <li>{tr_args(lang, key, &[("detail", arg.clone().into())])}</li>
+                        }).collect_view()}
+                    </ul>
+                })}
+            </td>
             <td>{format_date(lang, k.created_at)}</td>
             <td>{k.last_used_at.map(|at| format_date(lang, at)).unwrap_or_else(|| t("keys-never"))}</td>
             <td class="actions">
