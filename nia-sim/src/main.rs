@@ -1,4 +1,7 @@
-//! `nia-sim` on its own: `NIA_SIM_ADDR` (default 127.0.0.1:3001).
+//! `nia-sim` on its own. Environment (with defaults):
+//! `NIA_SIM_ADDR` (127.0.0.1:3001), `NIA_SIM_URL` (http://NIA_SIM_ADDR),
+//! `NIA_SIM_DATA_DIR` (data/nia-sim), `NIA_SP_ENTITY_ID` and `NIA_SP_METADATA_URL`
+//! (http://localhost:3000/saml/metadata), `NIA_API_TOKEN` (dev-nia-token).
 
 use std::net::SocketAddr;
 
@@ -9,7 +12,8 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let raw = std::env::var("NIA_SIM_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".into());
+    let env = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_owned());
+    let raw = env("NIA_SIM_ADDR", "127.0.0.1:3001");
     let addr: SocketAddr = match raw.parse() {
         Ok(a) => a,
         Err(e) => {
@@ -17,10 +21,25 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let sp_metadata = env("NIA_SP_METADATA_URL", "http://localhost:3000/saml/metadata");
+    let config = nia_sim::SimConfig {
+        data_dir: env("NIA_SIM_DATA_DIR", "data/nia-sim").into(),
+        base_url: env("NIA_SIM_URL", &format!("http://{addr}")),
+        sp_entity_id: env("NIA_SP_ENTITY_ID", &sp_metadata),
+        sp_metadata_url: sp_metadata,
+        api_token: env("NIA_API_TOKEN", "dev-nia-token"),
+    };
+    let sim = match nia_sim::Sim::open(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("nia-sim cannot open its data directory: {e}");
+            std::process::exit(1);
+        }
+    };
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    if let Err(e) = nia_sim::serve(addr, nia_sim::Sim::default(), shutdown).await {
+    if let Err(e) = nia_sim::serve(addr, sim, shutdown).await {
         eprintln!("nia-sim could not serve on {addr}: {e}");
         std::process::exit(1);
     }
