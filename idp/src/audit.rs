@@ -26,6 +26,11 @@ pub enum Event {
     SecurityKeyRemoved,
     SecurityKeyReevaluated,
     StepUp,
+    PairingStarted,
+    PairingTransition,
+    NiaResponseRejected,
+    NiaLinked,
+    RegistryChanged,
 }
 
 impl Event {
@@ -47,6 +52,11 @@ impl Event {
             Event::SecurityKeyRemoved => "security_key.removed",
             Event::SecurityKeyReevaluated => "security_key.reevaluated",
             Event::StepUp => "session.step_up",
+            Event::PairingStarted => "nia.pairing.started",
+            Event::PairingTransition => "nia.pairing.transition",
+            Event::NiaResponseRejected => "nia.response.rejected",
+            Event::NiaLinked => "nia.linked",
+            Event::RegistryChanged => "nia.registry_changed",
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Violation {
     /// The security key sent malformed or unacceptable registration data.
     KeyDataIncorrect,
     KeyAlreadyRegistered,
+    /// The field comes from the population register while the account is linked to NIA.
+    LockedByNia,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +77,14 @@ pub enum Error {
     AccountInactive,
     #[error("not found")]
     NotFound,
+    #[error("the request is in another state")]
+    Conflict,
+    #[error("the account does not meet the conditions for NIA")]
+    NotEligible,
+    #[error("NIA is unavailable")]
+    NiaUnavailable,
+    #[error("the response from NIA was rejected")]
+    NiaResponseInvalid,
     #[error("password hashing is overloaded")]
     Overloaded,
     #[error("database: {0}")]

@@ -11,7 +11,9 @@ pub mod error;
 pub mod key_check;
 pub mod keys;
 pub mod mds;
+pub mod nia;
 pub mod outbox;
+pub mod pairing;
 pub mod password;
 pub mod profile;
 pub mod sessions;
@@ -77,6 +79,7 @@ pub struct Idp {
     pub clock: Clock,
     pub policy: Policy,
     metadata: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mds::Metadata>>>,
+    nia: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<nia::NiaClient>>>>,
 }
 
 impl Idp {
@@ -87,6 +90,23 @@ impl Idp {
             clock,
             policy,
             metadata: Default::default(),
+            nia: Default::default(),
+        }
+    }
+
+    /// The NIA client (none until `set_nia`).
+    pub fn nia(&self) -> Option<std::sync::Arc<nia::NiaClient>> {
+        match self.nia.read() {
+            Ok(n) => n.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn set_nia(&self, client: nia::NiaClient) {
+        let new = Some(std::sync::Arc::new(client));
+        match self.nia.write() {
+            Ok(mut n) => *n = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
         }
     }
 

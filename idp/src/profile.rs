@@ -60,6 +60,18 @@ impl Profile {
     }
 }
 
+/// The fields that come from the population register while the account is linked to NIA.
+pub const LOCKED_BY_NIA: [&str; 8] = [
+    "first_name",
+    "last_name",
+    "birth_date",
+    "street",
+    "house_number",
+    "city",
+    "postcode",
+    "organization",
+];
+
 /// Validates every field and returns all violations at once.
 pub fn validate_profile(input: &ProfileInput, today: time::Date) -> Result<Profile> {
     let mut errors = Vec::new();
@@ -175,6 +187,16 @@ impl Idp {
         let new = validate_profile(input, self.clock.today())?;
         let old = self.profile(account_id).await?;
         let changed = old.field_names_changed(&new);
+        if self.nia_link(account_id).await?.is_some() {
+            let locked: Vec<FieldViolation> = changed
+                .iter()
+                .filter(|f| LOCKED_BY_NIA.contains(f))
+                .map(|f| FieldViolation::new(f, Violation::LockedByNia))
+                .collect();
+            if !locked.is_empty() {
+                return Err(Error::Invalid(locked));
+            }
+        }
         if changed.is_empty() {
             return Ok(new);
         }

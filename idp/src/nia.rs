@@ -1,0 +1,548 @@
+//! The client of NIA: our SAML service-provider side (signed AuthnRequest by HTTP-Redirect,
+//! the Response's signature and conditions) and the services of a qualified identity
+//! provider (match a person, register and deactivate a means, registry changes). The same
+//! client serves the simulator and the real NIA: only the URLs, keys and token differ.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::RwLock;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, CryptoProvider, ReduceMode};
+use serde::{Deserialize, Serialize};
+
+pub const NIA_ENTITY_ID: &str = "urn:microsoft:cgg2010:fpsts";
+pub const LOA_SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
+const LOA_HIGH: &str = "http://eidas.europa.eu/LoA/high";
+const NATURAL: &str = "http://eidas.europa.eu/attributes/naturalperson/";
+/// Allowed clock difference with NIA.
+const SKEW_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NiaError {
+    /// NIA cannot be reached or answers 5xx: try again later.
+    #[error("NIA is unavailable: {0}")]
+    Unavailable(String),
+    /// NIA refused, with its code (NOT_FOUND, DECEASED, FOREIGN_NATIONAL, …).
+    #[error("NIA refused: {0}")]
+    Refused(String),
+    /// A message from NIA failed a check (signature, audience, time, …).
+    #[error("invalid message from NIA: {0}")]
+    Invalid(String),
+    #[error("NIA client configuration: {0}")]
+    Config(String),
+}
+
+/// Where NIA is, and who we are to it.
+#[derive(Clone, Debug)]
+pub struct NiaConfig {
+    /// NIA's SSO endpoint (`…/FPSTS/saml2/basic`).
+    pub sso_url: String,
+    /// NIA's metadata (`…/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml`).
+    pub metadata_url: String,
+    /// Base of the qualified identity provider services (`…/idp-api`).
+    pub api_url: String,
+    pub api_token: String,
+    /// Our entity ID (the URL of our metadata).
+    pub sp_entity_id: String,
+    /// Our assertion consumer service.
+    pub acs_url: String,
+}
+
+/// A person's data from the population register, as NIA released it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryData {
+    pub bsi: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub birth_place: Option<String>,
+    pub street: Option<String>,
+    pub house_number: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+}
+
+/// What a verified Response says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SamlOutcome {
+    Success {
+        data: RegistryData,
+        assertion_id: String,
+        valid_until: i64,
+    },
+    ConsentRefused,
+    LoginFailed,
+    LoaTooLow,
+    Unavailable,
+}
+
+/// A verified Response: the request it answers and what it says.
+#[derive(Clone, Debug)]
+pub struct VerifiedResponse {
+    pub in_response_to: String,
+    pub outcome: SamlOutcome,
+}
+
+/// A registry change of a linked person.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Change {
+    pub seq: i64,
+    pub bsi: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub address: Option<ChangeAddress>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChangeAddress {
+    pub street: String,
+    pub number: String,
+    pub city: String,
+    pub postcode: String,
+}
+
+pub struct NiaClient {
+    pub config: NiaConfig,
+    key: PKey<Private>,
+    cert: X509,
+    http: reqwest::Client,
+    nia_cert: RwLock<Option<(Vec<u8>, i64)>>,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn instant(unix: i64) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&f).ok())
+        .unwrap_or_default()
+}
+
+/// Loads our SAML key and certificate from `dir` (`sp-key.pem`, `sp-cert.pem`); makes them
+/// when `create` and they are missing.
+pub fn load_sp_identity(dir: &Path, create: bool) -> Result<(PKey<Private>, X509), NiaError> {
+    let (kp, cp) = (dir.join("sp-key.pem"), dir.join("sp-cert.pem"));
+    let cfg = |e: String| NiaError::Config(e);
+    if kp.exists() && cp.exists() {
+        let key = PKey::private_key_from_pem(&std::fs::read(&kp).map_err(|e| cfg(e.to_string()))?)
+            .map_err(|e| cfg(format!("{}: {e}", kp.display())))?;
+        let cert = X509::from_pem(&std::fs::read(&cp).map_err(|e| cfg(e.to_string()))?)
+            .map_err(|e| cfg(format!("{}: {e}", cp.display())))?;
+        return Ok((key, cert));
+    }
+    if !create {
+        return Err(cfg(format!(
+            "{} and {} are missing",
+            kp.display(),
+            cp.display()
+        )));
+    }
+    let made = (|| -> Result<(PKey<Private>, X509), openssl::error::ErrorStack> {
+        use openssl::asn1::Asn1Time;
+        use openssl::bn::BigNum;
+        use openssl::hash::MessageDigest;
+        use openssl::rsa::Rsa;
+        use openssl::x509::X509NameBuilder;
+        let key = PKey::from_rsa(Rsa::generate(2048)?)?;
+        let mut name = X509NameBuilder::new()?;
+        name.append_entry_by_text("C", "CZ")?;
+        name.append_entry_by_text("O", "mojeID")?;
+        name.append_entry_by_text("CN", "mojeID SAML signing")?;
+        let name = name.build();
+        let mut b = X509::builder()?;
+        b.set_version(2)?;
+        let mut serial = BigNum::new()?;
+        serial.rand(128, openssl::bn::MsbOption::MAYBE_ZERO, false)?;
+        let serial = serial.to_asn1_integer()?;
+        b.set_serial_number(&serial)?;
+        b.set_subject_name(&name)?;
+        b.set_issuer_name(&name)?;
+        b.set_pubkey(&key)?;
+        let (from, to) = (Asn1Time::days_from_now(0)?, Asn1Time::days_from_now(3650)?);
+        b.set_not_before(&from)?;
+        b.set_not_after(&to)?;
+        b.sign(&key, MessageDigest::sha256())?;
+        Ok((key, b.build()))
+    })()
+    .map_err(|e| cfg(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|e| cfg(e.to_string()))?;
+    let key_pem = made.0.private_key_to_pem_pkcs8().map_err(|e| cfg(e.to_string()))?;
+    let cert_pem = made.1.to_pem().map_err(|e| cfg(e.to_string()))?;
+    std::fs::write(&kp, key_pem).map_err(|e| cfg(e.to_string()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&kp, std::fs::Permissions::from_mode(0o600));
+    }
+    std::fs::write(&cp, cert_pem).map_err(|e| cfg(e.to_string()))?;
+    Ok(made)
+}
+
+impl NiaClient {
+    pub fn new(config: NiaConfig, key: PKey<Private>, cert: X509) -> Result<Self, NiaError> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .build()
+            .map_err(|e| NiaError::Config(e.to_string()))?;
+        Ok(Self {
+            config,
+            key,
+            cert,
+            http,
+            nia_cert: RwLock::new(None),
+        })
+    }
+
+    /// Our SAML metadata: the service provider NIA registers.
+    pub fn sp_metadata(&self) -> String {
+        let cert = STANDARD.encode(self.cert.to_der().unwrap_or_default());
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{id}">
+<md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:Extensions><eidas:SPType xmlns:eidas="http://eidas.europa.eu/saml-extensions">private</eidas:SPType></md:Extensions>
+<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
+<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs}" index="0" isDefault="true"/>
+</md:SPSSODescriptor>
+</md:EntityDescriptor>"#,
+            id = esc(&self.config.sp_entity_id),
+            acs = esc(&self.config.acs_url),
+        )
+    }
+
+    /// The address that sends the browser to NIA with a signed AuthnRequest (ID
+    /// `request_id`) asking for LoA substantial and the registry attributes.
+    pub fn login_url(&self, request_id: &str, relay_state: &str, now: i64) -> Result<String, NiaError> {
+        let requested: String = [
+            "PersonIdentifier",
+            "CurrentGivenName",
+            "CurrentFamilyName",
+            "DateOfBirth",
+            "PlaceOfBirth",
+            "CurrentAddress",
+        ]
+        .iter()
+        .map(|a| {
+            format!(
+                r#"<eidas:RequestedAttribute Name="{NATURAL}{a}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri" isRequired="true"/>"#
+            )
+        })
+        .collect();
+        let xml = format!(
+            r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:eidas="http://eidas.europa.eu/saml-extensions" ID="{id}" Version="2.0" IssueInstant="{at}" Destination="{dest}" AssertionConsumerServiceURL="{acs}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"><saml:Issuer>{issuer}</saml:Issuer><samlp:Extensions><eidas:SPType>private</eidas:SPType><eidas:RequestedAttributes>{requested}</eidas:RequestedAttributes></samlp:Extensions><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"/><samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>{LOA_SUBSTANTIAL}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext></samlp:AuthnRequest>"#,
+            id = esc(request_id),
+            at = instant(now),
+            dest = esc(&self.config.sso_url),
+            acs = esc(&self.config.acs_url),
+            issuer = esc(&self.config.sp_entity_id),
+        );
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(xml.as_bytes())
+            .map_err(|e| NiaError::Config(e.to_string()))?;
+        let deflated = enc.finish().map_err(|e| NiaError::Config(e.to_string()))?;
+        let mut url = url::Url::parse(&self.config.sso_url)
+            .map_err(|e| NiaError::Config(format!("NIA SSO URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("SAMLRequest", &STANDARD.encode(deflated))
+            .append_pair("RelayState", relay_state);
+        let signed = samael::crypto::sign_url(url, &self.key)
+            .map_err(|e| NiaError::Config(format!("signing the request: {e}")))?;
+        Ok(signed.to_string())
+    }
+
+    /// NIA's signing certificate from its metadata (kept an hour).
+    async fn nia_certificate(&self, now: i64, fresh: bool) -> Result<Vec<u8>, NiaError> {
+        if !fresh {
+            if let Ok(guard) = self.nia_cert.read() {
+                if let Some((c, at)) = guard.as_ref() {
+                    if now - at < 3600 {
+                        return Ok(c.clone());
+                    }
+                }
+            }
+        }
+        let xml = self
+            .http
+            .get(&self.config.metadata_url)
+            .send()
+            .await
+            .map_err(|e| NiaError::Unavailable(e.to_string()))?;
+        if xml.status().is_server_error() {
+            return Err(NiaError::Unavailable(format!("metadata: {}", xml.status())));
+        }
+        let xml = xml
+            .error_for_status()
+            .map_err(|e| NiaError::Invalid(e.to_string()))?
+            .text()
+            .await
+            .map_err(|e| NiaError::Unavailable(e.to_string()))?;
+        let entity: samael::metadata::EntityDescriptor = xml
+            .parse()
+            .map_err(|e| NiaError::Invalid(format!("NIA metadata: {e}")))?;
+        let cert = entity
+            .idp_sso_descriptors
+            .as_ref()
+            .and_then(|d| d.first())
+            .and_then(|d| {
+                d.key_descriptors.iter().find(|k| {
+                    k.key_use.as_deref().is_none_or(|u| u == "signing")
+                })
+            })
+            .and_then(|k| k.key_info.x509_data.as_ref())
+            .and_then(|x| x.certificates.first())
+            .ok_or_else(|| NiaError::Invalid("no signing certificate in NIA's metadata".into()))?;
+        let der = STANDARD
+            .decode(cert.split_whitespace().collect::<String>())
+            .map_err(|e| NiaError::Invalid(format!("metadata certificate: {e}")))?;
+        if let Ok(mut guard) = self.nia_cert.write() {
+            *guard = Some((der.clone(), now));
+        }
+        Ok(der)
+    }
+
+    /// Verifies a Response posted to our ACS: NIA's signature (RSA-SHA256 only), issuer,
+    /// destination, and for a success the assertion's audience, recipient, times and LoA.
+    /// Which request it answers (InResponseTo) and replay are for the caller to check.
+    pub async fn verify_response(&self, saml_response: &str, now: i64) -> Result<VerifiedResponse, NiaError> {
+        let invalid = |m: &str| NiaError::Invalid(m.to_owned());
+        if saml_response.len() > 512 * 1024 {
+            return Err(invalid("the response is too large"));
+        }
+        let xml = STANDARD
+            .decode(saml_response.split_whitespace().collect::<String>())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| invalid("SAMLResponse is not base64 XML"))?;
+        let mut reduced = None;
+        for fresh in [false, true] {
+            let cert = self.nia_certificate(now, fresh).await?;
+            if let Ok(r) = samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+                &xml,
+                &[CertificateDer::from(cert)],
+                ReduceMode::ValidateAndMarkNoAncestors,
+                Some(&[AllowedSignatureAlgorithm::RsaSha256]),
+            ) {
+                reduced = Some(r);
+                break;
+            }
+        }
+        let signed = reduced.ok_or_else(|| invalid("the signature does not verify with NIA's certificate"))?;
+        let resp: samael::schema::Response = signed
+            .parse()
+            .map_err(|e| NiaError::Invalid(format!("Response: {e}")))?;
+        if resp.issuer.as_ref().and_then(|i| i.value.as_deref()) != Some(NIA_ENTITY_ID) {
+            return Err(invalid("the issuer is not NIA"));
+        }
+        if resp.destination.as_deref() != Some(self.config.acs_url.as_str()) {
+            return Err(invalid("the response is for another destination"));
+        }
+        let issued = resp.issue_instant.timestamp();
+        if issued > now + SKEW_SECS || issued < now - 600 {
+            return Err(invalid("the response is expired or from the future"));
+        }
+        let in_response_to = resp
+            .in_response_to
+            .clone()
+            .ok_or_else(|| invalid("the response answers no request"))?;
+        let top = resp
+            .status
+            .as_ref()
+            .and_then(|s| s.status_code.value.clone())
+            .unwrap_or_default();
+        if !top.ends_with(":status:Success") {
+            let outcome = if signed.contains(":status:RequestDenied") {
+                SamlOutcome::ConsentRefused
+            } else if signed.contains(":status:NoAuthnContext") {
+                SamlOutcome::LoaTooLow
+            } else if signed.contains(":status:AuthnFailed") {
+                SamlOutcome::LoginFailed
+            } else {
+                SamlOutcome::Unavailable
+            };
+            return Ok(VerifiedResponse {
+                in_response_to,
+                outcome,
+            });
+        }
+        let a = resp
+            .assertion
+            .as_ref()
+            .ok_or_else(|| invalid("no assertion (encrypted assertions are not accepted yet)"))?;
+        if a.issuer.value.as_deref() != Some(NIA_ENTITY_ID) {
+            return Err(invalid("the assertion's issuer is not NIA"));
+        }
+        let c = a
+            .conditions
+            .as_ref()
+            .ok_or_else(|| invalid("the assertion has no conditions"))?;
+        let not_before = c.not_before.map(|t| t.timestamp()).unwrap_or(i64::MIN);
+        let not_after = c
+            .not_on_or_after
+            .map(|t| t.timestamp())
+            .ok_or_else(|| invalid("the assertion has no expiry"))?;
+        if now + SKEW_SECS < not_before || now - SKEW_SECS >= not_after {
+            return Err(invalid("the assertion is expired or not yet valid"));
+        }
+        let audience_ok = c.audience_restrictions.as_ref().is_some_and(|rs| {
+            rs.iter()
+                .all(|r| r.audience.iter().any(|x| x == &self.config.sp_entity_id))
+                && !rs.is_empty()
+        });
+        if !audience_ok {
+            return Err(invalid("the assertion is for another audience"));
+        }
+        let subject = a.subject.as_ref().ok_or_else(|| invalid("no subject"))?;
+        let confirmed = subject.subject_confirmations.as_ref().is_some_and(|cs| {
+            cs.iter().any(|sc| {
+                sc.subject_confirmation_data.as_ref().is_some_and(|d| {
+                    d.recipient.as_deref() == Some(self.config.acs_url.as_str())
+                        && d.in_response_to.as_deref() == Some(in_response_to.as_str())
+                        && d.not_on_or_after.is_some_and(|t| now - SKEW_SECS < t.timestamp())
+                })
+            })
+        });
+        if !confirmed {
+            return Err(invalid("the subject confirmation does not match this request"));
+        }
+        let loa = a
+            .authn_statements
+            .as_ref()
+            .and_then(|s| s.first())
+            .and_then(|s| s.authn_context.as_ref())
+            .and_then(|c| c.value.as_ref())
+            .and_then(|v| v.value.clone())
+            .unwrap_or_default();
+        if loa != LOA_SUBSTANTIAL && loa != LOA_HIGH {
+            return Ok(VerifiedResponse {
+                in_response_to,
+                outcome: SamlOutcome::LoaTooLow,
+            });
+        }
+        let attr = |name: &str| -> Option<String> {
+            a.attribute_statements.as_ref()?.iter().find_map(|s| {
+                s.attributes
+                    .iter()
+                    .find(|at| at.name.as_deref() == Some(&format!("{NATURAL}{name}")))
+                    .and_then(|at| at.values.first())
+                    .and_then(|v| v.value.clone())
+            })
+        };
+        let bsi = attr("PersonIdentifier")
+            .or_else(|| subject.name_id.as_ref().map(|n| n.value.clone()))
+            .ok_or_else(|| invalid("no PersonIdentifier"))?;
+        let address = attr("CurrentAddress").and_then(|b64| {
+            String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()
+        });
+        let part = |xml: &Option<String>, tag: &str| -> Option<String> {
+            let xml = xml.as_ref()?;
+            let open = format!("<eidas:{tag}>");
+            let start = xml.find(&open)? + open.len();
+            let end = xml[start..].find("</")? + start;
+            Some(unescape(&xml[start..end]))
+        };
+        let data = RegistryData {
+            bsi,
+            given_name: attr("CurrentGivenName").ok_or_else(|| invalid("no CurrentGivenName"))?,
+            family_name: attr("CurrentFamilyName").ok_or_else(|| invalid("no CurrentFamilyName"))?,
+            birth_date: attr("DateOfBirth").ok_or_else(|| invalid("no DateOfBirth"))?,
+            birth_place: attr("PlaceOfBirth"),
+            street: part(&address, "Thoroughfare"),
+            house_number: part(&address, "LocatorDesignator"),
+            city: part(&address, "PostName"),
+            postcode: part(&address, "PostCode"),
+        };
+        Ok(VerifiedResponse {
+            in_response_to,
+            outcome: SamlOutcome::Success {
+                data,
+                assertion_id: a.id.clone(),
+                valid_until: not_after,
+            },
+        })
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, NiaError> {
+        let res = req
+            .bearer_auth(&self.config.api_token)
+            .send()
+            .await
+            .map_err(|e| NiaError::Unavailable(e.to_string()))?;
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        if status.is_server_error() {
+            return Err(NiaError::Unavailable(format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            let code = body["error"].as_str().unwrap_or("UNKNOWN").to_owned();
+            return Err(NiaError::Refused(code));
+        }
+        Ok(body)
+    }
+
+    /// Ztotožnění: matches the person behind `bsi` against the population register.
+    pub async fn match_person(&self, bsi: &str) -> Result<(), NiaError> {
+        let url = format!("{}/ztotozneni", self.config.api_url);
+        self.call(self.http.post(url).json(&serde_json::json!({ "bsi": bsi })))
+            .await
+            .map(|_| ())
+    }
+
+    /// Registers a means (one of our keys, `means_ref`) for the person at LoA substantial;
+    /// registering the same reference again gives the same means.
+    pub async fn register_means(&self, bsi: &str, means_ref: &str) -> Result<String, NiaError> {
+        let url = format!("{}/prostredek/registrovat", self.config.api_url);
+        let body = self
+            .call(self.http.post(url).json(&serde_json::json!({
+                "bsi": bsi, "means_ref": means_ref, "loa": "substantial"
+            })))
+            .await?;
+        body["means_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| NiaError::Invalid("no means_id".into()))
+    }
+
+    /// Deactivates a means.
+    pub async fn deactivate_means(&self, bsi: &str, means_id: &str) -> Result<(), NiaError> {
+        let url = format!("{}/prostredek/zneplatnit", self.config.api_url);
+        match self
+            .call(self.http.post(url).json(&serde_json::json!({ "bsi": bsi, "means_id": means_id })))
+            .await
+        {
+            Ok(_) => Ok(()),
+            // already gone at NIA: what we wanted
+            Err(NiaError::Refused(c)) if c == "UNKNOWN_MEANS" => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Registry changes of linked persons after `since`.
+    pub async fn changes(&self, since: i64) -> Result<(Vec<Change>, i64), NiaError> {
+        let url = format!("{}/zmeny?since={since}", self.config.api_url);
+        let body = self.call(self.http.get(url)).await?;
+        let changes: Vec<Change> = serde_json::from_value(body["changes"].clone())
+            .map_err(|e| NiaError::Invalid(e.to_string()))?;
+        let last = body["last"].as_i64().unwrap_or(since);
+        Ok((changes, last))
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
