@@ -62,6 +62,8 @@ export default defineConfig({
       PUBLIC_URL: baseURL,
       NIA_SIM_ADDR: `127.0.0.1:${port + 1}`,
       DATABASE_URL: `sqlite://${dataDir}/e2e-${Date.now()}.db?mode=rwc`,
+      // our SAML key and the NIA simulator's keys and state
+      DATA_DIR: path.join(dataDir, `e2e-data-${Date.now()}`),
       SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target/site'),
       MDS_BLOB_PATH: path.join(mdsDir, 'blob.jwt'),
       MDS_ROOT_PATH: path.join(mdsDir, 'root.crt'),

@@ -45,6 +45,8 @@ pub struct SettingsView {
     pub created_at: i64,
     pub profile: ProfileView,
     pub contacts: ContactsView,
+    /// Linked to NIA: the register's fields are locked.
+    pub nia_linked: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -204,6 +206,7 @@ pub async fn settings_overview() -> Result<SettingsView, ApiError> {
         created_at: account.created_at,
         profile: profile.into(),
         contacts: contacts.into(),
+        nia_linked: idp.nia_link(s.account_id).await.map_err(fail)?.is_some(),
     })
 }
 

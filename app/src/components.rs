@@ -51,9 +51,17 @@ pub fn Field(
     /// An id prefix when one page has two forms with the same field names.
     #[prop(optional)]
     id_prefix: Option<&'static str>,
+    /// Read-only, with the reason as its hint (fields that come from the population register).
+    #[prop(optional)]
+    locked: bool,
     errors: FormError,
 ) -> impl IntoView {
     let lang = use_lang();
+    let hint = if locked {
+        Some("profile-locked-reason")
+    } else {
+        hint
+    };
     let id = format!("{}{name}", id_prefix.unwrap_or("f-"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -77,6 +85,7 @@ pub fn Field(
                 autocomplete=autocomplete
                 inputmode=inputmode
                 required=required
+                readonly=locked
                 aria-invalid=move || message.get().is_some().then_some("true")
                 aria-describedby=described
             />

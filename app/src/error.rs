@@ -35,6 +35,7 @@ pub enum FieldCode {
     TooManyCodes { retry_after_secs: i64 },
     KeyDataIncorrect,
     KeyAlreadyRegistered,
+    LockedByNia,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +68,12 @@ pub enum ApiError {
     Overloaded,
     #[error("forbidden")]
     Forbidden,
+    #[error("conflict")]
+    Conflict,
+    #[error("not eligible for NIA")]
+    NotEligible,
+    #[error("NIA unavailable")]
+    NiaUnavailable,
     #[error("internal error")]
     Internal,
     #[error("transport: {0}")]
@@ -112,6 +119,7 @@ impl FieldCode {
             FieldCode::CodeAttemptsExhausted => tr(lang, "err-code-exhausted"),
             FieldCode::KeyDataIncorrect => tr(lang, "check-refused"),
             FieldCode::KeyAlreadyRegistered => tr(lang, "err-key-already-registered"),
+            FieldCode::LockedByNia => tr(lang, "err-locked-by-nia"),
             FieldCode::TooManyCodes { retry_after_secs } => tr_args(
                 lang,
                 "err-too-many-codes",
@@ -155,6 +163,9 @@ impl ApiError {
             ApiError::AccountInactive => tr(lang, "err-account-inactive"),
             ApiError::Overloaded => tr(lang, "err-overloaded"),
             ApiError::Forbidden => tr(lang, "err-forbidden"),
+            ApiError::Conflict => tr(lang, "err-conflict"),
+            ApiError::NotEligible => tr(lang, "err-not-eligible"),
+            ApiError::NiaUnavailable => tr(lang, "nia-outage"),
             ApiError::Internal => tr(lang, "err-internal"),
             ApiError::Transport(_) => tr(lang, "err-network"),
         }

@@ -193,6 +193,7 @@ fn field_code(v: idp::Violation) -> FieldCode {
         V::TooManyCodes { retry_after_secs } => FieldCode::TooManyCodes { retry_after_secs },
         V::KeyDataIncorrect => FieldCode::KeyDataIncorrect,
         V::KeyAlreadyRegistered => FieldCode::KeyAlreadyRegistered,
+        V::LockedByNia => FieldCode::LockedByNia,
     }
 }
 
@@ -250,6 +251,22 @@ pub fn fail(e: idp::Error) -> ApiError {
         E::AccountInactive => {
             status(StatusCode::FORBIDDEN, None);
             ApiError::AccountInactive
+        }
+        E::Conflict => {
+            status(StatusCode::CONFLICT, None);
+            ApiError::Conflict
+        }
+        E::NotEligible => {
+            status(StatusCode::FORBIDDEN, None);
+            ApiError::NotEligible
+        }
+        E::NiaUnavailable => {
+            status(StatusCode::SERVICE_UNAVAILABLE, Some(60));
+            ApiError::NiaUnavailable
+        }
+        E::NiaResponseInvalid => {
+            status(StatusCode::BAD_REQUEST, None);
+            ApiError::Forbidden
         }
         E::Overloaded => {
             status(StatusCode::SERVICE_UNAVAILABLE, Some(1));

@@ -121,3 +121,75 @@ export async function hideAttestation(page: Page): Promise<void> {
     };
   });
 }
+
+/** The NIA simulator the test server starts beside itself. */
+export const SIM = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3100) + 1}`;
+
+/**
+ * A new account that meets every condition for NIA: verified e-mail and phone, name and
+ * address filled in, and Chromium's virtual key (certified L1 in the test metadata).
+ */
+export async function accountReadyForNia(page: Page, prefix: string): Promise<string> {
+  await virtualKey(page);
+  const username = uniqueUsername(prefix);
+  await register(page, username);
+  await visit(page, '/settings/contacts');
+  const email = `${username}@example.cz`;
+  const emailSection = page.getByRole('region', { name: 'E-mail' });
+  await emailSection.getByLabel('New e-mail address').fill(email);
+  await emailSection.getByRole('button', { name: 'Send code' }).click();
+  await expect(emailSection.getByText(`We sent a code to ${email}.`)).toBeVisible();
+  await emailSection.getByLabel('Code from the e-mail').fill(await codeSentTo(page, email));
+  await emailSection.getByRole('button', { name: 'Verify' }).click();
+  await expect(emailSection.getByText(new RegExp(`^${email} \\(verified `))).toBeVisible();
+  const digits = String(100000000 + Math.floor(Math.random() * 899999999)).slice(0, 9);
+  const phone = `+420${'7' + digits.slice(1)}`;
+  const phoneSection = page.getByRole('region', { name: 'Phone' });
+  await phoneSection.getByLabel('New phone number').fill(phone);
+  await phoneSection.getByRole('button', { name: 'Send code' }).click();
+  await expect(phoneSection.getByText(`We sent a code to ${phone}.`)).toBeVisible();
+  await phoneSection.getByLabel('Code from the SMS').fill(await codeSentTo(page, phone));
+  await phoneSection.getByRole('button', { name: 'Verify' }).click();
+  await expect(phoneSection.getByText(new RegExp(`^\\${phone} \\(verified `))).toBeVisible();
+
+  await visit(page, '/settings/profile');
+  await page.getByLabel('First name').fill('Jana');
+  await page.getByLabel('Last name').fill('Nováková');
+  await page.getByLabel('Birth date').fill('14. 3. 1985');
+  await page.getByLabel('Street').fill('Milešovská');
+  await page.getByLabel('House number').fill('5');
+  await page.getByLabel('City').fill('Praha');
+  await page.getByLabel('Postcode').fill('13000');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByText('Your profile has been saved.')).toBeVisible();
+
+  await visit(page, '/settings/2fa/security-keys');
+  await page.getByLabel('Key name').fill('Klíč pro NIA');
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(page.getByText('The key has been added. It can be used for NIA. (FIDO_CERTIFIED_L1)')).toBeVisible();
+  return username;
+}
+
+/** From the NIA section: the fresh login and "Use an existing authentication mean (eObčanka)" + "Verify". */
+export async function verifyWithEobcanka(page: Page): Promise<void> {
+  await visit(page, '/settings/nia');
+  await page.getByRole('link', { name: 'Link with NIA' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Confirm it is you' })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page).toHaveURL(/\/settings\/nia\?step=choose$/);
+  await hydrated(page);
+  await page.getByLabel('Use an existing authentication mean (eObčanka)').check();
+  await page.getByRole('button', { name: 'Verify' }).click();
+}
+
+/** At the simulated NIA portal: eObčanka, a test card with its PIN, and consent. */
+export async function eobcankaAtNia(page: Page, card: string, consent = true): Promise<void> {
+  await expect(page).toHaveURL(new RegExp(`^${SIM}/FPSTS/saml2/basic`));
+  await page.getByRole('link', { name: 'eObčanka – elektronický občanský průkaz' }).click();
+  await page.getByLabel('Testovací občanský průkaz').selectOption(card);
+  await page.getByLabel('IOK (PIN)').fill('123456');
+  await page.getByRole('button', { name: 'Přihlásit' }).click();
+  await page.getByRole('button', { name: consent ? 'Souhlasím' : 'Nesouhlasím', exact: true }).click();
+}

@@ -177,7 +177,10 @@ pub fn load_sp_identity(dir: &Path, create: bool) -> Result<(PKey<Private>, X509
     })()
     .map_err(|e| cfg(e.to_string()))?;
     std::fs::create_dir_all(dir).map_err(|e| cfg(e.to_string()))?;
-    let key_pem = made.0.private_key_to_pem_pkcs8().map_err(|e| cfg(e.to_string()))?;
+    let key_pem = made
+        .0
+        .private_key_to_pem_pkcs8()
+        .map_err(|e| cfg(e.to_string()))?;
     let cert_pem = made.1.to_pem().map_err(|e| cfg(e.to_string()))?;
     std::fs::write(&kp, key_pem).map_err(|e| cfg(e.to_string()))?;
     #[cfg(unix)]
@@ -225,7 +228,12 @@ impl NiaClient {
 
     /// The address that sends the browser to NIA with a signed AuthnRequest (ID
     /// `request_id`) asking for LoA substantial and the registry attributes.
-    pub fn login_url(&self, request_id: &str, relay_state: &str, now: i64) -> Result<String, NiaError> {
+    pub fn login_url(
+        &self,
+        request_id: &str,
+        relay_state: &str,
+        now: i64,
+    ) -> Result<String, NiaError> {
         let requested: String = [
             "PersonIdentifier",
             "CurrentGivenName",
@@ -249,7 +257,8 @@ impl NiaClient {
             acs = esc(&self.config.acs_url),
             issuer = esc(&self.config.sp_entity_id),
         );
-        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(xml.as_bytes())
             .map_err(|e| NiaError::Config(e.to_string()))?;
         let deflated = enc.finish().map_err(|e| NiaError::Config(e.to_string()))?;
@@ -297,9 +306,9 @@ impl NiaClient {
             .as_ref()
             .and_then(|d| d.first())
             .and_then(|d| {
-                d.key_descriptors.iter().find(|k| {
-                    k.key_use.as_deref().is_none_or(|u| u == "signing")
-                })
+                d.key_descriptors
+                    .iter()
+                    .find(|k| k.key_use.as_deref().is_none_or(|u| u == "signing"))
             })
             .and_then(|k| k.key_info.x509_data.as_ref())
             .and_then(|x| x.certificates.first())
@@ -316,7 +325,11 @@ impl NiaClient {
     /// Verifies a Response posted to our ACS: NIA's signature (RSA-SHA256 only), issuer,
     /// destination, and for a success the assertion's audience, recipient, times and LoA.
     /// Which request it answers (InResponseTo) and replay are for the caller to check.
-    pub async fn verify_response(&self, saml_response: &str, now: i64) -> Result<VerifiedResponse, NiaError> {
+    pub async fn verify_response(
+        &self,
+        saml_response: &str,
+        now: i64,
+    ) -> Result<VerifiedResponse, NiaError> {
         let invalid = |m: &str| NiaError::Invalid(m.to_owned());
         if saml_response.len() > 512 * 1024 {
             return Err(invalid("the response is too large"));
@@ -339,7 +352,8 @@ impl NiaClient {
                 break;
             }
         }
-        let signed = reduced.ok_or_else(|| invalid("the signature does not verify with NIA's certificate"))?;
+        let signed = reduced
+            .ok_or_else(|| invalid("the signature does not verify with NIA's certificate"))?;
         let resp: samael::schema::Response = signed
             .parse()
             .map_err(|e| NiaError::Invalid(format!("Response: {e}")))?;
@@ -410,12 +424,15 @@ impl NiaClient {
                 sc.subject_confirmation_data.as_ref().is_some_and(|d| {
                     d.recipient.as_deref() == Some(self.config.acs_url.as_str())
                         && d.in_response_to.as_deref() == Some(in_response_to.as_str())
-                        && d.not_on_or_after.is_some_and(|t| now - SKEW_SECS < t.timestamp())
+                        && d.not_on_or_after
+                            .is_some_and(|t| now - SKEW_SECS < t.timestamp())
                 })
             })
         });
         if !confirmed {
-            return Err(invalid("the subject confirmation does not match this request"));
+            return Err(invalid(
+                "the subject confirmation does not match this request",
+            ));
         }
         let loa = a
             .authn_statements
@@ -443,9 +460,8 @@ impl NiaClient {
         let bsi = attr("PersonIdentifier")
             .or_else(|| subject.name_id.as_ref().map(|n| n.value.clone()))
             .ok_or_else(|| invalid("no PersonIdentifier"))?;
-        let address = attr("CurrentAddress").and_then(|b64| {
-            String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()
-        });
+        let address = attr("CurrentAddress")
+            .and_then(|b64| String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok());
         let part = |xml: &Option<String>, tag: &str| -> Option<String> {
             let xml = xml.as_ref()?;
             let open = format!("<eidas:{tag}>");
@@ -456,7 +472,8 @@ impl NiaClient {
         let data = RegistryData {
             bsi,
             given_name: attr("CurrentGivenName").ok_or_else(|| invalid("no CurrentGivenName"))?,
-            family_name: attr("CurrentFamilyName").ok_or_else(|| invalid("no CurrentFamilyName"))?,
+            family_name: attr("CurrentFamilyName")
+                .ok_or_else(|| invalid("no CurrentFamilyName"))?,
             birth_date: attr("DateOfBirth").ok_or_else(|| invalid("no DateOfBirth"))?,
             birth_place: attr("PlaceOfBirth"),
             street: part(&address, "Thoroughfare"),
@@ -519,7 +536,11 @@ impl NiaClient {
     pub async fn deactivate_means(&self, bsi: &str, means_id: &str) -> Result<(), NiaError> {
         let url = format!("{}/prostredek/zneplatnit", self.config.api_url);
         match self
-            .call(self.http.post(url).json(&serde_json::json!({ "bsi": bsi, "means_id": means_id })))
+            .call(
+                self.http
+                    .post(url)
+                    .json(&serde_json::json!({ "bsi": bsi, "means_id": means_id })),
+            )
             .await
         {
             Ok(_) => Ok(()),

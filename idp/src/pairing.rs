@@ -171,7 +171,8 @@ pub struct NiaStatus {
 /// certificate login does not count).
 pub fn fresh_password_and_key(auth: &[AuthRecord], now: i64) -> bool {
     let recent = |f: &dyn Fn(&AuthMethod) -> bool| {
-        auth.iter().any(|a| now - a.at <= FRESH_SECS && f(&a.method))
+        auth.iter()
+            .any(|a| now - a.at <= FRESH_SECS && f(&a.method))
     };
     recent(&|m| matches!(m, AuthMethod::Password))
         && recent(&|m| matches!(m, AuthMethod::SecurityKey { .. }))
@@ -224,7 +225,10 @@ impl Idp {
         Ok(Eligibility {
             first_name: filled(&p.first_name),
             last_name: filled(&p.last_name),
-            address: filled(&p.street) && filled(&p.house_number) && filled(&p.city) && filled(&p.postcode),
+            address: filled(&p.street)
+                && filled(&p.house_number)
+                && filled(&p.city)
+                && filled(&p.postcode),
             email,
             phone,
             certified_key: keys.iter().any(|k| k.nia_eligible),
@@ -233,22 +237,27 @@ impl Idp {
     }
 
     pub async fn nia_link(&self, account_id: i64) -> Result<Option<NiaLink>> {
-        let Some(r) = sqlx::query("SELECT method, loa, linked_at FROM nia_links WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.db.pool)
-            .await?
+        let Some(r) =
+            sqlx::query("SELECT method, loa, linked_at FROM nia_links WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.db.pool)
+                .await?
         else {
             return Ok(None);
         };
-        let keys = sqlx::query("SELECT key_id FROM nia_means WHERE account_id = $1 ORDER BY key_id")
-            .bind(account_id)
-            .fetch_all(&self.db.pool)
-            .await?;
+        let keys =
+            sqlx::query("SELECT key_id FROM nia_means WHERE account_id = $1 ORDER BY key_id")
+                .bind(account_id)
+                .fetch_all(&self.db.pool)
+                .await?;
         Ok(Some(NiaLink {
             method: r.try_get("method")?,
             loa: r.try_get("loa")?,
             linked_at: r.try_get("linked_at")?,
-            key_ids: keys.iter().map(|k| k.try_get("key_id")).collect::<std::result::Result<_, _>>()?,
+            key_ids: keys
+                .iter()
+                .map(|k| k.try_get("key_id"))
+                .collect::<std::result::Result<_, _>>()?,
         }))
     }
 
@@ -260,7 +269,8 @@ impl Idp {
         .bind(account_id)
         .fetch_all(&self.db.pool)
         .await?;
-        let requests: Vec<PairingRequest> = rows.iter().map(row_to_request).collect::<Result<_>>()?;
+        let requests: Vec<PairingRequest> =
+            rows.iter().map(row_to_request).collect::<Result<_>>()?;
         let now = self.clock.now();
         Ok(requests
             .iter()
@@ -278,12 +288,18 @@ impl Idp {
     }
 
     async fn pairing_row(&self, id: i64) -> Result<(PairingRequest, i64, Option<String>)> {
-        let r = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM pairing_requests WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .ok_or(Error::NotFound)?;
-        Ok((row_to_request(&r)?, r.try_get("account_id")?, r.try_get("bsi")?))
+        let r = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM pairing_requests WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or(Error::NotFound)?;
+        Ok((
+            row_to_request(&r)?,
+            r.try_get("account_id")?,
+            r.try_get("bsi")?,
+        ))
     }
 
     /// Moves request `id` from `from` to `to` (refused when the machine does not allow it
@@ -369,11 +385,27 @@ impl Idp {
                 return Err(Error::Conflict);
             }
             let id: i64 = r.try_get("id")?;
-            self.transition(&mut tx, id, account_id, actor, state, State::Cancelled, Some("replaced"), req)
-                .await?;
+            self.transition(
+                &mut tx,
+                id,
+                account_id,
+                actor,
+                state,
+                State::Cancelled,
+                Some("replaced"),
+                req,
+            )
+            .await?;
         }
         let relay = random_token();
-        let request_id = format!("_{}", hex::encode(&sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(random_token()))[..16]));
+        let request_id = format!(
+            "_{}",
+            hex::encode(
+                &sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(
+                    random_token()
+                ))[..16]
+            )
+        );
         let row = sqlx::query(
             "INSERT INTO pairing_requests (account_id, method, state, relay_hash, saml_request_id, attempts, created_at, updated_at, expires_at) \
              VALUES ($1, 'eobcanka', 'nia_login', $2, $3, 0, $4, $4, $5) RETURNING id",
@@ -449,23 +481,35 @@ impl Idp {
             Err(e) => return reject(e.to_string(), Some(account_id)).await,
         };
         if expected.as_deref() != Some(verified.in_response_to.as_str()) {
-            return reject("the response answers another request".into(), Some(account_id)).await;
+            return reject(
+                "the response answers another request".into(),
+                Some(account_id),
+            )
+            .await;
         }
         if request.state != State::NiaLogin || request.expires_at <= now {
             return reject(
-                format!("the request is {} (replayed or late response)", request.state.as_str()),
+                format!(
+                    "the request is {} (replayed or late response)",
+                    request.state.as_str()
+                ),
                 Some(account_id),
             )
             .await;
         }
         let mut tx = self.db.pool.begin().await?;
         let (to, outcome, data) = match verified.outcome {
-            SamlOutcome::Success { data, assertion_id, valid_until } => {
-                let seen = sqlx::query("INSERT INTO saml_seen (assertion_id, expires_at) VALUES ($1, $2)")
-                    .bind(&assertion_id)
-                    .bind(valid_until + 3600)
-                    .execute(&mut *tx)
-                    .await;
+            SamlOutcome::Success {
+                data,
+                assertion_id,
+                valid_until,
+            } => {
+                let seen =
+                    sqlx::query("INSERT INTO saml_seen (assertion_id, expires_at) VALUES ($1, $2)")
+                        .bind(&assertion_id)
+                        .bind(valid_until + 3600)
+                        .execute(&mut *tx)
+                        .await;
                 if let Err(sqlx::Error::Database(e)) = &seen {
                     if e.is_unique_violation() {
                         drop(tx);
@@ -480,8 +524,17 @@ impl Idp {
             SamlOutcome::LoaTooLow => (State::Failed, Some("loa_too_low"), None),
             SamlOutcome::Unavailable => (State::Created, Some("nia_unavailable"), None),
         };
-        self.transition(&mut tx, request.id, account_id, "nia", State::NiaLogin, to, outcome, req)
-            .await?;
+        self.transition(
+            &mut tx,
+            request.id,
+            account_id,
+            "nia",
+            State::NiaLogin,
+            to,
+            outcome,
+            req,
+        )
+        .await?;
         if let Some(data) = &data {
             sqlx::query("UPDATE pairing_requests SET registry = $1, bsi = $2, expires_at = $3 WHERE id = $4")
                 .bind(serde_json::to_string(data).map_err(|e| Error::Internal(e.to_string()))?)
@@ -518,8 +571,17 @@ impl Idp {
             return Err(Error::Conflict);
         }
         let mut tx = self.db.pool.begin().await?;
-        self.transition(&mut tx, request_id, account_id, actor, State::DataReceived, State::Completing, None, req)
-            .await?;
+        self.transition(
+            &mut tx,
+            request_id,
+            account_id,
+            actor,
+            State::DataReceived,
+            State::Completing,
+            None,
+            req,
+        )
+        .await?;
         sqlx::query("UPDATE pairing_requests SET attempts = attempts + 1 WHERE id = $1")
             .bind(request_id)
             .execute(&mut *tx)
@@ -544,8 +606,17 @@ impl Idp {
             return Err(Error::Conflict);
         }
         let mut tx = self.db.pool.begin().await?;
-        self.transition(&mut tx, request_id, account_id, actor, request.state, State::Cancelled, Some("by_citizen"), req)
-            .await?;
+        self.transition(
+            &mut tx,
+            request_id,
+            account_id,
+            actor,
+            request.state,
+            State::Cancelled,
+            Some("by_citizen"),
+            req,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -553,9 +624,11 @@ impl Idp {
     /// The job: finishes every request in `completing` (after a crash, too). Returns how
     /// many reached a final state.
     pub async fn drive_pairings(&self) -> Result<usize> {
-        let rows = sqlx::query("SELECT id FROM pairing_requests WHERE state = 'completing' ORDER BY id LIMIT 20")
-            .fetch_all(&self.db.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id FROM pairing_requests WHERE state = 'completing' ORDER BY id LIMIT 20",
+        )
+        .fetch_all(&self.db.pool)
+        .await?;
         let mut finished = 0;
         for r in rows {
             let id: i64 = r.try_get("id")?;
@@ -579,8 +652,17 @@ impl Idp {
         }
         let (Some(bsi), Some(data)) = (bsi, request.registry.clone()) else {
             let mut tx = self.db.pool.begin().await?;
-            self.transition(&mut tx, id, account_id, "job", State::Completing, State::Failed, Some("no_registry_data"), &job)
-                .await?;
+            self.transition(
+                &mut tx,
+                id,
+                account_id,
+                "job",
+                State::Completing,
+                State::Failed,
+                Some("no_registry_data"),
+                &job,
+            )
+            .await?;
             tx.commit().await?;
             return Ok(true);
         };
@@ -588,15 +670,33 @@ impl Idp {
         let job = &job;
         let back_to_waiting = |outcome: &'static str| async move {
             let mut tx = self.db.pool.begin().await?;
-            self.transition(&mut tx, id, account_id, "job", State::Completing, State::DataReceived, Some(outcome), job)
-                .await?;
+            self.transition(
+                &mut tx,
+                id,
+                account_id,
+                "job",
+                State::Completing,
+                State::DataReceived,
+                Some(outcome),
+                job,
+            )
+            .await?;
             tx.commit().await?;
             Ok::<bool, Error>(false)
         };
         let fail = |outcome: String| async move {
             let mut tx = self.db.pool.begin().await?;
-            self.transition(&mut tx, id, account_id, "job", State::Completing, State::Failed, Some(&outcome), job)
-                .await?;
+            self.transition(
+                &mut tx,
+                id,
+                account_id,
+                "job",
+                State::Completing,
+                State::Failed,
+                Some(&outcome),
+                job,
+            )
+            .await?;
             tx.commit().await?;
             Ok::<bool, Error>(true)
         };
@@ -618,7 +718,10 @@ impl Idp {
         }
         let mut means = Vec::new();
         for key in &keys {
-            match client.register_means(&bsi, &format!("mojeid-key-{key}")).await {
+            match client
+                .register_means(&bsi, &format!("mojeid-key-{key}"))
+                .await
+            {
                 Ok(m) => means.push((*key, m)),
                 Err(NiaError::Unavailable(_)) => return back_to_waiting("nia_unavailable").await,
                 Err(NiaError::Refused(code)) => return fail(code).await,
@@ -657,8 +760,17 @@ impl Idp {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-        self.transition(&mut tx, id, account_id, "job", State::Completing, State::Completed, None, job)
-            .await?;
+        self.transition(
+            &mut tx,
+            id,
+            account_id,
+            "job",
+            State::Completing,
+            State::Completed,
+            None,
+            job,
+        )
+        .await?;
         audit::record(
             &mut *tx,
             now,
@@ -691,12 +803,13 @@ public administration services. Your name, birth date and permanent address now 
     /// change is audited and the citizen is told by e-mail. Returns how many were applied.
     pub async fn apply_registry_changes(&self) -> Result<usize> {
         let client = self.nia_client()?;
-        let since: i64 = sqlx::query("SELECT value FROM nia_cursor WHERE name = 'registry_changes'")
-            .fetch_optional(&self.db.pool)
-            .await?
-            .map(|r| r.try_get("value"))
-            .transpose()?
-            .unwrap_or(0);
+        let since: i64 =
+            sqlx::query("SELECT value FROM nia_cursor WHERE name = 'registry_changes'")
+                .fetch_optional(&self.db.pool)
+                .await?
+                .map(|r| r.try_get("value"))
+                .transpose()?
+                .unwrap_or(0);
         let (changes, last) = match client.changes(since).await {
             Ok(c) => c,
             Err(NiaError::Unavailable(_)) => return Ok(0),
@@ -786,10 +899,21 @@ The population register reported a change of your data; your mojeID profile has 
         let mut n = 0;
         for r in rows {
             let state: String = r.try_get("state")?;
-            let Some(state) = State::parse(&state) else { continue };
+            let Some(state) = State::parse(&state) else {
+                continue;
+            };
             let mut tx = self.db.pool.begin().await?;
             match self
-                .transition(&mut tx, r.try_get("id")?, r.try_get("account_id")?, "job", state, State::Cancelled, Some("expired"), &job)
+                .transition(
+                    &mut tx,
+                    r.try_get("id")?,
+                    r.try_get("account_id")?,
+                    "job",
+                    state,
+                    State::Cancelled,
+                    Some("expired"),
+                    &job,
+                )
                 .await
             {
                 Ok(()) => {
@@ -879,7 +1003,15 @@ async fn notify(
     .transpose()?
     .flatten();
     if let Some(email) = email {
-        outbox::enqueue(&mut **tx, now, Some(account_id), Channel::Email, &email, message).await?;
+        outbox::enqueue(
+            &mut **tx,
+            now,
+            Some(account_id),
+            Channel::Email,
+            &email,
+            message,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -889,7 +1021,16 @@ mod tests {
     use super::*;
     use State::*;
 
-    const ALL: [State; 8] = [Created, NiaLogin, AwaitingOffice, DataReceived, Completing, Completed, Cancelled, Failed];
+    const ALL: [State; 8] = [
+        Created,
+        NiaLogin,
+        AwaitingOffice,
+        DataReceived,
+        Completing,
+        Completed,
+        Cancelled,
+        Failed,
+    ];
 
     #[test]
     fn the_transitions_are_exactly_those_drawn() {
@@ -940,10 +1081,31 @@ mod tests {
     fn linking_needs_a_fresh_password_and_key_login() {
         let at = |method, at| AuthRecord { method, at };
         let now = 10_000;
-        assert!(fresh_password_and_key(&[at(AuthMethod::Password, now - 10), at(AuthMethod::SecurityKey { id: 1 }, now - 10)], now));
-        assert!(!fresh_password_and_key(&[at(AuthMethod::Password, now - 10)], now));
-        assert!(!fresh_password_and_key(&[at(AuthMethod::Password, now - 10), at(AuthMethod::SecurityKey { id: 1 }, now - 400)], now));
+        assert!(fresh_password_and_key(
+            &[
+                at(AuthMethod::Password, now - 10),
+                at(AuthMethod::SecurityKey { id: 1 }, now - 10)
+            ],
+            now
+        ));
+        assert!(!fresh_password_and_key(
+            &[at(AuthMethod::Password, now - 10)],
+            now
+        ));
+        assert!(!fresh_password_and_key(
+            &[
+                at(AuthMethod::Password, now - 10),
+                at(AuthMethod::SecurityKey { id: 1 }, now - 400)
+            ],
+            now
+        ));
         // a certificate login does not count
-        assert!(!fresh_password_and_key(&[at(AuthMethod::Certificate, now), at(AuthMethod::SecurityKey { id: 1 }, now)], now));
+        assert!(!fresh_password_and_key(
+            &[
+                at(AuthMethod::Certificate, now),
+                at(AuthMethod::SecurityKey { id: 1 }, now)
+            ],
+            now
+        ));
     }
 }

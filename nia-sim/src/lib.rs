@@ -142,7 +142,14 @@ impl Sim {
         h.update(citizen_id.as_bytes());
         let d = h.finalize();
         let hex = hex::encode(&d[..16]);
-        format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut Stored) -> T) -> T {
@@ -175,7 +182,11 @@ impl Sim {
             if let Some(v) = &patch.family_name {
                 c.family_name = v.trim().to_owned();
             }
-            if patch.street.is_some() || patch.number.is_some() || patch.city.is_some() || patch.postcode.is_some() {
+            if patch.street.is_some()
+                || patch.number.is_some()
+                || patch.city.is_some()
+                || patch.postcode.is_some()
+            {
                 let old = c.address.clone().unwrap_or(Address {
                     street: String::new(),
                     number: String::new(),
@@ -186,7 +197,12 @@ impl Sim {
                     street: patch.street.clone().unwrap_or(old.street).trim().to_owned(),
                     number: patch.number.clone().unwrap_or(old.number).trim().to_owned(),
                     city: patch.city.clone().unwrap_or(old.city).trim().to_owned(),
-                    postcode: patch.postcode.clone().unwrap_or(old.postcode).trim().to_owned(),
+                    postcode: patch
+                        .postcode
+                        .clone()
+                        .unwrap_or(old.postcode)
+                        .trim()
+                        .to_owned(),
                 });
             }
             let c = c.clone();
@@ -208,7 +224,13 @@ impl Sim {
 
     /// The active means registered for a person.
     pub fn active_means(&self, bsi: &str) -> Vec<Means> {
-        self.with_state(|s| s.means.iter().filter(|m| m.bsi == bsi && m.active).cloned().collect())
+        self.with_state(|s| {
+            s.means
+                .iter()
+                .filter(|m| m.bsi == bsi && m.active)
+                .cloned()
+                .collect()
+        })
     }
 }
 
@@ -227,7 +249,10 @@ pub fn router(sim: Sim) -> Router {
         .route("/", get(status_page))
         .route("/healthz", get(|| async { "ok" }))
         .route("/status.json", get(status_json))
-        .route("/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml", get(metadata))
+        .route(
+            "/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml",
+            get(metadata),
+        )
         .route("/FPSTS/saml2/basic", get(sso))
         .route("/portal/{flow}/eobcanka", get(card_form).post(card_login))
         .route("/portal/{flow}/other", post(other_means))
@@ -299,7 +324,10 @@ fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [("retry-after", "60")],
-        page("Služba je nedostupná", "<p>Národní bod je dočasně nedostupný. Zkuste to prosím později.</p>"),
+        page(
+            "Služba je nedostupná",
+            "<p>Národní bod je dočasně nedostupný. Zkuste to prosím později.</p>",
+        ),
     )
         .into_response()
 }
@@ -344,7 +372,12 @@ fn post_back(acs: &str, response_xml: &str, relay: Option<&str>) -> Html<String>
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(response_xml);
     let relay = relay
-        .map(|r| format!(r#"<input type="hidden" name="RelayState" value="{}">"#, esc(r)))
+        .map(|r| {
+            format!(
+                r#"<input type="hidden" name="RelayState" value="{}">"#,
+                esc(r)
+            )
+        })
         .unwrap_or_default();
     Html(format!(
         r#"<!DOCTYPE html>
@@ -366,26 +399,47 @@ async fn sso(State(sim): State<Sim>, RawQuery(query): RawQuery) -> Response {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "nia-sim: cannot read the service provider's metadata");
-            return (StatusCode::BAD_GATEWAY, page("Chyba", &format!("<p>{}</p>", esc(&e)))).into_response();
+            return (
+                StatusCode::BAD_GATEWAY,
+                page("Chyba", &format!("<p>{}</p>", esc(&e))),
+            )
+                .into_response();
         }
     };
     let request = match saml::verify_redirect_request(&query, &cert, &sim.0.config.sp_entity_id) {
         Ok(r) => r,
         Err(e) => {
-            return (StatusCode::BAD_REQUEST, page("Neplatný požadavek", &format!("<p class=\"error\">{}</p>", esc(&e.to_string())))).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Neplatný požadavek",
+                    &format!("<p class=\"error\">{}</p>", esc(&e.to_string())),
+                ),
+            )
+                .into_response();
         }
     };
     if sim.outage() {
         return match saml::unavailable(&sim.0.signer, &request, time::OffsetDateTime::now_utc()) {
-            Ok(xml) => post_back(&request.acs_url, &xml, request.relay_state.as_deref()).into_response(),
+            Ok(xml) => {
+                post_back(&request.acs_url, &xml, request.relay_state.as_deref()).into_response()
+            }
             Err(_) => unavailable(),
         };
     }
     let flow = uuid::Uuid::new_v4().simple().to_string();
-    sim.0.flows.lock().unwrap_or_else(|e| e.into_inner()).insert(
-        flow.clone(),
-        Flow { request, citizen: None, pin_failures: 0 },
-    );
+    sim.0
+        .flows
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(
+            flow.clone(),
+            Flow {
+                request,
+                citizen: None,
+                pin_failures: 0,
+            },
+        );
     page(
         "Přihlášení k službě",
         &format!(
@@ -401,11 +455,19 @@ async fn sso(State(sim): State<Sim>, RawQuery(query): RawQuery) -> Response {
 }
 
 fn take_flow(sim: &Sim, flow: &str) -> Option<Flow> {
-    sim.0.flows.lock().unwrap_or_else(|e| e.into_inner()).remove(flow)
+    sim.0
+        .flows
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(flow)
 }
 
 fn put_flow(sim: &Sim, id: &str, flow: Flow) {
-    sim.0.flows.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), flow);
+    sim.0
+        .flows
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_owned(), flow);
 }
 
 fn expired() -> Response {
@@ -413,13 +475,26 @@ fn expired() -> Response {
 }
 
 async fn card_form(State(sim): State<Sim>, Path(flow): Path<String>) -> Response {
-    if !sim.0.flows.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&flow) {
+    if !sim
+        .0
+        .flows
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains_key(&flow)
+    {
         return expired();
     }
     let cards: String = sim
         .with_state(|s| s.citizens.clone())
         .iter()
-        .map(|c| format!(r#"<option value="{n}">{n} – {g} {f}</option>"#, n = esc(&c.card_number), g = esc(&c.given_name), f = esc(&c.family_name)))
+        .map(|c| {
+            format!(
+                r#"<option value="{n}">{n} – {g} {f}</option>"#,
+                n = esc(&c.card_number),
+                g = esc(&c.given_name),
+                f = esc(&c.family_name)
+            )
+        })
         .collect();
     page(
         "Přihlášení eObčankou",
@@ -441,7 +516,11 @@ struct CardForm {
     pin: String,
 }
 
-async fn card_login(State(sim): State<Sim>, Path(id): Path<String>, Form(form): Form<CardForm>) -> Response {
+async fn card_login(
+    State(sim): State<Sim>,
+    Path(id): Path<String>,
+    Form(form): Form<CardForm>,
+) -> Response {
     let Some(mut flow) = take_flow(&sim, &id) else {
         return expired();
     };
@@ -509,7 +588,11 @@ struct OtherForm {
     means: String,
 }
 
-async fn other_means(State(sim): State<Sim>, Path(id): Path<String>, Form(form): Form<OtherForm>) -> Response {
+async fn other_means(
+    State(sim): State<Sim>,
+    Path(id): Path<String>,
+    Form(form): Form<OtherForm>,
+) -> Response {
     let Some(flow) = take_flow(&sim, &id) else {
         return expired();
     };
@@ -526,7 +609,11 @@ struct ConsentForm {
     answer: String,
 }
 
-async fn consent(State(sim): State<Sim>, Path(id): Path<String>, Form(form): Form<ConsentForm>) -> Response {
+async fn consent(
+    State(sim): State<Sim>,
+    Path(id): Path<String>,
+    Form(form): Form<ConsentForm>,
+) -> Response {
     let Some(flow) = take_flow(&sim, &id) else {
         return expired();
     };
@@ -541,21 +628,41 @@ async fn consent(State(sim): State<Sim>, Path(id): Path<String>, Form(form): For
         return expired();
     };
     let bsi = sim.bsi(&citizen.id);
-    respond(&sim, &flow.request, &saml::Outcome::Success { citizen: &citizen, bsi: &bsi })
+    respond(
+        &sim,
+        &flow.request,
+        &saml::Outcome::Success {
+            citizen: &citizen,
+            bsi: &bsi,
+        },
+    )
 }
 
 fn respond(sim: &Sim, request: &saml::Request, outcome: &saml::Outcome<'_>) -> Response {
     if sim.outage() {
         return match saml::unavailable(&sim.0.signer, request, time::OffsetDateTime::now_utc()) {
-            Ok(xml) => post_back(&request.acs_url, &xml, request.relay_state.as_deref()).into_response(),
+            Ok(xml) => {
+                post_back(&request.acs_url, &xml, request.relay_state.as_deref()).into_response()
+            }
             Err(_) => unavailable(),
         };
     }
-    match saml::response(&sim.0.signer, request, outcome, time::OffsetDateTime::now_utc()) {
-        Ok(xml) => post_back(&request.acs_url, &xml, request.relay_state.as_deref()).into_response(),
+    match saml::response(
+        &sim.0.signer,
+        request,
+        outcome,
+        time::OffsetDateTime::now_utc(),
+    ) {
+        Ok(xml) => {
+            post_back(&request.acs_url, &xml, request.relay_state.as_deref()).into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "nia-sim: cannot sign the response");
-            (StatusCode::INTERNAL_SERVER_ERROR, page("Chyba", "<p>Odpověď nelze podepsat.</p>")).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                page("Chyba", "<p>Odpověď nelze podepsat.</p>"),
+            )
+                .into_response()
         }
     }
 }
@@ -564,11 +671,20 @@ fn respond(sim: &Sim, request: &saml::Request, outcome: &saml::Outcome<'_>) -> R
 
 fn api_guard(sim: &Sim, headers: &HeaderMap) -> Result<(), Response> {
     if sim.outage() {
-        return Err((StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "60")], Json(serde_json::json!({ "error": "UNAVAILABLE" }))).into_response());
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", "60")],
+            Json(serde_json::json!({ "error": "UNAVAILABLE" })),
+        )
+            .into_response());
     }
     let expected = format!("Bearer {}", sim.0.config.api_token);
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        return Err((StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "UNAUTHORIZED" }))).into_response());
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": "UNAUTHORIZED" })),
+        )
+            .into_response());
     }
     Ok(())
 }
@@ -583,7 +699,11 @@ struct MatchRequest {
 }
 
 /// Ztotožnění: the person behind a BSI, against the population register.
-async fn api_match(State(sim): State<Sim>, headers: HeaderMap, Json(req): Json<MatchRequest>) -> Response {
+async fn api_match(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Json(req): Json<MatchRequest>,
+) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
         return r;
     }
@@ -613,7 +733,11 @@ struct RegisterRequest {
 }
 
 /// Registers a means for a person (idempotent per means reference).
-async fn api_register(State(sim): State<Sim>, headers: HeaderMap, Json(req): Json<RegisterRequest>) -> Response {
+async fn api_register(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Json(req): Json<RegisterRequest>,
+) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
         return r;
     }
@@ -627,7 +751,11 @@ async fn api_register(State(sim): State<Sim>, headers: HeaderMap, Json(req): Jso
         return api_error(StatusCode::BAD_REQUEST, "LOA_NOT_SUPPORTED");
     }
     let means = sim.with_state(|s| {
-        if let Some(m) = s.means.iter_mut().find(|m| m.bsi == req.bsi && m.means_ref == req.means_ref) {
+        if let Some(m) = s
+            .means
+            .iter_mut()
+            .find(|m| m.bsi == req.bsi && m.means_ref == req.means_ref)
+        {
             m.active = true;
             return m.clone();
         }
@@ -651,7 +779,11 @@ struct DeactivateRequest {
 }
 
 /// Deactivates a means; deactivating one already inactive is not an error.
-async fn api_deactivate(State(sim): State<Sim>, headers: HeaderMap, Json(req): Json<DeactivateRequest>) -> Response {
+async fn api_deactivate(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Json(req): Json<DeactivateRequest>,
+) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
         return r;
     }
@@ -674,7 +806,11 @@ struct MeansQuery {
     bsi: String,
 }
 
-async fn api_means(State(sim): State<Sim>, headers: HeaderMap, Query(q): Query<MeansQuery>) -> Response {
+async fn api_means(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Query(q): Query<MeansQuery>,
+) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
         return r;
     }
@@ -688,11 +824,21 @@ struct ChangesQuery {
 }
 
 /// Registry changes of linked persons after sequence number `since`.
-async fn api_changes(State(sim): State<Sim>, headers: HeaderMap, Query(q): Query<ChangesQuery>) -> Response {
+async fn api_changes(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Query(q): Query<ChangesQuery>,
+) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
         return r;
     }
-    let changes: Vec<Change> = sim.with_state(|s| s.changes.iter().filter(|c| c.seq > q.since).cloned().collect());
+    let changes: Vec<Change> = sim.with_state(|s| {
+        s.changes
+            .iter()
+            .filter(|c| c.seq > q.since)
+            .cloned()
+            .collect()
+    });
     let last = changes.last().map_or(q.since, |c| c.seq);
     Json(serde_json::json!({ "changes": changes, "last": last })).into_response()
 }
@@ -704,7 +850,12 @@ async fn admin_page(State(sim): State<Sim>) -> Html<String> {
     let rows: String = citizens
         .iter()
         .map(|c| {
-            let a = c.address.clone().unwrap_or(Address { street: String::new(), number: String::new(), city: String::new(), postcode: String::new() });
+            let a = c.address.clone().unwrap_or(Address {
+                street: String::new(),
+                number: String::new(),
+                city: String::new(),
+                postcode: String::new(),
+            });
             let means = sim.active_means(&sim.bsi(&c.id)).len();
             let refusal = population::refusal(c).unwrap_or("–");
             format!(
@@ -732,7 +883,11 @@ async fn admin_page(State(sim): State<Sim>) -> Html<String> {
         })
         .collect();
     let (state, next, label) = if sim.outage() {
-        ("Výpadek: všechny služby NIA odpovídají 503.", "0", "Ukončit výpadek")
+        (
+            "Výpadek: všechny služby NIA odpovídají 503.",
+            "0",
+            "Ukončit výpadek",
+        )
     } else {
         ("V provozu.", "1", "Zahájit výpadek")
     };
@@ -758,7 +913,11 @@ async fn admin_outage(State(sim): State<Sim>, Form(f): Form<OutageForm>) -> Redi
     Redirect::to("/admin")
 }
 
-async fn admin_citizen(State(sim): State<Sim>, Path(id): Path<String>, Form(p): Form<CitizenPatch>) -> Response {
+async fn admin_citizen(
+    State(sim): State<Sim>,
+    Path(id): Path<String>,
+    Form(p): Form<CitizenPatch>,
+) -> Response {
     match sim.update_citizen(&id, &p) {
         Some(_) => Redirect::to("/admin").into_response(),
         None => (StatusCode::NOT_FOUND, "no such citizen").into_response(),
@@ -770,7 +929,10 @@ struct OutageJson {
     on: bool,
 }
 
-async fn admin_api_outage(State(sim): State<Sim>, Json(o): Json<OutageJson>) -> Json<serde_json::Value> {
+async fn admin_api_outage(
+    State(sim): State<Sim>,
+    Json(o): Json<OutageJson>,
+) -> Json<serde_json::Value> {
     sim.set_outage(o.on);
     Json(serde_json::json!({ "outage": sim.outage() }))
 }
@@ -787,7 +949,11 @@ async fn admin_api_citizens(State(sim): State<Sim>) -> Json<serde_json::Value> {
     Json(serde_json::json!(list))
 }
 
-async fn admin_api_citizen(State(sim): State<Sim>, Path(id): Path<String>, Json(p): Json<CitizenPatch>) -> Response {
+async fn admin_api_citizen(
+    State(sim): State<Sim>,
+    Path(id): Path<String>,
+    Json(p): Json<CitizenPatch>,
+) -> Response {
     match sim.update_citizen(&id, &p) {
         Some(c) => Json(c).into_response(),
         None => (StatusCode::NOT_FOUND, "no such citizen").into_response(),

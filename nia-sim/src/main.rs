@@ -12,7 +12,12 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let env = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_owned());
+    let env = |k: &str, d: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| d.to_owned())
+    };
     let raw = env("NIA_SIM_ADDR", "127.0.0.1:3001");
     let addr: SocketAddr = match raw.parse() {
         Ok(a) => a,

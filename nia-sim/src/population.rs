@@ -70,13 +70,90 @@ fn citizen(
 /// The citizens every simulator starts with. Every card's PIN is 123456.
 pub fn test_population() -> Vec<Citizen> {
     vec![
-        citizen("rob-1001", "Jana", "Nováková", "1985-03-14", "Praha", addr("Květná", "12", "Brno", "60200"), "CZ", false, false, "100000001"),
-        citizen("rob-1002", "Petr", "Svoboda", "1979-11-02", "Ostrava", addr("Nádražní", "5", "Ostrava", "70200"), "CZ", false, false, "100000002"),
-        citizen("rob-1003", "Eva", "Dvořáková", "1992-07-30", "Plzeň", addr("Husova", "48", "Plzeň", "30100"), "CZ", false, false, "100000003"),
-        citizen("rob-1004", "Tomáš", "Černý", "1968-01-21", "Olomouc", addr("Dlouhá", "3", "Olomouc", "77900"), "CZ", true, false, "100000004"),
-        citizen("rob-1005", "Anna", "Müller", "1990-05-05", "Wien", addr("Vídeňská", "77", "Praha", "14000"), "AT", false, false, "100000005"),
-        citizen("rob-1006", "Karel", "Procházka", "1975-09-09", "Liberec", None, "CZ", false, false, "100000006"),
-        citizen("rob-1007", "Marie", "Veselá", "1931-02-17", "Tábor", addr("Zahradní", "9", "Tábor", "39002"), "CZ", false, true, "100000007"),
+        citizen(
+            "rob-1001",
+            "Jana",
+            "Nováková",
+            "1985-03-14",
+            "Praha",
+            addr("Květná", "12", "Brno", "60200"),
+            "CZ",
+            false,
+            false,
+            "100000001",
+        ),
+        citizen(
+            "rob-1002",
+            "Petr",
+            "Svoboda",
+            "1979-11-02",
+            "Ostrava",
+            addr("Nádražní", "5", "Ostrava", "70200"),
+            "CZ",
+            false,
+            false,
+            "100000002",
+        ),
+        citizen(
+            "rob-1003",
+            "Eva",
+            "Dvořáková",
+            "1992-07-30",
+            "Plzeň",
+            addr("Husova", "48", "Plzeň", "30100"),
+            "CZ",
+            false,
+            false,
+            "100000003",
+        ),
+        citizen(
+            "rob-1004",
+            "Tomáš",
+            "Černý",
+            "1968-01-21",
+            "Olomouc",
+            addr("Dlouhá", "3", "Olomouc", "77900"),
+            "CZ",
+            true,
+            false,
+            "100000004",
+        ),
+        citizen(
+            "rob-1005",
+            "Anna",
+            "Müller",
+            "1990-05-05",
+            "Wien",
+            addr("Vídeňská", "77", "Praha", "14000"),
+            "AT",
+            false,
+            false,
+            "100000005",
+        ),
+        citizen(
+            "rob-1006",
+            "Karel",
+            "Procházka",
+            "1975-09-09",
+            "Liberec",
+            None,
+            "CZ",
+            false,
+            false,
+            "100000006",
+        ),
+        citizen(
+            "rob-1007",
+            "Marie",
+            "Veselá",
+            "1931-02-17",
+            "Tábor",
+            addr("Zahradní", "9", "Tábor", "39002"),
+            "CZ",
+            false,
+            true,
+            "100000007",
+        ),
     ]
 }
 
@@ -103,7 +180,12 @@ mod tests {
     fn the_population_holds_every_kind_of_refusal_and_unique_cards() {
         let p = test_population();
         let refusals: Vec<_> = p.iter().filter_map(refusal).collect();
-        for r in ["DECEASED", "FOREIGN_NATIONAL", "NO_PERMANENT_RESIDENCE", "ENTREPRENEUR"] {
+        for r in [
+            "DECEASED",
+            "FOREIGN_NATIONAL",
+            "NO_PERMANENT_RESIDENCE",
+            "ENTREPRENEUR",
+        ] {
             assert!(refusals.contains(&r), "{r}");
         }
         let mut cards: Vec<_> = p.iter().map(|c| &c.card_number).collect();

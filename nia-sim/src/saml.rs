@@ -307,7 +307,11 @@ fn failure(code: &str, message: &str) -> String {
 }
 
 /// A Responder status for a request that cannot be served (outage).
-pub fn unavailable(signer: &Signer, req: &Request, now: time::OffsetDateTime) -> Result<String, SamlError> {
+pub fn unavailable(
+    signer: &Signer,
+    req: &Request,
+    now: time::OffsetDateTime,
+) -> Result<String, SamlError> {
     let rid = new_id();
     let doc = format!(
         r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{rid}" Version="2.0" IssueInstant="{issued}" Destination="{acs}" InResponseTo="{irt}"><saml:Issuer>{ENTITY_ID}</saml:Issuer>{sig}<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"/><samlp:StatusMessage>NIA is temporarily unavailable.</samlp:StatusMessage></samlp:Status></samlp:Response>"#,

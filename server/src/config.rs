@@ -33,6 +33,10 @@ pub struct Config {
     /// Where to start the NIA simulator in-process (dev and test), if anywhere.
     pub nia_sim_addr: Option<SocketAddr>,
     pub nia_base_url: String,
+    /// The token for NIA's identity-provider services.
+    pub nia_api_token: String,
+    /// Our SAML key and certificate (`sp-key.pem`, `sp-cert.pem`), and the simulator's data.
+    pub data_dir: String,
     pub seed_demo: bool,
     pub trust_forwarded_for: bool,
     pub log_format: LogFormat,
@@ -124,6 +128,16 @@ impl Config {
         let nia_base_url = r.raw("NIA_BASE_URL").unwrap_or_else(|| {
             nia_sim_addr.map_or_else(|| "http://127.0.0.1:3001".into(), |a| format!("http://{a}"))
         });
+        let nia_api_token = match r.raw("NIA_API_TOKEN").filter(|t| !t.is_empty()) {
+            Some(t) => t,
+            None if mode == Mode::Production => {
+                r.errors
+                    .push("NIA_API_TOKEN: required in production".into());
+                String::new()
+            }
+            None => "dev-nia-token".into(),
+        };
+        let data_dir = r.raw("DATA_DIR").unwrap_or_else(|| "data".into());
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let policy = idp::Policy {
             max_failures_per_account: r.parse("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"),
@@ -168,6 +182,8 @@ impl Config {
                 .unwrap_or_else(|| "mojeID <noreply@mojeid.localhost>".into()),
             nia_sim_addr,
             nia_base_url,
+            nia_api_token,
+            data_dir,
             seed_demo: r.parse(
                 "SEED_DEMO",
                 if mode == Mode::Dev { "true" } else { "false" },
@@ -216,6 +232,21 @@ impl Config {
     }
 
     /// Dev tools (`/dev/outbox`) exist only outside production.
+    /// The NIA client's settings: NIA (or the simulator) at `NIA_BASE_URL`, us at
+    /// `PUBLIC_URL`.
+    pub fn nia(&self) -> idp::nia::NiaConfig {
+        let nia = self.nia_base_url.trim_end_matches('/');
+        let us = self.public_url.trim_end_matches('/');
+        idp::nia::NiaConfig {
+            sso_url: format!("{nia}/FPSTS/saml2/basic"),
+            metadata_url: format!("{nia}/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml"),
+            api_url: format!("{nia}/idp-api"),
+            api_token: self.nia_api_token.clone(),
+            sp_entity_id: format!("{us}/saml/metadata"),
+            acs_url: format!("{us}/nia/acs"),
+        }
+    }
+
     pub fn dev_tools(&self) -> bool {
         self.mode != Mode::Production
     }

@@ -123,3 +123,50 @@ pub async fn dev_outbox(
     ))
     .into_response()
 }
+
+/// Our SAML metadata, which NIA registers (and the simulator reads).
+pub async fn saml_metadata(State(state): State<AppState>) -> Response {
+    match state.idp.nia() {
+        Some(nia) => (
+            [(http::header::CONTENT_TYPE, "application/samlmetadata+xml")],
+            nia.sp_metadata(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: String,
+    #[serde(rename = "RelayState", default)]
+    relay_state: String,
+}
+
+/// NIA's assertion consumer: verifies the Response and sends the browser back to the NIA
+/// section, which shows the data or what went wrong.
+pub async fn nia_acs(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    axum::Form(form): axum::Form<AcsForm>,
+) -> Response {
+    let info = request_info(&meta);
+    match state
+        .idp
+        .accept_nia_response(&form.saml_response, &form.relay_state, &info)
+        .await
+    {
+        Ok(_) => Redirect::to("/settings/nia").into_response(),
+        Err(idp::Error::NiaUnavailable) => {
+            Redirect::to("/settings/nia?nia=unavailable").into_response()
+        }
+        Err(idp::Error::NiaResponseInvalid) => {
+            Redirect::to("/settings/nia?nia=invalid").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "NIA response could not be processed");
+            Redirect::to("/settings/nia?nia=error").into_response()
+        }
+    }
+}

@@ -12,13 +12,31 @@ pub fn spawn(
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut n: u64 = 0;
         let mut blob_mtime = crate::mds_import::blob_mtime(&config);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => break,
+            }
+            // every second: pairing requests the citizen confirmed are completed at NIA
+            match idp.drive_pairings().await {
+                Ok(0) => {}
+                Ok(done) => tracing::info!(done, "pairing requests finished"),
+                Err(e) => tracing::error!(error = %e, "completing pairing requests failed"),
+            }
+            // every 2 s: registry changes of linked persons
+            if n.is_multiple_of(2) {
+                match idp.apply_registry_changes().await {
+                    Ok(0) => {}
+                    Ok(applied) => tracing::info!(applied, "registry changes applied"),
+                    Err(e) => tracing::error!(error = %e, "registry changes failed"),
+                }
+            }
+            if !n.is_multiple_of(5) {
+                n += 1;
+                continue;
             }
             if let Some(m) = &mailer {
                 match idp.deliver_outbox(m).await {
@@ -27,8 +45,8 @@ pub fn spawn(
                     Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
                 }
             }
-            // every minute: a newly imported FIDO metadata BLOB replaces the one in use
-            if n.is_multiple_of(12) {
+            // every minute (n counts seconds): a newly imported FIDO metadata BLOB replaces the one in use
+            if n.is_multiple_of(60) {
                 let mtime = crate::mds_import::blob_mtime(&config);
                 if mtime != blob_mtime {
                     blob_mtime = mtime;
@@ -52,7 +70,10 @@ pub fn spawn(
                 }
             }
             // every ten minutes
-            if n.is_multiple_of(120) {
+            if n.is_multiple_of(600) {
+                if let Err(e) = idp.expire_pairings().await {
+                    tracing::error!(error = %e, "expiring pairing requests failed");
+                }
                 if let Err(e) = idp.housekeeping().await {
                     tracing::error!(error = %e, "housekeeping failed");
                 }

@@ -54,6 +54,12 @@ pub async fn build_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, i
     let hasher = idp::password::Hasher::new(config.hash_workers, config.hash_queue)?;
     let idp = idp::Idp::new(db, hasher, clock, config.policy.clone());
     idp.set_metadata(metadata);
+    let sp_dir = std::path::Path::new(&config.data_dir).join("sp");
+    let (key, cert) = idp::nia::load_sp_identity(&sp_dir, config.mode != config::Mode::Production)
+        .map_err(|e| idp::Error::Internal(format!("DATA_DIR={}: {e}", config.data_dir)))?;
+    let client = idp::nia::NiaClient::new(config.nia(), key, cert)
+        .map_err(|e| idp::Error::Internal(e.to_string()))?;
+    idp.set_nia(client);
     Ok(idp)
 }
 
@@ -118,7 +124,9 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/logout", post(handlers::logout).get(handlers::logout_page))
         .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz));
+        .route("/readyz", get(handlers::readyz))
+        .route("/saml/metadata", get(handlers::saml_metadata))
+        .route("/nia/acs", post(handlers::nia_acs));
     if state.config.dev_tools() {
         router = router.route("/dev/outbox", get(handlers::dev_outbox));
     }

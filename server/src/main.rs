@@ -137,7 +137,16 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         let stopped = async move {
             let _ = rx.changed().await;
         };
-        let sim = tokio::spawn(nia_sim::serve(addr, nia_sim::Sim::default(), stopped));
+        let nia = config.nia();
+        let sim = nia_sim::Sim::open(nia_sim::SimConfig {
+            data_dir: std::path::Path::new(&config.data_dir).join("nia-sim"),
+            base_url: config.nia_base_url.trim_end_matches('/').to_owned(),
+            sp_entity_id: nia.sp_entity_id.clone(),
+            sp_metadata_url: nia.sp_entity_id.clone(),
+            api_token: config.nia_api_token.clone(),
+        })
+        .map_err(|e| format!("nia-sim data in DATA_DIR={}: {e}", config.data_dir))?;
+        let sim = tokio::spawn(nia_sim::serve(addr, sim, stopped));
         // a port already taken is a start-up error, not a silent half-start
         tokio::time::sleep(Duration::from_millis(100)).await;
         if sim.is_finished() {
@@ -179,6 +188,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(addr) = config.nia_sim_addr {
         println!("  NIA simulator    http://{addr}/");
+        println!(
+            "  NIA sim admin    http://{addr}/admin   (test citizens, registry changes, outage)"
+        );
     }
     if config.seed_demo {
         println!(

@@ -4,6 +4,7 @@ pub mod certified;
 pub mod contacts;
 pub mod key_check;
 pub mod login;
+pub mod nia;
 pub mod profile;
 pub mod reauth;
 pub mod register;

@@ -33,7 +33,8 @@ pub fn ProfilePage() -> impl IntoView {
                     Err(e) => super::settings::load_failed(e),
                     Ok(s) => {
                         let profile = saved.get().unwrap_or(s.profile);
-                        view! { <ProfileForm profile action errors /> }.into_any()
+                        let locked = s.nia_linked;
+                        view! { <ProfileForm profile action errors locked /> }.into_any()
                     }
                 }
             })}
@@ -49,6 +50,7 @@ fn ProfileForm(
     profile: ProfileView,
     action: ServerAction<SaveProfile>,
     errors: FormError,
+    locked: bool,
 ) -> impl IntoView {
     let lang = use_lang();
     let country = if profile.country.is_empty() {
@@ -61,9 +63,10 @@ fn ProfileForm(
     view! {
         <ActionForm action=action attr:class="form" attr:novalidate=true>
             <ErrorSummary errors />
-            <Field name="first_name" label="field-first-name" value=profile.first_name autocomplete="given-name" errors />
-            <Field name="last_name" label="field-last-name" value=profile.last_name autocomplete="family-name" errors />
+            <Field locked=locked name="first_name" label="field-first-name" value=profile.first_name autocomplete="given-name" errors />
+            <Field locked=locked name="last_name" label="field-last-name" value=profile.last_name autocomplete="family-name" errors />
             <Field
+                locked=locked
                 name="birth_date"
                 label="field-birth-date"
                 hint="field-birth-date-hint"
@@ -74,6 +77,7 @@ fn ProfileForm(
             <fieldset>
                 <legend>{t("address-legend")}</legend>
                 <Field
+                    locked=locked
                     name="street"
                     label="field-street"
                     hint="field-street-hint"
@@ -81,9 +85,10 @@ fn ProfileForm(
                     autocomplete="address-line1"
                     errors
                 />
-                <Field name="house_number" label="field-house-number" value=profile.house_number errors />
-                <Field name="city" label="field-city" value=profile.city autocomplete="address-level2" errors />
+                <Field locked=locked name="house_number" label="field-house-number" value=profile.house_number errors />
+                <Field locked=locked name="city" label="field-city" value=profile.city autocomplete="address-level2" errors />
                 <Field
+                    locked=locked
                     name="postcode"
                     label="field-postcode"
                     value=profile.postcode
@@ -114,6 +119,7 @@ fn ProfileForm(
                 </div>
             </fieldset>
             <Field
+                locked=locked
                 name="organization"
                 label="field-organization"
                 hint="field-organization-hint"

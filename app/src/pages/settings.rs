@@ -72,9 +72,14 @@ pub(crate) fn contact_state(
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| settings_overview());
+    let nia = Resource::new(|| (), |_| crate::pages::nia::nia_overview());
     let lang = use_lang();
+    let query = leptos_router::hooks::use_query_map();
     view! {
         <Title text=t("settings-title") />
+        {move || (query.read().get("nia").as_deref() == Some("complete")).then(|| view! {
+            <p class="notice" role="status">{t("nia-complete-done")}</p>
+        })}
         <h1>{t("settings-title")}</h1>
         <p>{t("settings-intro")}</p>
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
@@ -120,6 +125,20 @@ pub fn SettingsPage() -> impl IntoView {
                                 <p>{t("section-2fa-text")}</p>
                                 <p>
                                     <a href="/settings/2fa/security-keys">{t("keys-title")}</a>
+                                </p>
+                            </section>
+                            <section aria-labelledby="s-nia" class="card">
+                                <h2 id="s-nia">{t("nia-settings-link")}</h2>
+                                <Suspense fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        let linked = matches!(nia.await, Ok(v) if v.linked_at.is_some());
+                                        view! {
+                                            <p>{if linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
+                                        }
+                                    })}
+                                </Suspense>
+                                <p>
+                                    <a href="/settings/nia">{t("nia-set")}</a>
                                 </p>
                             </section>
                             <section aria-labelledby="s-contacts" class="card">

@@ -1,0 +1,442 @@
+//! `/settings/nia`: linking the account to NIA ("Link to government services"): the
+//! conditions, the fresh login, the choice of verification, the registry data table,
+//! completing, and the linked state.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+use crate::i18n::{format_date, format_iso_date, t, tr, tr_args, use_lang, Lang};
+use crate::pages::settings::load_failed;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionView {
+    /// Catalog key of the condition.
+    pub key: String,
+    pub met: bool,
+    /// Where to fix it.
+    pub fix: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataRow {
+    pub item: String,
+    pub register: String,
+    pub account: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: i64,
+    pub method: String,
+    pub state: String,
+    pub outcome: Option<String>,
+    pub rows: Vec<DataRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NiaView {
+    pub linked_at: Option<i64>,
+    pub linked_keys: usize,
+    pub conditions: Vec<ConditionView>,
+    pub all_met: bool,
+    pub request: Option<RequestView>,
+    /// A password + key login in the last few minutes (linking needs it).
+    pub fresh: bool,
+}
+
+#[server(endpoint = "nia_overview")]
+pub async fn nia_overview() -> Result<NiaView, ApiError> {
+    use crate::ssr::{ctx, current_session, fail};
+    let s = current_session().await?;
+    let idp = ctx()?.idp;
+    let status = idp.nia_status(s.account_id).await.map_err(fail)?;
+    let profile = idp.profile(s.account_id).await.map_err(fail)?;
+    let e = &status.eligibility;
+    let cond = |key: &str, met: bool, fix: &str| ConditionView {
+        key: key.into(),
+        met,
+        fix: fix.into(),
+    };
+    let conditions = vec![
+        cond("nia-cond-first-name", e.first_name, "/settings/profile"),
+        cond("nia-cond-last-name", e.last_name, "/settings/profile"),
+        cond("nia-cond-address", e.address, "/settings/profile"),
+        cond("nia-cond-email", e.email, "/settings/contacts"),
+        cond("nia-cond-phone", e.phone, "/settings/contacts"),
+        cond(
+            "nia-cond-key",
+            e.certified_key,
+            "/settings/2fa/security-keys",
+        ),
+        cond(
+            "nia-cond-organization",
+            e.no_organization,
+            "/settings/profile",
+        ),
+    ];
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let address = |street: &str, number: &str, postcode: &str, city: &str| {
+        if city.is_empty() {
+            String::new()
+        } else {
+            format!("{street} {number}, {postcode} {city}")
+        }
+    };
+    let request = status.request.map(|r| {
+        let rows = r
+            .registry
+            .as_ref()
+            .map(|d| {
+                vec![
+                    DataRow {
+                        item: "nia-item-given".into(),
+                        register: d.given_name.clone(),
+                        account: opt(&profile.first_name),
+                    },
+                    DataRow {
+                        item: "nia-item-family".into(),
+                        register: d.family_name.clone(),
+                        account: opt(&profile.last_name),
+                    },
+                    DataRow {
+                        item: "nia-item-birth".into(),
+                        register: d.birth_date.clone(),
+                        account: opt(&profile.birth_date),
+                    },
+                    DataRow {
+                        item: "nia-item-address".into(),
+                        register: address(
+                            &opt(&d.street),
+                            &opt(&d.house_number),
+                            &opt(&d.postcode),
+                            &opt(&d.city),
+                        ),
+                        account: address(
+                            &opt(&profile.street),
+                            &opt(&profile.house_number),
+                            &opt(&profile.postcode),
+                            &opt(&profile.city),
+                        ),
+                    },
+                ]
+            })
+            .unwrap_or_default();
+        RequestView {
+            id: r.id,
+            method: r.method,
+            state: r.state.as_str().into(),
+            outcome: r.outcome,
+            rows,
+        }
+    });
+    Ok(NiaView {
+        linked_at: status.link.as_ref().map(|l| l.linked_at),
+        linked_keys: status.link.as_ref().map_or(0, |l| l.key_ids.len()),
+        all_met: e.all(),
+        conditions,
+        request,
+        fresh: idp::pairing::fresh_password_and_key(&s.auth, idp.clock.now()),
+    })
+}
+
+/// "Verify": starts the chosen verification; returns where the browser goes.
+#[server(endpoint = "nia_start")]
+pub async fn nia_start(method: String) -> Result<String, ApiError> {
+    use crate::ssr::{ctx, current_session, fail, redirect_plain_form, request_info};
+    let s = current_session().await?;
+    if method != "eobcanka" {
+        return Err(ApiError::Conflict);
+    }
+    let url = ctx()?
+        .idp
+        .start_eobcanka(s.account_id, &s.username, &s.auth, &request_info())
+        .await
+        .map_err(fail)?;
+    redirect_plain_form(&url);
+    Ok(url)
+}
+
+/// "Complete connection to NIA".
+#[server(endpoint = "nia_complete")]
+pub async fn nia_complete(id: i64) -> Result<(), ApiError> {
+    use crate::ssr::{ctx, current_session, fail, redirect_plain_form, request_info};
+    let s = current_session().await?;
+    ctx()?
+        .idp
+        .confirm_pairing(s.account_id, &s.username, id, &s.auth, &request_info())
+        .await
+        .map_err(fail)?;
+    redirect_plain_form("/settings/nia");
+    Ok(())
+}
+
+#[server(endpoint = "nia_cancel")]
+pub async fn nia_cancel(id: i64) -> Result<(), ApiError> {
+    use crate::ssr::{ctx, current_session, fail, redirect_plain_form, request_info};
+    let s = current_session().await?;
+    ctx()?
+        .idp
+        .cancel_pairing(s.account_id, &s.username, id, &request_info())
+        .await
+        .map_err(fail)?;
+    redirect_plain_form("/settings/nia");
+    Ok(())
+}
+
+fn go(to: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().assign(to);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = to;
+}
+
+fn outcome_message(lang: Lang, outcome: &str) -> String {
+    let key = format!("nia-result-{outcome}");
+    let text = tr(lang, &key);
+    if text == key {
+        tr_args(
+            lang,
+            "nia-result-other",
+            &[("code", outcome.to_owned().into())],
+        )
+    } else {
+        text
+    }
+}
+
+#[component]
+pub fn NiaPage() -> impl IntoView {
+    let lang = use_lang();
+    let query = use_query_map();
+    let data = Resource::new(|| (), |_| nia_overview());
+    let start = ServerAction::<NiaStart>::new();
+    let complete = ServerAction::<NiaComplete>::new();
+    let cancel = ServerAction::<NiaCancel>::new();
+    // after a server action, load again
+    Effect::new(move |_| {
+        if let Some(Ok(url)) = start.value().get() {
+            go(&url);
+        }
+    });
+    Effect::new(move |_| {
+        complete.version().get();
+        cancel.version().get();
+        data.refetch();
+    });
+    // while completing, look again every second; once linked, go to Settings
+    #[cfg(feature = "hydrate")]
+    {
+        use std::time::Duration;
+        let handle = set_interval_with_handle(
+            move || {
+                if let Some(Ok(v)) = data.get_untracked() {
+                    if v.linked_at.is_some() {
+                        go("/settings?nia=complete");
+                    } else if v.request.as_ref().is_some_and(|r| r.state == "completing") {
+                        data.refetch();
+                    }
+                }
+            },
+            Duration::from_millis(1000),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    }
+    let banner = move || {
+        query.read().get("nia").map(|v| {
+            let key = match v.as_str() {
+                "unavailable" => "nia-response-unavailable",
+                "invalid" => "nia-response-invalid",
+                _ => "err-internal",
+            };
+            view! { <p class="alert" role="alert">{t(key)}</p> }
+        })
+    };
+    let action_error = move || {
+        [
+            start.value().get(),
+            complete.value().get().map(|r| r.map(|_| String::new())),
+            cancel.value().get().map(|r| r.map(|_| String::new())),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.err())
+        .map(|e| {
+            if e == ApiError::StepUpRequired {
+                go("/reauth?next=%2Fsettings%2Fnia%3Fstep%3Dchoose");
+            }
+            view! { <p class="alert" role="alert">{e.summary(lang)}</p> }
+        })
+    };
+    view! {
+        <Title text=t("nia-title") />
+        <h1>{t("nia-title")}</h1>
+        <p>{t("nia-intro")}</p>
+        <p>{t("nia-who")}</p>
+        {banner}
+        {action_error}
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => load_failed(e),
+                    Ok(v) => body(lang, v, query.read().get("step").as_deref() == Some("choose"), start, complete, cancel),
+                }
+            })}
+        </Suspense>
+        <p><a href="/settings">{t("back-to-settings")}</a></p>
+    }
+}
+
+fn body(
+    lang: Lang,
+    v: NiaView,
+    choose: bool,
+    start: ServerAction<NiaStart>,
+    complete: ServerAction<NiaComplete>,
+    cancel: ServerAction<NiaCancel>,
+) -> AnyView {
+    if let Some(at) = v.linked_at {
+        return view! {
+            <section class="card" aria-labelledby="nia-linked">
+                <h2 id="nia-linked">{t("nia-state-linked")}</h2>
+                <p role="status">{tr_args(lang, "nia-linked", &[("date", format_date(lang, at).into())])}</p>
+                <p>{tr_args(lang, "nia-linked-keys", &[("count", (v.linked_keys as i64).into())])}</p>
+                <p>{t("nia-locked-note")}</p>
+            </section>
+        }
+        .into_any();
+    }
+    let request = v.request.clone();
+    if let Some(r) = request.clone().filter(|r| r.state == "completing") {
+        let _ = r;
+        return view! {
+            <section class="card" aria-labelledby="nia-progress">
+                <h2 id="nia-progress">{t("nia-complete")}</h2>
+                <p role="status" aria-live="polite" class="progress">{t("nia-completing")}</p>
+            </section>
+        }
+        .into_any();
+    }
+    if let Some(r) = request.clone().filter(|r| r.state == "data_received") {
+        let outage = r.outcome.as_deref() == Some("nia_unavailable");
+        let rows = r
+            .rows
+            .iter()
+            .map(|row| {
+                let differs = row.register != row.account;
+                let shown = if row.item == "nia-item-birth" {
+                    (format_iso_date(lang, &row.register), format_iso_date(lang, &row.account))
+                } else {
+                    (row.register.clone(), row.account.clone())
+                };
+                view! {
+                    <tr class:differs=differs>
+                        <th scope="row">{t(&row.item)}</th>
+                        <td>{shown.0}</td>
+                        <td>
+                            {shown.1}
+                            {differs.then(|| view! { " " <strong class="tag">{t("nia-differs")}</strong> })}
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        let id = r.id;
+        return view! {
+            {outage.then(|| view! {
+                <div class="alert" role="alert">
+                    <p>{t("nia-outage")}</p>
+                    <p>{t("nia-outage-hint")}</p>
+                </div>
+            })}
+            <section class="card" aria-labelledby="nia-data">
+                <h2 id="nia-data">{t("nia-data-title")}</h2>
+                <p>{t("nia-data-intro")}</p>
+                <table class="data">
+                    <thead>
+                        <tr>
+                            <th scope="col">{t("nia-col-item")}</th>
+                            <th scope="col">{t("nia-col-register")}</th>
+                            <th scope="col">{t("nia-col-account")}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                <ActionForm action=complete>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit">{t("nia-complete")}</button>
+                </ActionForm>
+                <ActionForm action=cancel>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="secondary">{t("nia-cancel")}</button>
+                </ActionForm>
+            </section>
+        }
+        .into_any();
+    }
+    let last_outcome = request
+        .as_ref()
+        .filter(|r| matches!(r.state.as_str(), "failed" | "cancelled" | "created"))
+        .and_then(|r| r.outcome.clone())
+        .filter(|o| o != "replaced" && o != "by_citizen" && o != "expired");
+    let waiting_login = request
+        .as_ref()
+        .filter(|r| r.state == "nia_login")
+        .map(|r| r.id);
+    let conditions = v
+        .conditions
+        .iter()
+        .map(|c| {
+            let state = if c.met {
+                t("nia-met")
+            } else {
+                t("nia-missing")
+            };
+            view! {
+                <li class:met=c.met class:missing=!c.met>
+                    {t(&c.key)} ": " <strong>{state}</strong>
+                    {(!c.met).then(|| view! { " " <a href=c.fix.clone()>{t("nia-fix")}</a> })}
+                </li>
+            }
+        })
+        .collect_view();
+    let can_choose = v.all_met && v.fresh && (choose || waiting_login.is_some());
+    view! {
+        {last_outcome.map(|o| view! { <p class="alert" role="alert">{outcome_message(lang, &o)}</p> })}
+        {waiting_login.map(|_| view! { <p role="status">{t("nia-waiting-login")}</p> })}
+        <section class="card" aria-labelledby="nia-conditions">
+            <h2 id="nia-conditions">{t("nia-conditions")}</h2>
+            <ul class="conditions">{conditions}</ul>
+            {(v.all_met && !can_choose).then(|| view! {
+                <p>{t("nia-relogin")}</p>
+                <p><a class="button" href="/reauth?next=%2Fsettings%2Fnia%3Fstep%3Dchoose">{t("nia-link")}</a></p>
+            })}
+        </section>
+        {can_choose.then(|| view! {
+            <section class="card" aria-labelledby="nia-choose">
+                <h2 id="nia-choose">{t("nia-choose")}</h2>
+                <ActionForm action=start>
+                    <fieldset>
+                        <legend>{t("nia-choose")}</legend>
+                        <label><input type="radio" name="method" value="eobcanka" checked /> {t("nia-eobcanka")}</label>
+                        <label><input type="radio" name="method" value="czech_point" disabled /> {t("nia-czech-point")}</label>
+                    </fieldset>
+                    <button type="submit">{t("nia-verify")}</button>
+                </ActionForm>
+                {waiting_login.map(|id| view! {
+                    <ActionForm action=cancel>
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" class="secondary">{t("nia-cancel")}</button>
+                    </ActionForm>
+                })}
+            </section>
+        })}
+    }
+    .into_any()
+}

@@ -1,0 +1,84 @@
+import { expect, test } from '@playwright/test';
+test.describe.configure({ mode: 'serial' });
+import { accountReadyForNia, eobcankaAtNia, expectAccessible, hydrated, SIM, verifyWithEobcanka, visit } from './helpers';
+
+test('an account is linked to NIA with eObčanka, its profile is locked, and registry changes arrive', async ({ page, request }) => {
+  test.setTimeout(120_000);
+  await accountReadyForNia(page, 'nia');
+
+  // the conditions are all met
+  await visit(page, '/settings/nia');
+  await expect(page.getByRole('heading', { level: 1, name: 'Link to government services (NIA)' })).toBeVisible();
+  await expect(page.locator('ul.conditions li.missing')).toHaveCount(0);
+
+  await verifyWithEobcanka(page);
+  await eobcankaAtNia(page, '100000001');
+
+  // back with the register's data, differences highlighted
+  await expect(page).toHaveURL(/\/settings\/nia$/);
+  await hydrated(page);
+  const table = page.getByRole('table');
+  await expect(page.getByRole('heading', { name: 'Data from the population register' })).toBeVisible();
+  await expect(table.getByRole('row', { name: /Permanent address/ })).toContainText('Květná 12, 60200 Brno');
+  await expect(table.getByRole('row', { name: /Permanent address/ })).toContainText('differs');
+  await expect(table.getByRole('row', { name: /First name/ })).not.toContainText('differs');
+  await expectAccessible(page);
+
+  await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
+  await expect(page).toHaveURL(/\/settings\?nia=complete$/, { timeout: 30_000 });
+  await expect(page.getByText('Nia pairing complete')).toBeVisible();
+  await expectAccessible(page);
+
+  // the profile now holds the register's data, locked
+  await visit(page, '/settings/profile');
+  await expect(page.getByLabel('Street')).toHaveValue('Květná');
+  await expect(page.getByLabel('Street')).toHaveAttribute('readonly', '');
+  await expect(page.getByText('Locked: comes from the population register (account linked to NIA).').first()).toBeVisible();
+
+  // NIA registered the key as a means of this person
+  const citizens = await (await request.get(`${SIM}/admin/api/citizens`)).json();
+  const jana = citizens.find((c: { citizen: { id: string } }) => c.citizen.id === 'rob-1001');
+  expect(jana.means.length).toBeGreaterThan(0);
+
+  // a change in the register reaches the profile
+  await request.post(`${SIM}/admin/api/citizens/rob-1001`, { data: { street: 'Nová', number: '7' } });
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByLabel('Street')).toHaveValue('Nová', { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByLabel('House number')).toHaveValue('7');
+});
+
+test('during an NIA outage linking fails with the exact message and the request completes later', async ({ page, request }) => {
+  test.setTimeout(120_000);
+  await accountReadyForNia(page, 'vypadek');
+  await verifyWithEobcanka(page);
+  await eobcankaAtNia(page, '100000002');
+  await expect(page).toHaveURL(/\/settings\/nia$/);
+  await hydrated(page);
+
+  await request.post(`${SIM}/admin/api/outage`, { data: { on: true } });
+  try {
+    await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'It is not possible to complete the access to public administration services.' })).toBeVisible({ timeout: 20_000 });
+    // nothing lost: the data and the button are still there
+    await expect(page.getByRole('heading', { name: 'Data from the population register' })).toBeVisible();
+    await expectAccessible(page);
+  } finally {
+    await request.post(`${SIM}/admin/api/outage`, { data: { on: false } });
+  }
+  await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
+  await expect(page).toHaveURL(/\/settings\?nia=complete$/, { timeout: 30_000 });
+  await expect(page.getByText('Nia pairing complete')).toBeVisible();
+});
+
+test('a person NIA cannot link is told why in plain words', async ({ page }) => {
+  test.setTimeout(120_000);
+  await accountReadyForNia(page, 'cizinec');
+  await verifyWithEobcanka(page);
+  await eobcankaAtNia(page, '100000005');
+  await expect(page).toHaveURL(/\/settings\/nia$/);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
+  await expect(page.getByText('The population register does not record you as a citizen of the Czech Republic.')).toBeVisible({ timeout: 20_000 });
+});
