@@ -947,6 +947,11 @@ async fn write_registry_profile(
     .fetch_one(&mut **tx)
     .await?;
     let mut changed = Vec::new();
+    // stored as the profile form stores it ("602 00")
+    let postcode = d
+        .postcode
+        .as_deref()
+        .map(|p| crate::validate::postcode(p, "CZ").unwrap_or_else(|_| p.to_owned()));
     let new: [(&'static str, Option<&str>); 7] = [
         ("first_name", Some(d.given_name.as_str())),
         ("last_name", Some(d.family_name.as_str())),
@@ -954,7 +959,7 @@ async fn write_registry_profile(
         ("street", d.street.as_deref()),
         ("house_number", d.house_number.as_deref()),
         ("city", d.city.as_deref()),
-        ("postcode", d.postcode.as_deref()),
+        ("postcode", postcode.as_deref()),
     ];
     for (name, value) in new {
         let current: Option<String> = old.try_get(name)?;
@@ -977,7 +982,7 @@ async fn write_registry_profile(
         .bind(&d.street)
         .bind(&d.house_number)
         .bind(&d.city)
-        .bind(&d.postcode)
+        .bind(&postcode)
         .bind(now)
         .bind(account_id)
         .execute(&mut **tx)

@@ -35,6 +35,13 @@ async fn harness(db: TempDatabase, extra: &[(&str, &str)]) -> Harness {
         ("DATABASE_URL".into(), db.url.clone()),
         ("NIA_SIM_ADDR".into(), String::new()),
         (
+            "DATA_DIR".into(),
+            std::env::temp_dir()
+                .join(format!("mojeid-http-test-{}", std::process::id()))
+                .display()
+                .to_string(),
+        ),
+        (
             "MDS_BLOB_PATH".into(),
             concat!(env!("CARGO_MANIFEST_DIR"), "/../fido/mds/blob.jwt").into(),
         ),

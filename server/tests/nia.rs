@@ -1,0 +1,500 @@
+//! The SAML exchange with NIA and the pairing state machine against the simulator, over real
+//! HTTP, on SQLite and PostgreSQL: a good response, and tampered, replayed, late and foreign
+//! ones rejected; a crash between the calls to NIA resumed by the job.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use idp::nia::{load_sp_identity, NiaClient, NiaConfig};
+use idp::pairing::State;
+use idp::sessions::{AuthMethod, AuthRecord};
+use idp::testing::TempDatabase;
+use idp::{Clock, Db, Error, Idp, Policy, RequestInfo};
+
+const PW: &str = "kobyla ma maly bok u potoka";
+
+fn req() -> RequestInfo {
+    RequestInfo {
+        ip: "10.9.9.9".into(),
+        user_agent: "nia-test".into(),
+    }
+}
+
+struct World {
+    idp: Idp,
+    sim: nia_sim::Sim,
+    sim_url: String,
+    db: TempDatabase,
+    dir: std::path::PathBuf,
+    account: i64,
+    key: i64,
+    http: reqwest::Client,
+}
+
+async fn listener() -> (tokio::net::TcpListener, SocketAddr) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let a = l.local_addr().expect("addr");
+    (l, a)
+}
+
+fn client(dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> NiaClient {
+    let (key, cert) = load_sp_identity(&dir.join("sp"), true).expect("sp identity");
+    NiaClient::new(
+        NiaConfig {
+            sso_url: format!("http://{sim}/FPSTS/saml2/basic"),
+            metadata_url: format!(
+                "http://{sim}/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml"
+            ),
+            api_url: format!("http://{sim}/idp-api"),
+            api_token: "test-token".into(),
+            sp_entity_id: format!("http://{sp}/saml/metadata"),
+            acs_url: format!("http://{sp}/nia/acs"),
+        },
+        key,
+        cert,
+    )
+    .expect("client")
+}
+
+async fn idp_on(url: &str, dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> Idp {
+    let db = Db::connect(url, 4).await.expect("db");
+    let idp = Idp::new(
+        db,
+        idp::password::Hasher::new(2, 16).expect("hasher"),
+        Clock::manual(time::OffsetDateTime::now_utc().unix_timestamp()),
+        Policy::default(),
+    );
+    idp.set_nia(client(dir, sp, sim));
+    idp
+}
+
+async fn world(db: TempDatabase) -> World {
+    let dir = std::env::temp_dir().join(format!("mojeid-nia-{}", uuid_like()));
+    let (sp_l, sp) = listener().await;
+    let (sim_l, sim_addr) = listener().await;
+    let idp = idp_on(&db.url, &dir, sp, sim_addr).await;
+    // our metadata, which the simulator reads to check our signature
+    let metadata = idp.nia().expect("nia").sp_metadata();
+    tokio::spawn(async move {
+        let app = axum::Router::new().route(
+            "/saml/metadata",
+            axum::routing::get(move || {
+                let m = metadata.clone();
+                async move { m }
+            }),
+        );
+        let _ = axum::serve(sp_l, app).await;
+    });
+    let sim = nia_sim::Sim::open(nia_sim::SimConfig {
+        data_dir: dir.join("nia-sim"),
+        base_url: format!("http://{sim_addr}"),
+        sp_entity_id: format!("http://{sp}/saml/metadata"),
+        sp_metadata_url: format!("http://{sp}/saml/metadata"),
+        api_token: "test-token".into(),
+    })
+    .expect("sim");
+    let router = nia_sim::router(sim.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(sim_l, router).await;
+    });
+
+    // an account that meets every condition, with a certified key
+    let (account, _) = idp
+        .create_account("obcan", PW, &req())
+        .await
+        .expect("account");
+    idp.update_profile(
+        account.id,
+        "obcan",
+        &idp::profile::ProfileInput {
+            first_name: "Jana".into(),
+            last_name: "Nováková".into(),
+            birth_date: "14. 3. 1985".into(),
+            street: "Milešovská".into(),
+            house_number: "5".into(),
+            city: "Praha".into(),
+            postcode: "13000".into(),
+            country: "CZ".into(),
+            organization: String::new(),
+        },
+        &req(),
+    )
+    .await
+    .expect("profile");
+    let now = idp.clock.now();
+    sqlx::query("UPDATE contacts SET email = 'jana@example.cz', email_verified_at = $2, phone = '+420777000111', phone_verified_at = $2, updated_at = $2 WHERE account_id = $1")
+        .bind(account.id)
+        .bind(now)
+        .execute(&idp.db.pool)
+        .await
+        .expect("contacts");
+    let key: (i64,) = sqlx::query_as(
+        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
+         VALUES ($1, 'cred-1', '{}', 'Klíč', 'hardware', 'FIDO_CERTIFIED_L1', 1, '{}', $2) RETURNING id",
+    )
+    .bind(account.id)
+    .bind(now)
+    .fetch_one(&idp.db.pool)
+    .await
+    .expect("key");
+    World {
+        idp,
+        sim,
+        sim_url: format!("http://{sim_addr}"),
+        db,
+        dir,
+        account: account.id,
+        key: key.0,
+        http: reqwest::Client::new(),
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+impl World {
+    fn fresh(&self) -> Vec<AuthRecord> {
+        let now = self.idp.clock.now();
+        vec![
+            AuthRecord {
+                method: AuthMethod::Password,
+                at: now,
+            },
+            AuthRecord {
+                method: AuthMethod::SecurityKey { id: self.key },
+                at: now,
+            },
+        ]
+    }
+
+    /// Starts linking and walks the simulated portal with `card`; returns the posted
+    /// SAMLResponse and RelayState.
+    async fn portal(&self, card: &str, consent: bool) -> (String, String) {
+        let url = self
+            .idp
+            .start_eobcanka(self.account, "obcan", &self.fresh(), &req())
+            .await
+            .expect("start");
+        let page = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .expect("sso")
+            .text()
+            .await
+            .expect("html");
+        let flow = between(&page, "/portal/", "/eobcanka").expect("a link to eObčanka");
+        let base = &self.sim_url;
+        self.http
+            .post(format!("{base}/portal/{flow}/eobcanka"))
+            .form(&[("card", card), ("pin", "123456")])
+            .send()
+            .await
+            .expect("card");
+        let page = self
+            .http
+            .post(format!("{base}/portal/{flow}/consent"))
+            .form(&[("answer", if consent { "yes" } else { "no" })])
+            .send()
+            .await
+            .expect("consent")
+            .text()
+            .await
+            .expect("html");
+        let saml = between(&page, "name=\"SAMLResponse\" value=\"", "\"").expect("SAMLResponse");
+        let relay = between(&page, "name=\"RelayState\" value=\"", "\"").expect("RelayState");
+        (saml.to_owned(), relay.to_owned())
+    }
+
+    async fn state(&self) -> Option<State> {
+        self.idp
+            .current_pairing(self.account)
+            .await
+            .expect("pairing")
+            .map(|p| p.state)
+    }
+
+    async fn rejections(&self) -> i64 {
+        let n: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_events WHERE event = 'nia.response.rejected'",
+        )
+        .fetch_one(&self.idp.db.pool)
+        .await
+        .expect("audit");
+        n.0
+    }
+
+    async fn close(self) {
+        self.idp.db.pool.close().await;
+        self.db.drop_now().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+async fn on_both(test: impl Fn(World) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    let w = world(TempDatabase::sqlite()).await;
+    test(w).await;
+    if let Some(db) = TempDatabase::postgres().await {
+        let w = world(db).await;
+        test(w).await;
+    }
+}
+
+#[tokio::test]
+async fn a_signed_response_links_the_account_and_cannot_be_replayed() {
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000001", true).await;
+            let (account, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            assert_eq!((account, request.state), (w.account, State::DataReceived));
+            let data = request.registry.clone().expect("registry data");
+            assert_eq!(
+                (data.given_name.as_str(), data.street.as_deref()),
+                ("Jana", Some("Květná"))
+            );
+
+            // the same response again: refused and audited, nothing changes
+            let before = w.rejections().await;
+            let e = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect_err("replay");
+            assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
+            assert_eq!(w.rejections().await, before + 1);
+            assert_eq!(w.state().await, Some(State::DataReceived));
+
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            assert_eq!(w.state().await, Some(State::Completing));
+            assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
+            assert_eq!(w.state().await, Some(State::Completed));
+            let link = w
+                .idp
+                .nia_link(w.account)
+                .await
+                .expect("link")
+                .expect("linked");
+            assert_eq!(link.key_ids, vec![w.key]);
+            let profile = w.idp.profile(w.account).await.expect("profile");
+            assert_eq!(profile.street.as_deref(), Some("Květná"));
+            assert_eq!(w.sim.active_means(&data.bsi).len(), 1);
+
+            // locked: the register's fields cannot be edited
+            let mut input = idp::profile::ProfileInput {
+                first_name: "Jana".into(),
+                last_name: "Nováková".into(),
+                birth_date: "14. 3. 1985".into(),
+                street: "Jiná".into(),
+                house_number: "12".into(),
+                city: "Brno".into(),
+                postcode: "60200".into(),
+                country: "CZ".into(),
+                organization: String::new(),
+            };
+            let e = w
+                .idp
+                .update_profile(w.account, "obcan", &input, &req())
+                .await
+                .expect_err("locked");
+            assert!(
+                matches!(&e, Error::Invalid(v) if v.iter().any(|f| f.field == "street")),
+                "{e:?}"
+            );
+            input.street = "Květná".into();
+            w.idp
+                .update_profile(w.account, "obcan", &input, &req())
+                .await
+                .expect("unchanged fields save");
+
+            // a registry change reaches the profile
+            w.sim.update_citizen(
+                "rob-1001",
+                &nia_sim::CitizenPatch {
+                    family_name: Some("Malá".into()),
+                    ..Default::default()
+                },
+            );
+            assert_eq!(w.idp.apply_registry_changes().await.expect("changes"), 1);
+            assert_eq!(
+                w.idp
+                    .profile(w.account)
+                    .await
+                    .expect("profile")
+                    .last_name
+                    .as_deref(),
+                Some("Malá")
+            );
+            assert_eq!(
+                w.idp.apply_registry_changes().await.expect("changes"),
+                0,
+                "applied once"
+            );
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tampered_late_and_foreign_responses_are_rejected_and_audited() {
+    on_both(|w| {
+        Box::pin(async move {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            // tampered: a name changed after NIA signed it
+            let (saml, relay) = w.portal("100000001", true).await;
+            let xml = String::from_utf8(b64.decode(&saml).expect("b64")).expect("utf8");
+            assert!(xml.contains(">Jana<"));
+            let forged = b64.encode(xml.replace(">Jana<", ">Jano<"));
+            let e = w
+                .idp
+                .accept_nia_response(&forged, &relay, &req())
+                .await
+                .expect_err("tampered");
+            assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
+            assert_eq!(w.state().await, Some(State::NiaLogin), "nothing stored");
+
+            // late: ten minutes after NIA issued it
+            w.idp.clock.advance(600);
+            let e = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect_err("expired");
+            assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
+            w.idp.clock.advance(-600);
+
+            // for another request: a RelayState nobody issued
+            let e = w
+                .idp
+                .accept_nia_response(&saml, "not-a-relay-state", &req())
+                .await
+                .expect_err("unknown relay");
+            assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
+
+            // an answer to an earlier request of the same account does not fit a new one
+            let (old_saml, _) = (saml.clone(), relay.clone());
+            let (_, new_relay) = w.portal("100000001", true).await;
+            let e = w
+                .idp
+                .accept_nia_response(&old_saml, &new_relay, &req())
+                .await
+                .expect_err("other request");
+            assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
+            assert!(w.rejections().await >= 4);
+
+            // refused consent cancels the request
+            let (saml, relay) = w.portal("100000001", false).await;
+            let (_, r) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("a signed refusal");
+            assert_eq!(
+                (r.state, r.outcome.as_deref()),
+                (State::Cancelled, Some("consent_refused"))
+            );
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_outage_keeps_the_request_and_a_crash_between_calls_resumes() {
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+
+            // outage: back to waiting, with the reason, data kept
+            w.sim.set_outage(true);
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            assert_eq!(w.idp.drive_pairings().await.expect("job"), 0);
+            let r = w
+                .idp
+                .current_pairing(w.account)
+                .await
+                .expect("p")
+                .expect("request");
+            assert_eq!(
+                (r.state, r.outcome.as_deref()),
+                (State::DataReceived, Some("nia_unavailable"))
+            );
+            assert!(r.registry.is_some());
+            w.sim.set_outage(false);
+
+            // confirmed again; the server dies after NIA registered the means but before it
+            // recorded anything: a new process on the same database finishes the job
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            w.idp
+                .nia()
+                .expect("nia")
+                .register_means(&bsi, &format!("mojeid-key-{}", w.key))
+                .await
+                .expect("registered before the crash");
+            let url = w.db.url.clone();
+            let restarted = Idp::new(
+                Db::connect(&url, 2).await.expect("db"),
+                idp::password::Hasher::new(1, 4).expect("hasher"),
+                Clock::manual(w.idp.clock.now()),
+                Policy::default(),
+            );
+            restarted.set_nia(
+                w.idp
+                    .nia()
+                    .map(|c| {
+                        NiaClient::new(
+                            c.config.clone(),
+                            load_sp_identity(&w.dir.join("sp"), false).expect("sp").0,
+                            load_sp_identity(&w.dir.join("sp"), false).expect("sp").1,
+                        )
+                        .expect("client")
+                    })
+                    .expect("client"),
+            );
+            assert_eq!(restarted.drive_pairings().await.expect("job"), 1);
+            assert_eq!(w.state().await, Some(State::Completed));
+            assert_eq!(
+                w.sim.active_means(&bsi).len(),
+                1,
+                "the means is not registered twice"
+            );
+            restarted.db.pool.close().await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            w.close().await;
+        })
+    })
+    .await;
+}
