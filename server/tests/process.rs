@@ -51,6 +51,7 @@ async fn sigterm_lets_requests_in_flight_finish() {
         .env("APP_MODE", "test")
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("NIA_SIM_ADDR", "")
+        .env("DATA_DIR", dir.join("data"))
         .env("SEED_DEMO", "true")
         .env(
             "DATABASE_URL",
