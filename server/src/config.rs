@@ -82,7 +82,16 @@ impl Config {
         let bind_addr = r.parse("BIND_ADDR", "127.0.0.1:3000");
         let public_url = r
             .raw("PUBLIC_URL")
-            .unwrap_or_else(|| format!("http://{bind_addr}"))
+            // WebAuthn needs a domain name, and NIA posts back to this origin: the session
+            // cookie must be the browser's for the same name
+            .unwrap_or_else(|| {
+                let b: SocketAddr = bind_addr;
+                if b.ip().is_loopback() || b.ip().is_unspecified() {
+                    format!("http://localhost:{}", b.port())
+                } else {
+                    format!("http://{b}")
+                }
+            })
             .trim_end_matches('/')
             .to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
@@ -351,10 +360,11 @@ mod tests {
             Some("127.0.0.1:3001")
         );
         assert!(c.seed_demo && c.dev_tools() && !c.secure_cookies());
-        assert_eq!(c.origin(), "http://127.0.0.1:3000");
+        // a domain name, as WebAuthn needs
+        assert_eq!(c.origin(), "http://localhost:3000");
         assert_eq!(
             c.allowed_origins(),
-            vec!["http://127.0.0.1:3000", "http://localhost:3000"]
+            vec!["http://localhost:3000", "http://127.0.0.1:3000"]
         );
     }
 
@@ -402,6 +412,7 @@ mod tests {
             ("APP_MODE", "production"),
             ("PUBLIC_URL", "https://mojeid.example/"),
             ("SMTP_URL", "smtps://u:p@mail.example"),
+            ("NIA_API_TOKEN", "secret-token"),
         ])
         .expect("valid");
         assert!(
