@@ -308,3 +308,7 @@ nia-set = Nastavit
 nia-state-linked = propojeno
 nia-state-not-linked = nepropojeno
 profile-locked-reason = Uzamčeno: přebírá se z registru obyvatel (účet je propojen s NIA).
+err-cannot-disable = Nepodařilo se zrušit autentifikační prostředek.
+keys-remove-confirm-nia = Odebrat klíč „{ $name }“? Je v NIA registrován jako váš prostředek pro přihlašování ke službám veřejné správy: bude zrušen i tam. Z bezpečnostních důvodů můžete být nejprve požádáni o nové přihlášení.
+keys-remove-confirm-nia-last = Odebrat klíč „{ $name }“? Je to váš poslední klíč registrovaný v NIA: odebráním se v NIA zruší a propojení účtu s NIA skončí. Nové propojení znamená projít celý postup znovu (eObčanka nebo návštěva Czech POINT). Z bezpečnostních důvodů můžete být nejprve požádáni o nové přihlášení.
+keys-nia-linked = registrován v NIA

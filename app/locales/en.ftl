@@ -300,3 +300,7 @@ nia-set = Set
 nia-state-linked = linked
 nia-state-not-linked = not linked
 profile-locked-reason = Locked: comes from the population register (account linked to NIA).
+err-cannot-disable = Cannot disable authenticator.
+keys-remove-confirm-nia = Remove the key "{ $name }"? It is registered at NIA as your means of logging in to public administration services: it will be deactivated there too. For your security you may first be asked to log in again.
+keys-remove-confirm-nia-last = Remove the key "{ $name }"? It is your last key registered at NIA: removing it deactivates it at NIA and cancels the link of your account to NIA. Linking again means the whole process again (eObčanka or a Czech POINT visit). For your security you may first be asked to log in again.
+keys-nia-linked = registered at NIA

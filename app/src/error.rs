@@ -74,6 +74,8 @@ pub enum ApiError {
     NotEligible,
     #[error("NIA unavailable")]
     NiaUnavailable,
+    #[error("cannot disable authenticator")]
+    CannotDisableAuthenticator,
     #[error("internal error")]
     Internal,
     #[error("transport: {0}")]
@@ -166,6 +168,7 @@ impl ApiError {
             ApiError::Conflict => tr(lang, "err-conflict"),
             ApiError::NotEligible => tr(lang, "err-not-eligible"),
             ApiError::NiaUnavailable => tr(lang, "nia-outage"),
+            ApiError::CannotDisableAuthenticator => tr(lang, "err-cannot-disable"),
             ApiError::Internal => tr(lang, "err-internal"),
             ApiError::Transport(_) => tr(lang, "err-network"),
         }

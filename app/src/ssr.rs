@@ -264,6 +264,10 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::SERVICE_UNAVAILABLE, Some(60));
             ApiError::NiaUnavailable
         }
+        E::CannotDisableAuthenticator => {
+            status(StatusCode::SERVICE_UNAVAILABLE, Some(60));
+            ApiError::CannotDisableAuthenticator
+        }
         E::NiaResponseInvalid => {
             status(StatusCode::BAD_REQUEST, None);
             ApiError::Forbidden

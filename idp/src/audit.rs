@@ -31,6 +31,7 @@ pub enum Event {
     NiaResponseRejected,
     NiaLinked,
     RegistryChanged,
+    NiaUnlinked,
 }
 
 impl Event {
@@ -57,6 +58,7 @@ impl Event {
             Event::NiaResponseRejected => "nia.response.rejected",
             Event::NiaLinked => "nia.linked",
             Event::RegistryChanged => "nia.registry_changed",
+            Event::NiaUnlinked => "nia.unlinked",
         }
     }
 }

@@ -83,6 +83,9 @@ pub enum Error {
     NotEligible,
     #[error("NIA is unavailable")]
     NiaUnavailable,
+    /// NIA could not deactivate a means (outage): nothing changed.
+    #[error("cannot disable authenticator")]
+    CannotDisableAuthenticator,
     #[error("the response from NIA was rejected")]
     NiaResponseInvalid,
     #[error("password hashing is overloaded")]

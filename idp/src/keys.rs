@@ -38,6 +38,8 @@ pub struct SecurityKey {
     pub last_used_at: Option<i64>,
     /// Why the key cannot serve NIA (empty when it can).
     pub reasons: Vec<crate::attestation::Reason>,
+    /// Registered at NIA as a means of the linked account.
+    pub nia_linked: bool,
 }
 
 /// Windows Hello and Android keys live in one device (system keys).
@@ -157,7 +159,8 @@ impl Idp {
 
     pub async fn security_keys(&self, account_id: i64) -> Result<Vec<SecurityKey>> {
         let rows = sqlx::query(
-            "SELECT id, name, model, kind, level, nia_eligible, created_at, last_used_at, verdict \
+            "SELECT id, name, model, kind, level, nia_eligible, created_at, last_used_at, verdict, \
+             (SELECT COUNT(*) FROM nia_means m WHERE m.key_id = security_keys.id) AS nia_means \
              FROM security_keys WHERE account_id = $1 ORDER BY id",
         )
         .bind(account_id)
@@ -171,7 +174,9 @@ impl Idp {
                     .and_then(|v| serde_json::from_str::<Verdict>(&v).ok())
                     .map(|v| v.reasons)
                     .unwrap_or_default();
+                let nia_means: i64 = r.try_get("nia_means")?;
                 Ok(SecurityKey {
+                    nia_linked: nia_means > 0,
                     reasons,
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
@@ -384,6 +389,7 @@ impl Idp {
             created_at: now,
             last_used_at: None,
             reasons: verdict.reasons.clone(),
+            nia_linked: false,
         };
         Ok((key, verdict))
     }
@@ -654,6 +660,27 @@ impl Idp {
         {
             return Err(Error::StepUpRequired);
         }
+        // a key registered at NIA is deactivated there first; if NIA cannot be reached,
+        // nothing changes here either (retrying later is safe: deactivating twice is fine)
+        let means = sqlx::query(
+            "SELECT m.means_id, l.bsi FROM nia_means m JOIN nia_links l ON l.account_id = m.account_id \
+             WHERE m.key_id = $1 AND m.account_id = $2",
+        )
+        .bind(key_id)
+        .bind(account_id)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        if let Some(m) = &means {
+            let means_id: String = m.try_get("means_id")?;
+            let bsi: String = m.try_get("bsi")?;
+            let client = self
+                .nia()
+                .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
+            if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
+                tracing::warn!(error = %e, key_id, "NIA did not deactivate the means");
+                return Err(Error::CannotDisableAuthenticator);
+            }
+        }
         let mut tx = self.db.pool.begin().await?;
         let done = sqlx::query("DELETE FROM security_keys WHERE id = $1 AND account_id = $2")
             .bind(key_id)
@@ -670,9 +697,34 @@ impl Idp {
             actor,
             Event::SecurityKeyRemoved,
             req,
-            json!({ "key_id": key_id }),
+            json!({ "key_id": key_id, "nia_means_deactivated": means.is_some() }),
         )
         .await?;
+        if means.is_some() {
+            let left =
+                sqlx::query("SELECT key_id FROM nia_means WHERE account_id = $1 AND key_id <> $2")
+                    .bind(account_id)
+                    .bind(key_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            if left.is_empty() {
+                // the last means at NIA is gone: NIA ended the profile, so the link ends
+                sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                audit::record(
+                    &mut *tx,
+                    now,
+                    Some(account_id),
+                    actor,
+                    Event::NiaUnlinked,
+                    req,
+                    json!({ "reason": "last_means_removed", "key_id": key_id }),
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         Ok(self.security_keys(account_id).await?.len())
     }

@@ -498,3 +498,49 @@ async fn an_outage_keeps_the_request_and_a_crash_between_calls_resumes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_not_during_an_outage(
+) {
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000003", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            w.idp.drive_pairings().await.expect("job");
+            assert!(w.idp.nia_link(w.account).await.expect("link").is_some());
+            assert!(w.idp.security_keys(w.account).await.expect("keys")[0].nia_linked);
+
+            // outage: refused with the help page's message, and nothing changes on either side
+            w.sim.set_outage(true);
+            let e = w
+                .idp
+                .remove_key(w.account, "obcan", w.key, &w.fresh(), &req())
+                .await
+                .expect_err("outage");
+            assert!(matches!(e, Error::CannotDisableAuthenticator), "{e:?}");
+            w.sim.set_outage(false);
+            assert_eq!(w.idp.security_keys(w.account).await.expect("keys").len(), 1);
+            assert_eq!(w.sim.active_means(&bsi).len(), 1);
+            assert!(w.idp.nia_link(w.account).await.expect("link").is_some());
+
+            // NIA back: deactivated there, removed here, and the link ends with the last means
+            w.idp
+                .remove_key(w.account, "obcan", w.key, &w.fresh(), &req())
+                .await
+                .expect("removed");
+            assert!(w.sim.active_means(&bsi).is_empty());
+            assert!(w.idp.nia_link(w.account).await.expect("link").is_none());
+            w.close().await;
+        })
+    })
+    .await;
+}

@@ -22,6 +22,8 @@ pub struct KeyView {
     pub last_used_at: Option<i64>,
     /// Why it cannot serve NIA: catalog keys with an argument each.
     pub reasons: Vec<(String, String)>,
+    /// Registered at NIA as a means.
+    pub nia_linked: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -36,6 +38,7 @@ impl From<idp::keys::SecurityKey> for KeyView {
             nia_eligible: k.nia_eligible,
             created_at: k.created_at,
             last_used_at: k.last_used_at,
+            nia_linked: k.nia_linked,
             reasons: k
                 .reasons
                 .iter()
@@ -169,7 +172,7 @@ fn go_step_up() {
 
 /// One key of the list, with renaming and (confirmed) removal.
 #[component]
-fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize) -> impl IntoView {
+fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize, nia_count: usize) -> impl IntoView {
     let lang = use_lang();
     let id = k.id;
     let renaming = RwSignal::new(false);
@@ -205,7 +208,11 @@ fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize) -> impl IntoView {
     let name = k.name.clone();
     let confirm_text = crate::i18n::tr_args(
         lang,
-        if last {
+        if k.nia_linked && nia_count == 1 {
+            "keys-remove-confirm-nia-last"
+        } else if k.nia_linked {
+            "keys-remove-confirm-nia"
+        } else if last {
             "keys-remove-confirm-last"
         } else {
             "keys-remove-confirm"
@@ -239,6 +246,7 @@ fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize) -> impl IntoView {
             <td>{k.level.clone()}</td>
             <td>
                 {if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}
+                {k.nia_linked.then(|| view! { " (" {t("keys-nia-linked")} ")" })}
                 {(!k.reasons.is_empty()).then(|| view! {
                     <ul class="reasons">
                         {k.reasons.iter().map(|(key, arg)| view! {
@@ -355,7 +363,8 @@ pub fn SecurityKeysPage() -> impl IntoView {
                                 <tbody>
                                     {
                                         let count = list.len();
-                                        list.into_iter().map(|k| view! { <KeyRow k version count /> }).collect_view()
+                                        let nia_count = list.iter().filter(|k| k.nia_linked).count();
+                                        list.into_iter().map(|k| view! { <KeyRow k version count nia_count /> }).collect_view()
                                     }
                                 </tbody>
                             </table>
