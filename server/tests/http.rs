@@ -414,6 +414,8 @@ async fn dev_outbox_exists_only_outside_production() {
             ("APP_MODE", "production"),
             ("PUBLIC_URL", "https://mojeid.example"),
             ("SMTP_URL", "smtp://127.0.0.1:2525"),
+            // production never makes a SAML key: the dev harness above made it in DATA_DIR
+            ("NIA_API_TOKEN", "token"),
             // the shipped BLOB is past its nextUpdate
             ("MDS_ALLOW_STALE", "true"),
         ],
