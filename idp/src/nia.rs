@@ -70,7 +70,7 @@ pub struct RegistryData {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SamlOutcome {
     Success {
-        data: RegistryData,
+        data: Box<RegistryData>,
         assertion_id: String,
         valid_until: i64,
     },
@@ -484,7 +484,7 @@ impl NiaClient {
         Ok(VerifiedResponse {
             in_response_to,
             outcome: SamlOutcome::Success {
-                data,
+                data: Box::new(data),
                 assertion_id: a.id.clone(),
                 valid_until: not_after,
             },

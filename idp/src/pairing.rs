@@ -517,7 +517,7 @@ impl Idp {
                     }
                 }
                 seen?;
-                (State::DataReceived, None, Some(data))
+                (State::DataReceived, None, Some(*data))
             }
             SamlOutcome::ConsentRefused => (State::Cancelled, Some("consent_refused"), None),
             SamlOutcome::LoginFailed => (State::Failed, Some("login_failed"), None),

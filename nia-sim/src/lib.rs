@@ -669,22 +669,26 @@ fn respond(sim: &Sim, request: &saml::Request, outcome: &saml::Outcome<'_>) -> R
 
 // ---- the services of a qualified identity provider ----
 
-fn api_guard(sim: &Sim, headers: &HeaderMap) -> Result<(), Response> {
+fn api_guard(sim: &Sim, headers: &HeaderMap) -> Result<(), Box<Response>> {
     if sim.outage() {
-        return Err((
-            StatusCode::SERVICE_UNAVAILABLE,
-            [("retry-after", "60")],
-            Json(serde_json::json!({ "error": "UNAVAILABLE" })),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", "60")],
+                Json(serde_json::json!({ "error": "UNAVAILABLE" })),
+            )
+                .into_response(),
+        ));
     }
     let expected = format!("Bearer {}", sim.0.config.api_token);
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        return Err((
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({ "error": "UNAUTHORIZED" })),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(serde_json::json!({ "error": "UNAUTHORIZED" })),
+            )
+                .into_response(),
+        ));
     }
     Ok(())
 }
@@ -705,7 +709,7 @@ async fn api_match(
     Json(req): Json<MatchRequest>,
 ) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
-        return r;
+        return *r;
     }
     let Some(c) = sim.citizen_by_bsi(&req.bsi) else {
         return api_error(StatusCode::NOT_FOUND, "NOT_FOUND");
@@ -739,7 +743,7 @@ async fn api_register(
     Json(req): Json<RegisterRequest>,
 ) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
-        return r;
+        return *r;
     }
     let Some(c) = sim.citizen_by_bsi(&req.bsi) else {
         return api_error(StatusCode::NOT_FOUND, "NOT_FOUND");
@@ -785,7 +789,7 @@ async fn api_deactivate(
     Json(req): Json<DeactivateRequest>,
 ) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
-        return r;
+        return *r;
     }
     let found = sim.with_state(|s| {
         s.means
@@ -812,7 +816,7 @@ async fn api_means(
     Query(q): Query<MeansQuery>,
 ) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
-        return r;
+        return *r;
     }
     Json(serde_json::json!({ "means": sim.active_means(&q.bsi) })).into_response()
 }
@@ -830,7 +834,7 @@ async fn api_changes(
     Query(q): Query<ChangesQuery>,
 ) -> Response {
     if let Err(r) = api_guard(&sim, &headers) {
-        return r;
+        return *r;
     }
     let changes: Vec<Change> = sim.with_state(|s| {
         s.changes
