@@ -32,6 +32,7 @@ pub enum Event {
     NiaLinked,
     RegistryChanged,
     NiaUnlinked,
+    OfficeDelivery,
 }
 
 impl Event {
@@ -59,6 +60,7 @@ impl Event {
             Event::NiaLinked => "nia.linked",
             Event::RegistryChanged => "nia.registry_changed",
             Event::NiaUnlinked => "nia.unlinked",
+            Event::OfficeDelivery => "nia.office_delivery",
         }
     }
 }

@@ -87,6 +87,17 @@ pub struct VerifiedResponse {
     pub outcome: SamlOutcome,
 }
 
+/// A delivery of a person's population-register data to us.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub message_id: String,
+    /// What the office wrote into "message for the recipient": our pairing code.
+    pub message_for_recipient: String,
+    pub data: RegistryData,
+    /// The extract as PDF, base64.
+    pub document: Option<String>,
+}
+
 /// A registry change of a linked person.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Change {
@@ -489,6 +500,71 @@ impl NiaClient {
                 valid_until: not_after,
             },
         })
+    }
+
+    /// Verifies a delivery of population-register data (the register's signed message
+    /// that a Czech POINT office caused) and reads it.
+    pub async fn verify_delivery(&self, xml: &str, now: i64) -> Result<Delivery, NiaError> {
+        let invalid = |m: &str| NiaError::Invalid(m.to_owned());
+        if xml.len() > 2 * 1024 * 1024 {
+            return Err(invalid("the delivery is too large"));
+        }
+        let mut reduced = None;
+        for fresh in [false, true] {
+            let cert = self.nia_certificate(now, fresh).await?;
+            if let Ok(r) = samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+                xml,
+                &[CertificateDer::from(cert)],
+                ReduceMode::ValidateAndMarkNoAncestors,
+                Some(&[AllowedSignatureAlgorithm::RsaSha256]),
+            ) {
+                reduced = Some(r);
+                break;
+            }
+        }
+        let signed = reduced.ok_or_else(|| invalid("the delivery's signature does not verify"))?;
+        let tag = |name: &str| -> Option<String> {
+            let open = format!("<rob:{name}>");
+            let start = signed.find(&open)? + open.len();
+            let end = signed[start..].find(&format!("</rob:{name}>"))? + start;
+            Some(unescape(signed[start..end].trim()))
+        };
+        let required = |name: &str| {
+            tag(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| invalid(&format!("no {name}")))
+        };
+        Ok(Delivery {
+            message_id: required("PodaniId")?,
+            message_for_recipient: tag("ZpravaProPrijemce").unwrap_or_default(),
+            data: RegistryData {
+                bsi: String::new(),
+                given_name: required("Jmeno")?,
+                family_name: required("Prijmeni")?,
+                birth_date: required("DatumNarozeni")?,
+                birth_place: tag("MistoNarozeni").filter(|v| !v.is_empty()),
+                street: tag("Ulice").filter(|v| !v.is_empty()),
+                house_number: tag("CisloDomovni").filter(|v| !v.is_empty()),
+                city: tag("Obec").filter(|v| !v.is_empty()),
+                postcode: tag("Psc").filter(|v| !v.is_empty()),
+            },
+            document: tag("Pdf"),
+        })
+    }
+
+    /// Ztotožnění by personal data (the Czech POINT path has no BSI yet): the BSI of the
+    /// one person the register finds.
+    pub async fn match_by_data(&self, d: &RegistryData) -> Result<String, NiaError> {
+        let url = format!("{}/ztotozneni", self.config.api_url);
+        let body = self
+            .call(self.http.post(url).json(&serde_json::json!({
+                "given_name": d.given_name, "family_name": d.family_name, "birth_date": d.birth_date,
+            })))
+            .await?;
+        body["bsi"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| NiaError::Invalid("no bsi".into()))
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, NiaError> {

@@ -119,6 +119,8 @@ pub struct PairingRequest {
     /// `loa_too_low`, NIA's refusal code (`FOREIGN_NATIONAL`, …), `no_eligible_key`.
     pub outcome: Option<String>,
     pub registry: Option<RegistryData>,
+    /// The Czech POINT pairing code.
+    pub code: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: i64,
@@ -187,6 +189,7 @@ fn row_to_request(r: &sqlx::any::AnyRow) -> Result<PairingRequest> {
         state: State::parse(&state).ok_or_else(|| Error::Internal(format!("state {state:?}")))?,
         outcome: r.try_get("outcome")?,
         registry: registry.and_then(|j| serde_json::from_str(&j).ok()),
+        code: r.try_get("code")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         expires_at: r.try_get("expires_at")?,
@@ -194,7 +197,7 @@ fn row_to_request(r: &sqlx::any::AnyRow) -> Result<PairingRequest> {
 }
 
 const REQUEST_COLUMNS: &str =
-    "id, method, state, outcome, registry, created_at, updated_at, expires_at, account_id, bsi";
+    "id, method, state, outcome, registry, code, created_at, updated_at, expires_at, account_id, bsi";
 
 impl Idp {
     fn nia_client(&self) -> Result<std::sync::Arc<crate::nia::NiaClient>> {
@@ -302,6 +305,59 @@ impl Idp {
         ))
     }
 
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn transition_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: i64,
+        account_id: i64,
+        actor: &str,
+        from: State,
+        to: State,
+        outcome: Option<&str>,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        self.transition(tx, id, account_id, actor, from, to, outcome, req)
+            .await
+    }
+
+    /// Cancels the account's requests that have not reached completion (a new one replaces
+    /// them); refused while one is being completed.
+    pub(crate) async fn cancel_open_requests(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        account_id: i64,
+        actor: &str,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let active = sqlx::query(
+            "SELECT id, state FROM pairing_requests WHERE account_id = $1 AND state IN ('created', 'nia_login', 'awaiting_office', 'data_received', 'completing')",
+        )
+        .bind(account_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in &active {
+            let state: String = r.try_get("state")?;
+            let state = State::parse(&state).unwrap_or(State::Failed);
+            if state == State::Completing {
+                return Err(Error::Conflict);
+            }
+            let id: i64 = r.try_get("id")?;
+            self.transition(
+                tx,
+                id,
+                account_id,
+                actor,
+                state,
+                State::Cancelled,
+                Some("replaced"),
+                req,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Moves request `id` from `from` to `to` (refused when the machine does not allow it
     /// or somebody else moved it first), with the audit event, in `tx`.
     #[allow(clippy::too_many_arguments)]
@@ -371,32 +427,8 @@ impl Idp {
         }
         let client = self.nia_client()?;
         let mut tx = self.db.pool.begin().await?;
-        // an earlier request that has not reached NIA's data is replaced
-        let active = sqlx::query(
-            "SELECT id, state FROM pairing_requests WHERE account_id = $1 AND state IN ('created', 'nia_login', 'awaiting_office', 'data_received', 'completing')",
-        )
-        .bind(account_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in &active {
-            let state: String = r.try_get("state")?;
-            let state = State::parse(&state).unwrap_or(State::Failed);
-            if state == State::Completing {
-                return Err(Error::Conflict);
-            }
-            let id: i64 = r.try_get("id")?;
-            self.transition(
-                &mut tx,
-                id,
-                account_id,
-                actor,
-                state,
-                State::Cancelled,
-                Some("replaced"),
-                req,
-            )
+        self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
-        }
         let relay = random_token();
         let request_id = format!(
             "_{}",
@@ -650,6 +682,55 @@ impl Idp {
         if request.state != State::Completing {
             return Ok(false);
         }
+        let client = self.nia_client()?;
+        let bsi = match (bsi, &request.registry) {
+            (Some(b), _) if !b.is_empty() => Some(b),
+            // the Czech POINT path: NIA finds the person by the register's data
+            (_, Some(data)) => match client.match_by_data(data).await {
+                Ok(b) => {
+                    sqlx::query("UPDATE pairing_requests SET bsi = $1 WHERE id = $2")
+                        .bind(&b)
+                        .bind(id)
+                        .execute(&self.db.pool)
+                        .await?;
+                    Some(b)
+                }
+                Err(NiaError::Unavailable(_)) => {
+                    let mut tx = self.db.pool.begin().await?;
+                    self.transition(
+                        &mut tx,
+                        id,
+                        account_id,
+                        "job",
+                        State::Completing,
+                        State::DataReceived,
+                        Some("nia_unavailable"),
+                        &job,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(false);
+                }
+                Err(NiaError::Refused(code)) => {
+                    let mut tx = self.db.pool.begin().await?;
+                    self.transition(
+                        &mut tx,
+                        id,
+                        account_id,
+                        "job",
+                        State::Completing,
+                        State::Failed,
+                        Some(&code),
+                        &job,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(true);
+                }
+                Err(e) => return Err(Error::Internal(e.to_string())),
+            },
+            _ => None,
+        };
         let (Some(bsi), Some(data)) = (bsi, request.registry.clone()) else {
             let mut tx = self.db.pool.begin().await?;
             self.transition(
@@ -666,7 +747,6 @@ impl Idp {
             tx.commit().await?;
             return Ok(true);
         };
-        let client = self.nia_client()?;
         let job = &job;
         let back_to_waiting = |outcome: &'static str| async move {
             let mut tx = self.db.pool.begin().await?;
@@ -989,6 +1069,15 @@ async fn write_registry_profile(
         .await?;
     }
     Ok(changed)
+}
+
+pub(crate) async fn notify_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: i64,
+    now: i64,
+    message: &Outgoing,
+) -> Result<()> {
+    notify(tx, account_id, now, message).await
 }
 
 /// An e-mail to the account's verified address, in the same transaction.

@@ -44,6 +44,19 @@ pub struct SimConfig {
     pub sp_metadata_url: String,
     /// The token the identity provider presents on `/idp-api`.
     pub api_token: String,
+    /// Where the register delivers population-register data to the identity provider (its
+    /// data box, in reality).
+    pub intake_url: String,
+}
+
+/// A Czech POINT request waiting for the register to process it (1–2 business days in
+/// reality; the officer console releases the queue).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueuedDelivery {
+    pub message_id: String,
+    pub citizen_id: String,
+    pub message: String,
+    pub filed_at: i64,
 }
 
 /// A registered means of a person (one of the identity provider's security keys).
@@ -73,6 +86,8 @@ struct Stored {
     citizens: Vec<Citizen>,
     means: Vec<Means>,
     changes: Vec<Change>,
+    #[serde(default)]
+    queue: Vec<QueuedDelivery>,
 }
 
 struct Flow {
@@ -104,6 +119,7 @@ impl Sim {
                 citizens: population::test_population(),
                 means: Vec::new(),
                 changes: Vec::new(),
+                queue: Vec::new(),
             },
         };
         Ok(Sim(Arc::new(Inner {
@@ -222,6 +238,104 @@ impl Sim {
         })
     }
 
+    /// At a Czech POINT office: the citizen with card `card` asks for their data to be
+    /// provided to the identity provider, with `message` for the recipient. Queued.
+    pub fn file_office_request(&self, card: &str, message: &str) -> Option<QueuedDelivery> {
+        let citizen = self.with_state(|s| {
+            s.citizens
+                .iter()
+                .find(|c| c.card_number == card.trim())
+                .cloned()
+        })?;
+        let q = QueuedDelivery {
+            message_id: uuid::Uuid::new_v4().to_string(),
+            citizen_id: citizen.id,
+            message: message.trim().to_owned(),
+            filed_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        };
+        self.with_state(|s| s.queue.push(q.clone()));
+        Some(q)
+    }
+
+    pub fn queue(&self) -> Vec<QueuedDelivery> {
+        self.with_state(|s| s.queue.clone())
+    }
+
+    /// The register processes the queue: each request is delivered (signed) to the identity
+    /// provider's intake; what could not be delivered stays queued. Returns (delivered, left).
+    pub async fn release_queue(&self) -> (usize, usize) {
+        if self.outage() {
+            return (0, self.queue().len());
+        }
+        let mut delivered = 0;
+        for q in self.queue() {
+            let Some(c) =
+                self.with_state(|s| s.citizens.iter().find(|c| c.id == q.citizen_id).cloned())
+            else {
+                continue;
+            };
+            use base64::Engine;
+            let pdf =
+                base64::engine::general_purpose::STANDARD.encode(saml::extract_pdf(&c, &q.message));
+            let xml = match saml::delivery(
+                &self.0.signer,
+                &q.message_id,
+                "CZ.NIC, z. s. p. o. (mojeID)",
+                &q.message,
+                &c,
+                &pdf,
+                time::OffsetDateTime::now_utc(),
+            ) {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::error!(error = %e, "nia-sim: cannot sign a delivery");
+                    continue;
+                }
+            };
+            let sent = self
+                .0
+                .http
+                .post(&self.0.config.intake_url)
+                .header("content-type", "application/xml")
+                .body(xml)
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status().is_success() => {
+                    self.with_state(|s| s.queue.retain(|x| x.message_id != q.message_id));
+                    delivered += 1;
+                }
+                Ok(r) => {
+                    tracing::warn!(status = %r.status(), "nia-sim: the recipient refused a delivery")
+                }
+                Err(e) => tracing::warn!(error = %e, "nia-sim: delivery failed; it stays queued"),
+            }
+        }
+        (delivered, self.queue().len())
+    }
+
+    /// Delivers a message that was already delivered once more (a duplicate, as data boxes
+    /// may do) — for tests.
+    pub async fn redeliver(&self, message_id: &str, card: &str, message: &str) -> bool {
+        let Some(c) =
+            self.with_state(|s| s.citizens.iter().find(|c| c.card_number == card).cloned())
+        else {
+            return false;
+        };
+        let Ok(xml) = saml::delivery(
+            &self.0.signer,
+            message_id,
+            "CZ.NIC, z. s. p. o. (mojeID)",
+            message,
+            &c,
+            "",
+            time::OffsetDateTime::now_utc(),
+        ) else {
+            return false;
+        };
+        matches!(self.0.http.post(&self.0.config.intake_url).header("content-type", "application/xml").body(xml).send().await, Ok(r) if r.status().is_success())
+    }
+
     /// The active means registered for a person.
     pub fn active_means(&self, bsi: &str) -> Vec<Means> {
         self.with_state(|s| {
@@ -262,6 +376,11 @@ pub fn router(sim: Sim) -> Router {
         .route("/idp-api/prostredek/zneplatnit", post(api_deactivate))
         .route("/idp-api/prostredky", get(api_means))
         .route("/idp-api/zmeny", get(api_changes))
+        .route("/czechpoint", get(officer_page))
+        .route("/czechpoint/requests", post(officer_file))
+        .route("/czechpoint/release", post(officer_release))
+        .route("/czechpoint/api/requests", post(officer_api_file))
+        .route("/czechpoint/api/release", post(officer_api_release))
         .route("/admin", get(admin_page))
         .route("/admin/outage", post(admin_outage))
         .route("/admin/citizens/{id}", post(admin_citizen))
@@ -315,6 +434,7 @@ async fn status_page(State(sim): State<Sim>) -> Html<String> {
             r#"<p>Tato služba zastupuje systémy veřejné správy, které vývojové a testovací prostředí nemůže použít.</p>
 <h2>Stav</h2><p id="state">{state}</p>
 <ul><li><a href="/admin">Správa: obyvatelé a výpadek</a></li>
+<li><a href="/czechpoint">Czech POINT: konzole úředníka</a></li>
 <li><a href="/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml">Metadata NIA (SAML)</a></li></ul>"#
         ),
     )
@@ -697,9 +817,13 @@ fn api_error(status: StatusCode, code: &str) -> Response {
     (status, Json(serde_json::json!({ "error": code }))).into_response()
 }
 
+/// By BSI (after a login through NIA), or by personal data (after a Czech POINT extract).
 #[derive(Deserialize)]
 struct MatchRequest {
-    bsi: String,
+    bsi: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    birth_date: Option<String>,
 }
 
 /// Ztotožnění: the person behind a BSI, against the population register.
@@ -711,15 +835,31 @@ async fn api_match(
     if let Err(r) = api_guard(&sim, &headers) {
         return *r;
     }
-    let Some(c) = sim.citizen_by_bsi(&req.bsi) else {
-        return api_error(StatusCode::NOT_FOUND, "NOT_FOUND");
+    let found = match &req.bsi {
+        Some(bsi) => sim.citizen_by_bsi(bsi).map(|c| vec![c]).unwrap_or_default(),
+        None => {
+            let norm = |s: &Option<String>| s.as_deref().unwrap_or("").trim().to_lowercase();
+            sim.with_state(|s| s.citizens.clone())
+                .into_iter()
+                .filter(|c| {
+                    c.given_name.to_lowercase() == norm(&req.given_name)
+                        && c.family_name.to_lowercase() == norm(&req.family_name)
+                        && c.birth_date == norm(&req.birth_date)
+                })
+                .collect()
+        }
+    };
+    let c = match found.as_slice() {
+        [c] => c.clone(),
+        [] => return api_error(StatusCode::NOT_FOUND, "NOT_FOUND"),
+        _ => return api_error(StatusCode::CONFLICT, "AMBIGUOUS"),
     };
     if let Some(code) = population::refusal(&c) {
         return api_error(StatusCode::CONFLICT, code);
     }
     Json(serde_json::json!({
         "result": "MATCHED",
-        "bsi": req.bsi,
+        "bsi": sim.bsi(&c.id),
         "given_name": c.given_name,
         "family_name": c.family_name,
         "birth_date": c.birth_date,
@@ -845,6 +985,105 @@ async fn api_changes(
     });
     let last = changes.last().map_or(q.since, |c| c.seq);
     Json(serde_json::json!({ "changes": changes, "last": last })).into_response()
+}
+
+// ---- Czech POINT: the officer's console ----
+
+async fn officer_page(
+    State(sim): State<Sim>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Html<String> {
+    let citizens = sim.with_state(|s| s.citizens.clone());
+    let options: String = citizens
+        .iter()
+        .map(|c| {
+            format!(
+                r#"<option value="{n}">{n} – {g} {f}, nar. {b}</option>"#,
+                n = esc(&c.card_number),
+                g = esc(&c.given_name),
+                f = esc(&c.family_name),
+                b = esc(&c.birth_date)
+            )
+        })
+        .collect();
+    let queue: String = sim
+        .queue()
+        .iter()
+        .map(|d| {
+            let who = citizens
+                .iter()
+                .find(|c| c.id == d.citizen_id)
+                .map(|c| format!("{} {}", c.given_name, c.family_name))
+                .unwrap_or_default();
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&d.message_id),
+                esc(&who),
+                esc(&d.message)
+            )
+        })
+        .collect();
+    let notice = match q.get("done").map(String::as_str) {
+        Some("filed") => {
+            r#"<p role="status">Žádost byla podána a čeká na zpracování registrem.</p>"#.to_owned()
+        }
+        Some("released") => format!(
+            r#"<p role="status">Doručeno: {}. Ve frontě zůstává: {}.</p>"#,
+            esc(q.get("n").map_or("0", |v| v)),
+            esc(q.get("left").map_or("0", |v| v))
+        ),
+        Some("unknown") => {
+            r#"<p class="error" role="alert">Občanský průkaz nebyl nalezen.</p>"#.to_owned()
+        }
+        _ => String::new(),
+    };
+    page(
+        "Czech POINT – Poskytnutí údajů z registru obyvatel jiné osobě",
+        &format!(
+            r#"{notice}<p>Pracoviště Czech POINT: žadatel předložil občanský průkaz a žádá o poskytnutí svých referenčních údajů z registru obyvatel jiné osobě.</p>
+<form method="post" action="/czechpoint/requests">
+<label for="card">Žadatel (občanský průkaz)</label><select id="card" name="card">{options}</select>
+<p>Příjemce: <strong>CZ.NIC, z. s. p. o. (mojeID)</strong></p>
+<label for="message">Zpráva pro příjemce</label><input id="message" name="message" required maxlength="255">
+<p><button type="submit">Podat žádost</button></p>
+</form>
+<h2>Fronta registru (zpracování 1–2 pracovní dny)</h2>
+<table><thead><tr><th>Podání</th><th>Žadatel</th><th>Zpráva pro příjemce</th></tr></thead><tbody>{queue}</tbody></table>
+<form method="post" action="/czechpoint/release"><p><button type="submit">Zpracovat frontu a doručit</button></p></form>"#
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct OfficerForm {
+    card: String,
+    message: String,
+}
+
+async fn officer_file(State(sim): State<Sim>, Form(f): Form<OfficerForm>) -> Redirect {
+    match sim.file_office_request(&f.card, &f.message) {
+        Some(_) => Redirect::to("/czechpoint?done=filed"),
+        None => Redirect::to("/czechpoint?done=unknown"),
+    }
+}
+
+async fn officer_release(State(sim): State<Sim>) -> Redirect {
+    let (n, left) = sim.release_queue().await;
+    Redirect::to(&format!("/czechpoint?done=released&n={n}&left={left}"))
+}
+
+async fn officer_api_file(State(sim): State<Sim>, Json(f): Json<serde_json::Value>) -> Response {
+    let card = f["card"].as_str().unwrap_or_default();
+    let message = f["message"].as_str().unwrap_or_default();
+    match sim.file_office_request(card, message) {
+        Some(q) => Json(q).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such card").into_response(),
+    }
+}
+
+async fn officer_api_release(State(sim): State<Sim>) -> Json<serde_json::Value> {
+    let (delivered, left) = sim.release_queue().await;
+    Json(serde_json::json!({ "delivered": delivered, "left": left }))
 }
 
 // ---- the simulator's own administration ----

@@ -33,6 +33,7 @@ async fn main() {
         sp_entity_id: env("NIA_SP_ENTITY_ID", &sp_metadata),
         sp_metadata_url: sp_metadata,
         api_token: env("NIA_API_TOKEN", "dev-nia-token"),
+        intake_url: env("NIA_SP_INTAKE_URL", "http://localhost:3000/intake/rob"),
     };
     let sim = match nia_sim::Sim::open(config) {
         Ok(s) => s,

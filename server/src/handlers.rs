@@ -170,3 +170,29 @@ pub async fn nia_acs(
         }
     }
 }
+
+/// The intake of population-register deliveries (our data box, in reality): the register's
+/// signed message with a person's reference data and the office's "message for the
+/// recipient".
+pub async fn office_intake(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    body: String,
+) -> Response {
+    let info = request_info(&meta);
+    match state.idp.accept_office_delivery(&body, &info).await {
+        Ok(outcome) => axum::Json(serde_json::json!({ "outcome": outcome })).into_response(),
+        Err(idp::Error::NiaResponseInvalid) => (
+            StatusCode::BAD_REQUEST,
+            "the delivery could not be verified",
+        )
+            .into_response(),
+        Err(idp::Error::NiaUnavailable) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a delivery could not be stored");
+            (StatusCode::INTERNAL_SERVER_ERROR, "try again later").into_response()
+        }
+    }
+}

@@ -71,6 +71,9 @@ pub fn spawn(
             }
             // every ten minutes
             if n.is_multiple_of(600) {
+                if let Err(e) = idp.remind_office_requests().await {
+                    tracing::error!(error = %e, "reminding Czech POINT requests failed");
+                }
                 if let Err(e) = idp.expire_pairings().await {
                     tracing::error!(error = %e, "expiring pairing requests failed");
                 }

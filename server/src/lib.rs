@@ -126,7 +126,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/saml/metadata", get(handlers::saml_metadata))
-        .route("/nia/acs", post(handlers::nia_acs));
+        .route("/nia/acs", post(handlers::nia_acs))
+        .route("/intake/rob", post(handlers::office_intake));
     if state.config.dev_tools() {
         router = router.route("/dev/outbox", get(handlers::dev_outbox));
     }

@@ -78,14 +78,29 @@ async fn world(db: TempDatabase) -> World {
     let idp = idp_on(&db.url, &dir, sp, sim_addr).await;
     // our metadata, which the simulator reads to check our signature
     let metadata = idp.nia().expect("nia").sp_metadata();
+    let intake_idp = idp.clone();
     tokio::spawn(async move {
-        let app = axum::Router::new().route(
-            "/saml/metadata",
-            axum::routing::get(move || {
-                let m = metadata.clone();
-                async move { m }
-            }),
-        );
+        let app = axum::Router::new()
+            .route(
+                "/saml/metadata",
+                axum::routing::get(move || {
+                    let m = metadata.clone();
+                    async move { m }
+                }),
+            )
+            // our intake of the register's deliveries
+            .route(
+                "/intake/rob",
+                axum::routing::post(move |body: String| {
+                    let idp = intake_idp.clone();
+                    async move {
+                        match idp.accept_office_delivery(&body, &req()).await {
+                            Ok(o) => (http::StatusCode::OK, format!("{o:?}")),
+                            Err(e) => (http::StatusCode::BAD_REQUEST, e.to_string()),
+                        }
+                    }
+                }),
+            );
         let _ = axum::serve(sp_l, app).await;
     });
     let sim = nia_sim::Sim::open(nia_sim::SimConfig {
@@ -94,6 +109,7 @@ async fn world(db: TempDatabase) -> World {
         sp_entity_id: format!("http://{sp}/saml/metadata"),
         sp_metadata_url: format!("http://{sp}/saml/metadata"),
         api_token: "test-token".into(),
+        intake_url: format!("http://{sp}/intake/rob"),
     })
     .expect("sim");
     let router = nia_sim::router(sim.clone());
@@ -539,6 +555,165 @@ async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_n
                 .expect("removed");
             assert!(w.sim.active_means(&bsi).is_empty());
             assert!(w.idp.nia_link(w.account).await.expect("link").is_none());
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+async fn outbox_to(idp: &Idp, to: &str) -> usize {
+    idp.outbox_recent(100)
+        .await
+        .expect("outbox")
+        .iter()
+        .filter(|m| m.recipient == to)
+        .count()
+}
+
+#[tokio::test]
+async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_support() {
+    on_both(|w| {
+        Box::pin(async move {
+            let r = w
+                .idp
+                .start_czech_point(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect("request");
+            assert_eq!(r.state, State::AwaitingOffice);
+            assert_eq!(
+                idp::pairing_code::normalize(&r.code).as_deref(),
+                Some(r.code.as_str())
+            );
+            let mails = outbox_to(&w.idp, "jana@example.cz").await;
+
+            // a code that matches nothing: kept, no e-mail, the request still waits
+            w.sim
+                .file_office_request("100000002", "NEJAKY-JINY-KOD")
+                .expect("filed");
+            // the office types the code in lower case with spaces: still ours
+            let typed = r.code.replace('-', " ").to_lowercase();
+            let filed = w
+                .sim
+                .file_office_request("100000002", &typed)
+                .expect("filed");
+            // during an outage the register's delivery waits in its queue
+            w.sim.set_outage(true);
+            assert_eq!(w.sim.release_queue().await, (0, 2));
+            w.sim.set_outage(false);
+            assert_eq!(w.sim.release_queue().await, (2, 0));
+
+            let p = w
+                .idp
+                .current_pairing(w.account)
+                .await
+                .expect("p")
+                .expect("request");
+            assert_eq!(p.state, State::DataReceived);
+            assert_eq!(
+                p.registry.as_ref().map(|d| d.family_name.as_str()),
+                Some("Svoboda")
+            );
+            assert_eq!(
+                outbox_to(&w.idp, "jana@example.cz").await,
+                mails + 1,
+                "one e-mail"
+            );
+            let kept = w.idp.office_deliveries(None, 10).await.expect("deliveries");
+            let statuses: Vec<&str> = kept.iter().map(|d| d.status.as_str()).collect();
+            assert!(
+                statuses.contains(&"unmatched") && statuses.contains(&"matched"),
+                "{statuses:?}"
+            );
+
+            // the same message again changes nothing
+            assert!(
+                w.sim
+                    .redeliver(&filed.message_id, "100000002", &typed)
+                    .await
+            );
+            assert_eq!(w.idp.office_deliveries(None, 10).await.expect("d").len(), 2);
+            assert_eq!(outbox_to(&w.idp, "jana@example.cz").await, mails + 1);
+
+            // finishing: NIA matches the person by the register's data
+            w.idp
+                .confirm_pairing(w.account, "obcan", p.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
+            let link = w.idp.nia_link(w.account).await.expect("l").expect("linked");
+            assert_eq!(link.method, "czech_point");
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn czech_point_requests_are_reminded_then_expire_and_late_data_is_kept_without_mail() {
+    on_both(|w| {
+        Box::pin(async move {
+            let r = w
+                .idp
+                .start_czech_point(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect("request");
+            let mails = outbox_to(&w.idp, "jana@example.cz").await;
+            assert_eq!(
+                w.idp.remind_office_requests().await.expect("remind"),
+                0,
+                "not yet"
+            );
+            w.idp.clock.advance(26 * 24 * 3600);
+            assert_eq!(w.idp.remind_office_requests().await.expect("remind"), 1);
+            assert_eq!(
+                w.idp.remind_office_requests().await.expect("remind"),
+                0,
+                "once"
+            );
+            assert_eq!(outbox_to(&w.idp, "jana@example.cz").await, mails + 1);
+            w.idp.clock.advance(5 * 24 * 3600);
+            assert_eq!(w.idp.expire_pairings().await.expect("expire"), 1);
+            let p = w
+                .idp
+                .current_pairing(w.account)
+                .await
+                .expect("p")
+                .expect("r");
+            assert_eq!(
+                (p.state, p.outcome.as_deref()),
+                (State::Cancelled, Some("expired"))
+            );
+
+            w.sim
+                .file_office_request("100000001", &r.code)
+                .expect("filed");
+            assert_eq!(w.sim.release_queue().await, (1, 0));
+            let kept = w
+                .idp
+                .office_deliveries(Some(&r.code), 10)
+                .await
+                .expect("deliveries");
+            assert_eq!(kept.len(), 1);
+            assert_eq!(kept[0].status, "too_late");
+            assert_eq!(
+                outbox_to(&w.idp, "jana@example.cz").await,
+                mails + 1,
+                "no e-mail for late data"
+            );
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_delivery_that_is_not_signed_by_the_register_is_refused() {
+    on_both(|w| {
+        Box::pin(async move {
+            let xml = r#"<rob:Doruceni xmlns:rob="urn:cz:isvs:rob:schemas:PoskytnutiUdajuJineOsobe:v1" ID="_x"><rob:PodaniId>1</rob:PodaniId><rob:ZpravaProPrijemce>X</rob:ZpravaProPrijemce></rob:Doruceni>"#;
+            let e = w.idp.accept_office_delivery(xml, &req()).await.expect_err("unsigned");
+            assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
+            assert!(w.idp.office_deliveries(None, 10).await.expect("d").is_empty(), "nothing stored");
             w.close().await;
         })
     })

@@ -34,6 +34,10 @@ pub struct RequestView {
     pub state: String,
     pub outcome: Option<String>,
     pub rows: Vec<DataRow>,
+    /// The Czech POINT pairing code.
+    pub code: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +134,9 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
             state: r.state.as_str().into(),
             outcome: r.outcome,
             rows,
+            code: r.code,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
         }
     });
     Ok(NiaView {
@@ -147,14 +154,20 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
 pub async fn nia_start(method: String) -> Result<String, ApiError> {
     use crate::ssr::{ctx, current_session, fail, redirect_plain_form, request_info};
     let s = current_session().await?;
-    if method != "eobcanka" {
-        return Err(ApiError::Conflict);
-    }
-    let url = ctx()?
-        .idp
-        .start_eobcanka(s.account_id, &s.username, &s.auth, &request_info())
-        .await
-        .map_err(fail)?;
+    let idp = ctx()?.idp;
+    let url = match method.as_str() {
+        "eobcanka" => idp
+            .start_eobcanka(s.account_id, &s.username, &s.auth, &request_info())
+            .await
+            .map_err(fail)?,
+        "czech_point" => {
+            idp.start_czech_point(s.account_id, &s.username, &s.auth, &request_info())
+                .await
+                .map_err(fail)?;
+            "/settings/nia".to_owned()
+        }
+        _ => return Err(ApiError::Conflict),
+    };
     redirect_plain_form(&url);
     Ok(url)
 }
@@ -323,6 +336,33 @@ fn body(
         }
         .into_any();
     }
+    if let Some(r) = request.clone().filter(|r| r.state == "awaiting_office") {
+        let id = r.id;
+        let code = r.code.clone().unwrap_or_default();
+        return view! {
+            <section class="card" aria-labelledby="nia-office">
+                <h2 id="nia-office">{t("cp-waiting-title")}</h2>
+                <dl>
+                    <dt>{t("cp-state")}</dt>
+                    <dd>{t("cp-state-waiting")}</dd>
+                    <dt>{t("cp-created")}</dt>
+                    <dd>{format_date(lang, r.created_at)}</dd>
+                    <dt>{t("cp-code")}</dt>
+                    <dd><strong class="code">{code}</strong></dd>
+                    <dt>{t("cp-valid-until")}</dt>
+                    <dd>{format_date(lang, r.expires_at)}</dd>
+                </dl>
+                <p>{t("cp-next")}</p>
+                <p><a class="button" href=format!("/settings/nia/document/{id}")>{t("cp-print")}</a></p>
+                <p>{t("cp-no-email")}</p>
+                <ActionForm action=cancel>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="secondary">{t("nia-cancel")}</button>
+                </ActionForm>
+            </section>
+        }
+        .into_any();
+    }
     if let Some(r) = request.clone().filter(|r| r.state == "data_received") {
         let outage = r.outcome.as_deref() == Some("nia_unavailable");
         let rows = r
@@ -384,7 +424,7 @@ fn body(
         .as_ref()
         .filter(|r| matches!(r.state.as_str(), "failed" | "cancelled" | "created"))
         .and_then(|r| r.outcome.clone())
-        .filter(|o| o != "replaced" && o != "by_citizen" && o != "expired");
+        .filter(|o| o != "replaced" && o != "by_citizen");
     let waiting_login = request
         .as_ref()
         .filter(|r| r.state == "nia_login")
@@ -425,7 +465,7 @@ fn body(
                     <fieldset>
                         <legend>{t("nia-choose")}</legend>
                         <label><input type="radio" name="method" value="eobcanka" checked /> {t("nia-eobcanka")}</label>
-                        <label><input type="radio" name="method" value="czech_point" disabled /> {t("nia-czech-point")}</label>
+                        <label><input type="radio" name="method" value="czech_point" /> {t("nia-czech-point")}</label>
                     </fieldset>
                     <button type="submit">{t("nia-verify")}</button>
                 </ActionForm>
@@ -439,4 +479,88 @@ fn body(
         })}
     }
     .into_any()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentView {
+    pub code: String,
+    pub expires_at: i64,
+    /// The code as a QR code (SVG).
+    pub qr_svg: String,
+}
+
+#[server(endpoint = "nia_document")]
+pub async fn nia_document(id: i64) -> Result<DocumentView, ApiError> {
+    use crate::ssr::{ctx, current_session, fail};
+    let s = current_session().await?;
+    let r = ctx()?
+        .idp
+        .office_request(s.account_id, id)
+        .await
+        .map_err(fail)?;
+    let qr_svg = qrcode::QrCode::new(r.code.as_bytes())
+        .map(|q| {
+            q.render::<qrcode::render::svg::Color>()
+                .min_dimensions(180, 180)
+                .quiet_zone(true)
+                .build()
+        })
+        .map_err(|_| ApiError::Internal)?;
+    Ok(DocumentView {
+        code: r.code,
+        expires_at: r.expires_at,
+        qr_svg,
+    })
+}
+
+/// `/settings/nia/document/:id`: what the citizen takes to the Czech POINT office.
+#[component]
+pub fn OfficeDocumentPage() -> impl IntoView {
+    let lang = use_lang();
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let data = Resource::new(id, nia_document);
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().print();
+        }
+    };
+    view! {
+        <Title text=t("cp-doc-title") />
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => load_failed(e),
+                    Ok(d) => view! {
+                        <article class="office-document">
+                            <h1>{t("cp-doc-title")}</h1>
+                            <p class="doc-form"><strong>{t("cp-doc-form")}</strong></p>
+                            <p>{t("cp-doc-recipient")}</p>
+                            <p>{t("cp-doc-message")}</p>
+                            <p class="doc-code" aria-label=t("cp-code")>{d.code.clone()}</p>
+                            <figure class="doc-qr">
+                                <div role="img" aria-label=t("cp-doc-qr") inner_html=d.qr_svg.clone()></div>
+                            </figure>
+                            <p>{t("cp-doc-bring")}</p>
+                            <p>{tr_args(lang, "cp-doc-expiry", &[("date", format_date(lang, d.expires_at).into())])}</p>
+                            <p>{t("cp-doc-steps")}</p>
+                        </article>
+                        <p class="no-print">
+                            <button type="button" on:click=print>{t("cp-doc-print")}</button>
+                            " "
+                            <a href="/settings/nia">{t("nia-settings-link")}</a>
+                        </p>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }

@@ -131,9 +131,18 @@ pub fn SettingsPage() -> impl IntoView {
                                 <h2 id="s-nia">{t("nia-settings-link")}</h2>
                                 <Suspense fallback=|| ()>
                                     {move || Suspend::new(async move {
-                                        let linked = matches!(nia.await, Ok(v) if v.linked_at.is_some());
+                                        let v = nia.await.ok();
+                                        let linked = v.as_ref().is_some_and(|v| v.linked_at.is_some());
+                                        let office_data = v.as_ref().and_then(|v| v.request.as_ref()).is_some_and(|r| {
+                                            r.method == "czech_point" && r.state == "data_received"
+                                        });
                                         view! {
                                             <p>{if linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
+                                            {office_data.then(|| view! {
+                                                <h3>{t("validation-title")}</h3>
+                                                <p>{t("validation-finish-text")}</p>
+                                                <p><a class="button" href="/settings/nia">{t("validation-finish")}</a></p>
+                                            })}
                                         }
                                     })}
                                 </Suspense>
