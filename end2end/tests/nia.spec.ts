@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 test.describe.configure({ mode: 'serial' });
-import { accountReadyForNia, eobcankaAtNia, expectAccessible, hydrated, SIM, verifyWithEobcanka, visit } from './helpers';
+import { accountReadyForNia, eobcankaAtNia, expectAccessible, hydrated, PASSWORD, SIM, verifyWithEobcanka, visit } from './helpers';
 
 test('an account is linked to NIA with eObčanka, its profile is locked, and registry changes arrive', async ({ page, request }) => {
   test.setTimeout(120_000);
@@ -81,4 +81,61 @@ test('a person NIA cannot link is told why in plain words', async ({ page }) => 
   await hydrated(page);
   await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
   await expect(page.getByText('The population register does not record you as a citizen of the Czech Republic.')).toBeVisible({ timeout: 20_000 });
+});
+
+test('Czech POINT: request, printed document, the officer console, the e-mail, and finishing the validation', async ({ page, context }) => {
+  test.setTimeout(120_000);
+  const username = await accountReadyForNia(page, 'czechpoint');
+  await visit(page, '/settings/nia');
+  await page.getByRole('link', { name: 'Link with NIA' }).click();
+  await hydrated(page);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page).toHaveURL(/\/settings\/nia\?step=choose$/);
+  await hydrated(page);
+  await page.getByLabel('Visit Czech POINT office').check();
+  await page.getByRole('button', { name: 'Verify' }).click();
+
+  // the request waits, with its code and what to do
+  const waiting = page.getByRole('region', { name: 'Identity verification at a Czech POINT office' });
+  await expect(waiting).toBeVisible();
+  const code = (await waiting.locator('strong.code').innerText()).trim();
+  expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$/);
+  await expect(waiting.getByText('If no e-mail arrives within a few days')).toBeVisible();
+  await expectAccessible(page);
+
+  // the printable document
+  await waiting.getByRole('link', { name: 'Print the document' }).click();
+  await hydrated(page);
+  await expect(page.getByText(code, { exact: true })).toBeVisible();
+  await expect(page.getByText('Poskytnutí údajů z registru obyvatel jiné osobě')).toBeVisible();
+  await expect(page.getByRole('img', { name: 'QR code of the code' })).toBeVisible();
+  await expectAccessible(page);
+
+  // at the office
+  const office = await context.newPage();
+  await office.goto(`${SIM}/czechpoint`);
+  await office.getByLabel('Žadatel (občanský průkaz)').selectOption('100000003');
+  await office.getByLabel('Zpráva pro příjemce').fill(code);
+  await office.getByRole('button', { name: 'Podat žádost' }).click();
+  await expect(office.getByText('Žádost byla podána')).toBeVisible();
+  await office.getByRole('button', { name: 'Zpracovat frontu a doručit' }).click();
+  await expect(office.getByText(/Doručeno: 1\./)).toBeVisible();
+
+  // the e-mail
+  await office.goto('/dev/outbox');
+  await expect(office.locator(`tr[data-to="${username}@example.cz"]`).filter({ hasText: 'Finish validation for NIA' })).toHaveCount(1);
+  await office.close();
+
+  // finishing from the Validation section
+  await visit(page, '/settings');
+  await page.getByRole('link', { name: 'Finish validation for NIA' }).click();
+  await hydrated(page);
+  await expect(page.getByRole('table').getByRole('row', { name: /Last name/ })).toContainText('Dvořáková');
+  await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
+  await expect(page).toHaveURL(/\/settings\?nia=complete$/, { timeout: 30_000 });
+  await expect(page.getByText('Nia pairing complete')).toBeVisible();
+  await visit(page, '/settings/profile');
+  await expect(page.getByLabel('Last name')).toHaveValue('Dvořáková');
+  await expect(page.getByLabel('Last name')).toHaveAttribute('readonly', '');
 });
