@@ -336,3 +336,4 @@ cp-doc-pdf = Stáhnout jako PDF
 validation-title = Validace
 validation-finish = Dokončit validaci pro NIA
 validation-finish-text = Údaje z registru obyvatel dorazily: dokončete validaci a propojte účet s NIA.
+err-not-found = Tato stránka neexistuje (nebo vám nepatří).

@@ -328,3 +328,4 @@ cp-doc-pdf = Download as PDF
 validation-title = Validation
 validation-finish = Finish validation for NIA
 validation-finish-text = The data from the population register arrived: finish the validation and pair your account with NIA.
+err-not-found = This page does not exist (or it is not yours).

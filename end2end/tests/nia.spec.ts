@@ -111,6 +111,10 @@ test('Czech POINT: request, printed document, the officer console, the e-mail, a
   await expect(page.getByText('Poskytnutí údajů z registru obyvatel jiné osobě')).toBeVisible();
   await expect(page.getByRole('img', { name: 'QR code of the code' })).toBeVisible();
   await expectAccessible(page);
+  const pdfHref = await page.getByRole('link', { name: 'Download as PDF' }).getAttribute('href');
+  const pdf = await page.request.get(pdfHref!);
+  expect(pdf.headers()['content-type']).toBe('application/pdf');
+  expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
 
   // at the office
   const office = await context.newPage();

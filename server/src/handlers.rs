@@ -196,3 +196,61 @@ pub async fn office_intake(
         }
     }
 }
+
+/// `/settings/nia/document/{id}/pdf`: the Czech POINT document as a PDF.
+pub async fn office_document_pdf(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
+        return Redirect::to("/login").into_response();
+    };
+    let session = match state.idp.session(&token).await {
+        Ok(s) => s,
+        Err(_) => return Redirect::to("/login").into_response(),
+    };
+    let request = match state.idp.office_request(session.account_id, id).await {
+        Ok(r) => r,
+        Err(idp::Error::NotFound) => {
+            return (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "document request failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response();
+        }
+    };
+    let code = request.code.clone();
+    let lang = meta.lang;
+    match tokio::task::spawn_blocking(move || {
+        crate::document::office_pdf(lang, &code, request.expires_at)
+    })
+    .await
+    {
+        Ok(Ok(pdf)) => (
+            [
+                (http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    http::header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"mojeid-czech-point-{id}.pdf\""),
+                ),
+                (http::header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            pdf,
+        )
+            .into_response(),
+        other => {
+            tracing::error!(?other, "the document PDF could not be made");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response()
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! health checks, background jobs and graceful shutdown. `main` only wires these together.
 
 pub mod config;
+pub mod document;
 pub mod handlers;
 pub mod jobs;
 pub mod mds_import;
@@ -127,7 +128,11 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(handlers::readyz))
         .route("/saml/metadata", get(handlers::saml_metadata))
         .route("/nia/acs", post(handlers::nia_acs))
-        .route("/intake/rob", post(handlers::office_intake));
+        .route("/intake/rob", post(handlers::office_intake))
+        .route(
+            "/settings/nia/document/{id}/pdf",
+            get(handlers::office_document_pdf),
+        );
     if state.config.dev_tools() {
         router = router.route("/dev/outbox", get(handlers::dev_outbox));
     }

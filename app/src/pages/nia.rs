@@ -555,6 +555,8 @@ pub fn OfficeDocumentPage() -> impl IntoView {
                         <p class="no-print">
                             <button type="button" on:click=print>{t("cp-doc-print")}</button>
                             " "
+                            <a href=format!("/settings/nia/document/{}/pdf", id())>{t("cp-doc-pdf")}</a>
+                            " "
                             <a href="/settings/nia">{t("nia-settings-link")}</a>
                         </p>
                     }
