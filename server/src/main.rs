@@ -20,6 +20,9 @@ async fn main() {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.is_empty() {
+        if args.first().map(String::as_str) == Some("deliveries") {
+            std::process::exit(deliveries(&config, args.get(1).map(String::as_str)).await);
+        }
         std::process::exit(command(&config, &args));
     }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
@@ -77,6 +80,34 @@ fn analyze(config: &Config, file: &str) -> i32 {
     }
 }
 
+/// Support: `deliveries [CODE]` lists the population-register deliveries received (newest
+/// first, or those for a pairing code), matched or kept unmatched, as JSON.
+async fn deliveries(config: &Config, code: Option<&str>) -> i32 {
+    let idp = match server::build_idp(config, idp::Clock::system()).await {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    match idp.office_deliveries(code, 100).await {
+        Ok(list) => match serde_json::to_string_pretty(&list) {
+            Ok(json) => {
+                println!("{json}");
+                0
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                1
+            }
+        },
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
+}
+
 /// Operator commands: `mds import FILE`, `analyze FILE.json`.
 fn command(config: &Config, args: &[String]) -> i32 {
     match args
@@ -111,7 +142,9 @@ fn command(config: &Config, args: &[String]) -> i32 {
         }
         ["analyze", file] => analyze(config, file),
         _ => {
-            eprintln!("usage: mojeid-server [mds import FILE | analyze FILE.json]");
+            eprintln!(
+                "usage: mojeid-server [mds import FILE | analyze FILE.json | deliveries [CODE]]"
+            );
             2
         }
     }
