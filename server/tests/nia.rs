@@ -634,6 +634,25 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
             assert_eq!(w.idp.office_deliveries(None, 10).await.expect("d").len(), 2);
             assert_eq!(outbox_to(&w.idp, "jana@example.cz").await, mails + 1);
 
+            // finishing during an outage: the processed request is kept, not cancelled
+            w.sim.set_outage(true);
+            w.idp
+                .confirm_pairing(w.account, "obcan", p.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            assert_eq!(w.idp.drive_pairings().await.expect("job"), 0);
+            let kept = w
+                .idp
+                .current_pairing(w.account)
+                .await
+                .expect("p")
+                .expect("request");
+            assert_eq!(
+                (kept.state, kept.outcome.as_deref()),
+                (State::DataReceived, Some("nia_unavailable"))
+            );
+            w.sim.set_outage(false);
+
             // finishing: NIA matches the person by the register's data
             w.idp
                 .confirm_pairing(w.account, "obcan", p.id, &w.fresh(), &req())
