@@ -47,6 +47,20 @@ test('an account is linked to NIA with eObčanka, its profile is locked, and reg
     await expect(page.getByLabel('Street')).toHaveValue('Nová', { timeout: 1000 });
   }).toPass({ timeout: 20_000 });
   await expect(page.getByLabel('House number')).toHaveValue('7');
+
+  // detaching: the link ends, the fields unlock, and the citizen sees it in the security events
+  await visit(page, '/settings/nia');
+  await page.getByRole('button', { name: 'Detach from NIA' }).click();
+  await page.getByRole('button', { name: 'Yes, detach' }).click();
+  await expect(page.getByText('The account has been detached from NIA.')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Link with NIA' })).toBeVisible();
+  const after = await (await request.get(`${SIM}/admin/api/citizens`)).json();
+  expect(after.find((c: { citizen: { id: string } }) => c.citizen.id === 'rob-1001').means).toEqual([]);
+  await visit(page, '/settings/profile');
+  await expect(page.getByLabel('Street')).not.toHaveAttribute('readonly', '');
+  await visit(page, '/settings/security-events');
+  await expect(page.getByRole('row', { name: /Link to NIA ended/ })).toBeVisible();
+  await expect(page.getByRole('row', { name: /Linked to NIA/ })).toBeVisible();
 });
 
 test('during an NIA outage linking fails with the exact message and the request completes later', async ({ page, request }) => {
@@ -70,6 +84,18 @@ test('during an NIA outage linking fails with the exact message and the request 
   await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
   await expect(page).toHaveURL(/\/settings\?nia=complete$/, { timeout: 30_000 });
   await expect(page.getByText('Nia pairing complete')).toBeVisible();
+
+  // detaching during an outage is refused with the help page's message and changes nothing
+  await visit(page, '/settings/nia');
+  await request.post(`${SIM}/admin/api/outage`, { data: { on: true } });
+  try {
+    await page.getByRole('button', { name: 'Detach from NIA' }).click();
+    await page.getByRole('button', { name: 'Yes, detach' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
+    await expect(page.getByRole('region', { name: 'linked' })).toBeVisible();
+  } finally {
+    await request.post(`${SIM}/admin/api/outage`, { data: { on: false } });
+  }
 });
 
 test('a person NIA cannot link is told why in plain words', async ({ page }) => {

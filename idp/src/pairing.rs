@@ -1203,3 +1203,111 @@ mod tests {
         ));
     }
 }
+
+impl Idp {
+    /// "Detach from NIA" (after a fresh password + key login): every means is deactivated at
+    /// NIA, then the link ends here; the keys stay and the account stays validated; the
+    /// profile fields unlock. If NIA cannot be reached, nothing changes here for the means it
+    /// did not deactivate and `CannotDisableAuthenticator` says so.
+    pub async fn detach_nia(
+        &self,
+        account_id: i64,
+        actor: &str,
+        session_auth: &[AuthRecord],
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        if !fresh_password_and_key(session_auth, now) {
+            return Err(Error::StepUpRequired);
+        }
+        let Some(link) = sqlx::query("SELECT bsi FROM nia_links WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+        else {
+            return Err(Error::Conflict);
+        };
+        let bsi: String = link.try_get("bsi")?;
+        let client = self.nia_client()?;
+        let means = sqlx::query(
+            "SELECT key_id, means_id FROM nia_means WHERE account_id = $1 ORDER BY key_id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        for m in &means {
+            let key_id: i64 = m.try_get("key_id")?;
+            let means_id: String = m.try_get("means_id")?;
+            if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
+                tracing::warn!(error = %e, "NIA did not deactivate a means while detaching");
+                return Err(Error::CannotDisableAuthenticator);
+            }
+            // deactivated at NIA: recorded at once, so both sides agree even if the next fails
+            sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
+                .bind(key_id)
+                .execute(&self.db.pool)
+                .await?;
+        }
+        let mut tx = self.db.pool.begin().await?;
+        sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account_id),
+            actor,
+            Event::NiaUnlinked,
+            req,
+            json!({ "reason": "detached", "means": means.len() }),
+        )
+        .await?;
+        notify(
+            &mut tx,
+            account_id,
+            now,
+            &Outgoing {
+                subject: "mojeID: účet odpojen od NIA / account detached from NIA".into(),
+                body: "Váš účet mojeID už není propojen s NIA; ke službám veřejné správy se jím nepřihlásíte. \
+Bezpečnostní klíče zůstaly. Pokud jste to nebyli vy, kontaktujte ihned podporu.\n\n\
+Your mojeID account is no longer linked to NIA; it cannot be used for public administration services. \
+Your security keys remain. If this was not you, contact support at once.\n"
+                    .into(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account's own security events, newest first (for the citizen).
+    pub async fn security_events(&self, account_id: i64, limit: i64) -> Result<Vec<SecurityEvent>> {
+        let rows = sqlx::query(
+            "SELECT at, actor, event, ip FROM audit_events WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SecurityEvent {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    event: r.try_get("event")?,
+                    ip: r.try_get("ip")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One line of the account's security log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub at: i64,
+    pub actor: String,
+    pub event: String,
+    pub ip: String,
+}

@@ -738,3 +738,89 @@ async fn a_delivery_that_is_not_signed_by_the_register_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn detaching_deactivates_every_means_keeps_the_keys_and_validation_and_is_refused_during_an_outage(
+) {
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            w.idp.drive_pairings().await.expect("job");
+
+            w.sim.set_outage(true);
+            let e = w
+                .idp
+                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect_err("outage");
+            assert!(matches!(e, Error::CannotDisableAuthenticator), "{e:?}");
+            w.sim.set_outage(false);
+            assert!(
+                w.idp.nia_link(w.account).await.expect("l").is_some(),
+                "nothing changed"
+            );
+            assert_eq!(w.sim.active_means(&bsi).len(), 1);
+
+            // an old login is not enough
+            w.idp.clock.advance(600);
+            let e = w
+                .idp
+                .detach_nia(
+                    w.account,
+                    "obcan",
+                    &[AuthRecord {
+                        method: AuthMethod::Password,
+                        at: 0,
+                    }],
+                    &req(),
+                )
+                .await
+                .expect_err("stale");
+            assert!(matches!(e, Error::StepUpRequired), "{e:?}");
+
+            w.idp
+                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect("detached");
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
+            assert!(w.sim.active_means(&bsi).is_empty());
+            assert_eq!(
+                w.idp.security_keys(w.account).await.expect("keys").len(),
+                1,
+                "keys stay"
+            );
+            let validated: (Option<i64>,) =
+                sqlx::query_as("SELECT validated_at FROM accounts WHERE id = $1")
+                    .bind(w.account)
+                    .fetch_one(&w.idp.db.pool)
+                    .await
+                    .expect("account");
+            assert!(validated.0.is_some(), "stays validated");
+            let events: Vec<String> = w
+                .idp
+                .security_events(w.account, 50)
+                .await
+                .expect("events")
+                .into_iter()
+                .map(|e| e.event)
+                .collect();
+            assert!(
+                events.contains(&"nia.unlinked".to_owned())
+                    && events.contains(&"nia.linked".to_owned()),
+                "{events:?}"
+            );
+            w.close().await;
+        })
+    })
+    .await;
+}

@@ -2,6 +2,7 @@
 
 pub mod certified;
 pub mod contacts;
+pub mod events;
 pub mod key_check;
 pub mod login;
 pub mod nia;

@@ -172,6 +172,20 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
     Ok(url)
 }
 
+/// "Detach from NIA".
+#[server(endpoint = "nia_detach")]
+pub async fn nia_detach() -> Result<(), ApiError> {
+    use crate::ssr::{ctx, current_session, fail, redirect_plain_form, request_info};
+    let s = current_session().await?;
+    ctx()?
+        .idp
+        .detach_nia(s.account_id, &s.username, &s.auth, &request_info())
+        .await
+        .map_err(fail)?;
+    redirect_plain_form("/settings/nia?nia=detached");
+    Ok(())
+}
+
 /// "Complete connection to NIA".
 #[server(endpoint = "nia_complete")]
 pub async fn nia_complete(id: i64) -> Result<(), ApiError> {
@@ -230,6 +244,7 @@ pub fn NiaPage() -> impl IntoView {
     let start = ServerAction::<NiaStart>::new();
     let complete = ServerAction::<NiaComplete>::new();
     let cancel = ServerAction::<NiaCancel>::new();
+    let detach = ServerAction::<NiaDetach>::new();
     // after a server action, load again
     Effect::new(move |_| {
         if let Some(Ok(url)) = start.value().get() {
@@ -239,18 +254,25 @@ pub fn NiaPage() -> impl IntoView {
     Effect::new(move |_| {
         complete.version().get();
         cancel.version().get();
+        detach.version().get();
         data.refetch();
     });
     // while completing, look again every second; once linked, go to Settings
     #[cfg(feature = "hydrate")]
     {
         use std::time::Duration;
+        // only a request seen completing leads to Settings once linked
+        let was_completing = StoredValue::new(false);
         let handle = set_interval_with_handle(
             move || {
                 if let Some(Ok(v)) = data.get_untracked() {
                     if v.linked_at.is_some() {
-                        go("/settings?nia=complete");
+                        if was_completing.get_value() {
+                            was_completing.set_value(false);
+                            go("/settings?nia=complete");
+                        }
                     } else if v.request.as_ref().is_some_and(|r| r.state == "completing") {
+                        was_completing.set_value(true);
                         data.refetch();
                     }
                 }
@@ -263,19 +285,28 @@ pub fn NiaPage() -> impl IntoView {
     }
     let banner = move || {
         query.read().get("nia").map(|v| {
+            if v == "detached" {
+                return view! { <p class="notice" role="status">{t("nia-detached")}</p> }
+                    .into_any();
+            }
             let key = match v.as_str() {
                 "unavailable" => "nia-response-unavailable",
                 "invalid" => "nia-response-invalid",
                 _ => "err-internal",
             };
-            view! { <p class="alert" role="alert">{t(key)}</p> }
+            view! { <p class="alert" role="alert">{t(key)}</p> }.into_any()
         })
+    };
+    let detached = move || {
+        matches!(detach.value().get(), Some(Ok(())))
+            .then(|| view! { <p class="notice" role="status">{t("nia-detached")}</p> })
     };
     let action_error = move || {
         [
             start.value().get(),
             complete.value().get().map(|r| r.map(|_| String::new())),
             cancel.value().get().map(|r| r.map(|_| String::new())),
+            detach.value().get().map(|r| r.map(|_| String::new())),
         ]
         .into_iter()
         .flatten()
@@ -293,12 +324,13 @@ pub fn NiaPage() -> impl IntoView {
         <p>{t("nia-intro")}</p>
         <p>{t("nia-who")}</p>
         {banner}
+        {detached}
         {action_error}
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => load_failed(e),
-                    Ok(v) => body(lang, v, query.read().get("step").as_deref() == Some("choose"), start, complete, cancel),
+                    Ok(v) => body(lang, v, query.read().get("step").as_deref() == Some("choose"), Actions { start, complete, cancel, detach }),
                 }
             })}
         </Suspense>
@@ -306,21 +338,37 @@ pub fn NiaPage() -> impl IntoView {
     }
 }
 
-fn body(
-    lang: Lang,
-    v: NiaView,
-    choose: bool,
+struct Actions {
     start: ServerAction<NiaStart>,
     complete: ServerAction<NiaComplete>,
     cancel: ServerAction<NiaCancel>,
-) -> AnyView {
+    detach: ServerAction<NiaDetach>,
+}
+
+fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
+    let Actions {
+        start,
+        complete,
+        cancel,
+        detach,
+    } = actions;
     if let Some(at) = v.linked_at {
+        let confirming = RwSignal::new(false);
         return view! {
             <section class="card" aria-labelledby="nia-linked">
                 <h2 id="nia-linked">{t("nia-state-linked")}</h2>
                 <p role="status">{tr_args(lang, "nia-linked", &[("date", format_date(lang, at).into())])}</p>
                 <p>{tr_args(lang, "nia-linked-keys", &[("count", (v.linked_keys as i64).into())])}</p>
                 <p>{t("nia-locked-note")}</p>
+                <Show when=move || confirming.get() fallback=move || view! {
+                    <button type="button" class="secondary" on:click=move |_| confirming.set(true)>{t("nia-detach")}</button>
+                }>
+                    <p>{t("nia-detach-confirm")}</p>
+                    <ActionForm action=detach>
+                        <button type="submit">{t("nia-detach-yes")}</button>
+                    </ActionForm>
+                    <button type="button" class="secondary" on:click=move |_| confirming.set(false)>{t("keys-cancel")}</button>
+                </Show>
             </section>
         }
         .into_any();

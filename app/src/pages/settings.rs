@@ -126,6 +126,9 @@ pub fn SettingsPage() -> impl IntoView {
                                 <p>
                                     <a href="/settings/2fa/security-keys">{t("keys-title")}</a>
                                 </p>
+                                <p>
+                                    <a href="/settings/security-events">{t("events-link")}</a>
+                                </p>
                             </section>
                             <section aria-labelledby="s-nia" class="card">
                                 <h2 id="s-nia">{t("nia-settings-link")}</h2>
