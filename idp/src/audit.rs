@@ -33,6 +33,9 @@ pub enum Event {
     RegistryChanged,
     NiaUnlinked,
     OfficeDelivery,
+    TwofaResetStarted,
+    TwofaResetRefused,
+    TwofaReset,
 }
 
 impl Event {
@@ -61,6 +64,9 @@ impl Event {
             Event::RegistryChanged => "nia.registry_changed",
             Event::NiaUnlinked => "nia.unlinked",
             Event::OfficeDelivery => "nia.office_delivery",
+            Event::TwofaResetStarted => "twofa.reset_started",
+            Event::TwofaResetRefused => "twofa.reset_refused",
+            Event::TwofaReset => "twofa.reset",
         }
     }
 }

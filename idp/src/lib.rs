@@ -21,6 +21,7 @@ pub mod profile;
 pub mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod twofa_reset;
 pub mod validate;
 
 pub use clock::Clock;

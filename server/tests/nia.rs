@@ -824,3 +824,139 @@ async fn detaching_deactivates_every_means_keeps_the_keys_and_validation_and_is_
     })
     .await;
 }
+
+/// The newest message of the outbox to `to`.
+async fn last_message(idp: &Idp, to: &str) -> String {
+    idp.outbox_recent(100)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find(|m| m.recipient == to)
+        .map(|m| m.body)
+        .expect("a message")
+}
+
+fn pin_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a six-digit PIN")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_2fa_reset_needs_the_control_code_both_pins_and_the_password_and_unlinks_from_nia() {
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            w.idp.drive_pairings().await.expect("job");
+
+            // a wrong control code sends nothing
+            let (ticket, _code) = w.idp.new_control_code().await.expect("control");
+            let e = w
+                .idp
+                .start_2fa_reset("obcan", &ticket, "WRONG1", &req())
+                .await
+                .expect_err("control");
+            assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+            // an unknown account gets a ticket too (no enumeration), which never works
+            let (t, c) = w.idp.new_control_code().await.expect("control");
+            let ghost = w
+                .idp
+                .start_2fa_reset("nikdo", &t, &c, &req())
+                .await
+                .expect("same answer");
+            assert!(w
+                .idp
+                .finish_2fa_reset(&ghost, "000000", "000000", PW, &req())
+                .await
+                .is_err());
+
+            let (t, c) = w.idp.new_control_code().await.expect("control");
+            let reset = w
+                .idp
+                .start_2fa_reset("obcan", &t, &c.to_lowercase(), &req())
+                .await
+                .expect("started");
+            let pin1 = pin_in(&last_message(&w.idp, "jana@example.cz").await);
+            let pin2 = pin_in(&last_message(&w.idp, "+420777000111").await);
+            // the control code is single-use
+            assert!(w
+                .idp
+                .start_2fa_reset("obcan", &t, &c, &req())
+                .await
+                .is_err());
+            // PINs swapped, or the wrong password: refused
+            assert!(w
+                .idp
+                .finish_2fa_reset(&reset, &pin2, &pin1, PW, &req())
+                .await
+                .is_err());
+            assert!(w
+                .idp
+                .finish_2fa_reset(&reset, &pin1, &pin2, "wrong password here", &req())
+                .await
+                .is_err());
+
+            // during an NIA outage: "Cannot disable authenticator." and nothing changes
+            w.sim.set_outage(true);
+            let e = w
+                .idp
+                .finish_2fa_reset(&reset, &pin1, &pin2, PW, &req())
+                .await
+                .expect_err("outage");
+            assert!(matches!(e, Error::CannotDisableAuthenticator), "{e:?}");
+            w.sim.set_outage(false);
+            assert_eq!(w.idp.security_keys(w.account).await.expect("k").len(), 1);
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_some());
+
+            w.idp
+                .finish_2fa_reset(&reset, &pin1, &pin2, PW, &req())
+                .await
+                .expect("reset");
+            assert!(w.idp.security_keys(w.account).await.expect("k").is_empty());
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
+            assert!(w.sim.active_means(&bsi).is_empty());
+            assert!(last_message(&w.idp, "+420777000111")
+                .await
+                .contains("zruseno"));
+            // used: the same PINs do nothing more
+            assert!(w
+                .idp
+                .finish_2fa_reset(&reset, &pin1, &pin2, PW, &req())
+                .await
+                .is_err());
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn guessing_pins_is_cut_off_after_five_attempts() {
+    on_both(|w| {
+        Box::pin(async move {
+            let (t, c) = w.idp.new_control_code().await.expect("control");
+            let reset = w.idp.start_2fa_reset("obcan", &t, &c, &req()).await.expect("started");
+            let pin1 = pin_in(&last_message(&w.idp, "jana@example.cz").await);
+            let pin2 = pin_in(&last_message(&w.idp, "+420777000111").await);
+            for _ in 0..5 {
+                assert!(w.idp.finish_2fa_reset(&reset, "111111", "222222", PW, &req()).await.is_err());
+            }
+            let e = w.idp.finish_2fa_reset(&reset, &pin1, &pin2, PW, &req()).await.expect_err("exhausted");
+            assert!(matches!(&e, Error::Invalid(v) if v[0].violation == idp::Violation::CodeAttemptsExhausted), "{e:?}");
+            assert_eq!(w.idp.security_keys(w.account).await.expect("k").len(), 1);
+            w.close().await;
+        })
+    })
+    .await;
+}
