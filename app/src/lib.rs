@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=LoginPage />
                     <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/login/2fa-reset") view=pages::twofa_reset::TwofaResetPage />
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/reauth") view=ReauthPage />
                     <Route path=path!("/settings") view=SettingsPage />

@@ -122,6 +122,12 @@ export async function hideAttestation(page: Page): Promise<void> {
   });
 }
 
+const phones = new Map<string, string>();
+/** The verified phone number `accountReadyForNia` gave an account. */
+export function phoneOf(username: string): string {
+  return phones.get(username)!;
+}
+
 /** The NIA simulator the test server starts beside itself. */
 export const SIM = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3100) + 1}`;
 
@@ -144,6 +150,7 @@ export async function accountReadyForNia(page: Page, prefix: string): Promise<st
   await expect(emailSection.getByText(new RegExp(`^${email} \\(verified `))).toBeVisible();
   const digits = String(100000000 + Math.floor(Math.random() * 899999999)).slice(0, 9);
   const phone = `+420${'7' + digits.slice(1)}`;
+  phones.set(username, phone);
   const phoneSection = page.getByRole('region', { name: 'Phone' });
   await phoneSection.getByLabel('New phone number').fill(phone);
   await phoneSection.getByRole('button', { name: 'Send code' }).click();

@@ -49,5 +49,8 @@ pub fn LoginPage() -> impl IntoView {
         <p>
             {t("login-no-account")} " " <a href="/register">{t("login-create")}</a>
         </p>
+        <p>
+            <a href="/login/2fa-reset">{t("reset-link")}</a>
+        </p>
     }
 }

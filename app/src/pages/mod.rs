@@ -11,6 +11,7 @@ pub mod reauth;
 pub mod register;
 pub mod security_keys;
 pub mod settings;
+pub mod twofa_reset;
 
 use leptos::prelude::*;
 
