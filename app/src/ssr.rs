@@ -252,6 +252,10 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::FORBIDDEN, None);
             ApiError::AccountInactive
         }
+        E::Forbidden => {
+            status(StatusCode::FORBIDDEN, None);
+            ApiError::Forbidden
+        }
         E::Conflict => {
             status(StatusCode::CONFLICT, None);
             ApiError::Conflict

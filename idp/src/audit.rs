@@ -36,6 +36,8 @@ pub enum Event {
     TwofaResetStarted,
     TwofaResetRefused,
     TwofaReset,
+    IdentityChecked,
+    UnlinkQueued,
 }
 
 impl Event {
@@ -67,6 +69,8 @@ impl Event {
             Event::TwofaResetStarted => "twofa.reset_started",
             Event::TwofaResetRefused => "twofa.reset_refused",
             Event::TwofaReset => "twofa.reset",
+            Event::IdentityChecked => "helpdesk.identity_checked",
+            Event::UnlinkQueued => "helpdesk.unlink_queued",
         }
     }
 }

@@ -79,6 +79,9 @@ pub enum Error {
     NotFound,
     #[error("the request is in another state")]
     Conflict,
+    /// Not allowed for this account or role.
+    #[error("forbidden")]
+    Forbidden,
     #[error("the account does not meet the conditions for NIA")]
     NotEligible,
     #[error("NIA is unavailable")]

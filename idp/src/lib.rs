@@ -19,6 +19,7 @@ pub mod pairing_code;
 pub mod password;
 pub mod profile;
 pub mod sessions;
+pub mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod twofa_reset;

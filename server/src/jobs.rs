@@ -34,9 +34,15 @@ pub fn spawn(
                     Err(e) => tracing::error!(error = %e, "registry changes failed"),
                 }
             }
+            // every 5 s below this line
             if !n.is_multiple_of(5) {
                 n += 1;
                 continue;
+            }
+            match idp.run_queued_unlinks().await {
+                Ok(0) => {}
+                Ok(done) => tracing::info!(done, "queued NIA unlinks ran"),
+                Err(e) => tracing::error!(error = %e, "queued NIA unlinks failed"),
             }
             if let Some(m) = &mailer {
                 match idp.deliver_outbox(m).await {

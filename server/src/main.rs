@@ -20,6 +20,11 @@ async fn main() {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.is_empty() {
+        if let [cmd, sub, user, role] = args.as_slice() {
+            if cmd == "staff" && sub == "grant" {
+                std::process::exit(grant(&config, user, role).await);
+            }
+        }
         if args.first().map(String::as_str) == Some("deliveries") {
             std::process::exit(deliveries(&config, args.get(1).map(String::as_str)).await);
         }
@@ -75,6 +80,36 @@ fn analyze(config: &Config, file: &str) -> i32 {
         },
         Err(e) => {
             eprintln!("{file}: {e}");
+            1
+        }
+    }
+}
+
+/// Operators: `staff grant USERNAME ROLE` makes an existing account helpdesk, back_office or
+/// auditor (staff log in with password + security key).
+async fn grant(config: &Config, username: &str, role: &str) -> i32 {
+    let Some(role) = idp::staff::Role::parse(role) else {
+        eprintln!("ROLE must be helpdesk, back_office or auditor");
+        return 2;
+    };
+    let idp = match server::build_idp(config, idp::Clock::system()).await {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    match idp.grant_role(username, role).await {
+        Ok(()) => {
+            println!("{username} is now {}", role.as_str());
+            0
+        }
+        Err(idp::Error::NotFound) => {
+            eprintln!("no account {username:?}");
+            1
+        }
+        Err(e) => {
+            eprintln!("{e}");
             1
         }
     }
@@ -143,7 +178,7 @@ fn command(config: &Config, args: &[String]) -> i32 {
         ["analyze", file] => analyze(config, file),
         _ => {
             eprintln!(
-                "usage: mojeid-server [mds import FILE | analyze FILE.json | deliveries [CODE]]"
+                "usage: mojeid-server [mds import FILE | analyze FILE.json | deliveries [CODE] | staff grant USERNAME ROLE]"
             );
             2
         }

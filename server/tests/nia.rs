@@ -960,3 +960,144 @@ async fn guessing_pins_is_cut_off_after_five_attempts() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_an_outage() {
+    use idp::sessions::Session;
+    use idp::staff::{IdentityAnswers, Role};
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            w.idp.drive_pairings().await.expect("job");
+
+            let (staff, _) = w
+                .idp
+                .create_account("podpora", PW, &req())
+                .await
+                .expect("staff");
+            let now = w.idp.clock.now();
+            let with_key = Session {
+                account_id: staff.id,
+                username: "podpora".into(),
+                created_at: now,
+                auth: vec![
+                    AuthRecord {
+                        method: AuthMethod::Password,
+                        at: now,
+                    },
+                    AuthRecord {
+                        method: AuthMethod::SecurityKey { id: 999 },
+                        at: now,
+                    },
+                ],
+            };
+            let citizen = Session {
+                account_id: w.account,
+                username: "obcan".into(),
+                created_at: now,
+                auth: w.fresh(),
+            };
+            let right = IdentityAnswers {
+                first_name: "jana".into(),
+                last_name: "Nováková".into(),
+                birth_date: "1985-03-14".into(),
+                street: "Květná".into(),
+                house_number: "12".into(),
+                city: "Brno".into(),
+                postcode: "60200".into(),
+                email: "jana@example.cz".into(),
+                phone: "777 000 111".into(),
+            };
+
+            // a citizen, or staff without a key login, cannot
+            assert!(matches!(
+                w.idp
+                    .check_identity(&citizen, w.account, &right, &req())
+                    .await,
+                Err(Error::Forbidden)
+            ));
+            w.idp
+                .grant_role("podpora", Role::Helpdesk)
+                .await
+                .expect("role");
+            let password_only = Session {
+                auth: vec![AuthRecord {
+                    method: AuthMethod::Password,
+                    at: now,
+                }],
+                ..with_key.clone()
+            };
+            assert!(matches!(
+                w.idp
+                    .check_identity(&password_only, w.account, &right, &req())
+                    .await,
+                Err(Error::Forbidden)
+            ));
+            // an auditor may not unlink
+            assert!(matches!(
+                w.idp.staff(&with_key, &[Role::Auditor]).await,
+                Err(Error::Forbidden)
+            ));
+
+            // wrong answers: recorded, no unlink
+            let wrong = IdentityAnswers {
+                birth_date: "1985-03-15".into(),
+                ..right.clone()
+            };
+            let r = w
+                .idp
+                .check_identity(&with_key, w.account, &wrong, &req())
+                .await
+                .expect("check");
+            assert_eq!(r.missed, vec!["birth_date".to_owned()]);
+            assert!(matches!(
+                w.idp.helpdesk_unlink(&with_key, w.account, &req()).await,
+                Err(Error::Forbidden)
+            ));
+
+            let r = w
+                .idp
+                .check_identity(&with_key, w.account, &right, &req())
+                .await
+                .expect("check");
+            assert!(r.all(), "{r:?}");
+
+            // outage: refused, queued, run when NIA is back
+            w.sim.set_outage(true);
+            assert!(matches!(
+                w.idp.helpdesk_unlink(&with_key, w.account, &req()).await,
+                Err(Error::CannotDisableAuthenticator)
+            ));
+            w.idp
+                .queue_unlink(&with_key, w.account, &req())
+                .await
+                .expect("queued");
+            assert_eq!(w.idp.run_queued_unlinks().await.expect("job"), 0);
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_some());
+            w.sim.set_outage(false);
+            assert_eq!(w.idp.run_queued_unlinks().await.expect("job"), 1);
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
+            assert!(w.sim.active_means(&bsi).is_empty());
+            assert_eq!(
+                w.idp.security_keys(w.account).await.expect("k").len(),
+                1,
+                "the second factor stays"
+            );
+            assert!(last_message(&w.idp, "jana@example.cz")
+                .await
+                .contains("unlinked from NIA"));
+            w.close().await;
+        })
+    })
+    .await;
+}
