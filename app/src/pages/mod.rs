@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod admin;
 pub mod certified;
 pub mod contacts;
 pub mod events;
