@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/2fa/security-keys") view=SecurityKeysPage />
                     <Route path=path!("/settings/nia") view=pages::nia::NiaPage />
                     <Route path=path!("/admin") view=pages::admin::AdminPage />
+                    <Route path=path!("/admin/audit") view=pages::admin::AuditPage />
                     <Route path=path!("/settings/security-events") view=pages::events::SecurityEventsPage />
                     <Route path=path!("/settings/nia/document/:id") view=pages::nia::OfficeDocumentPage />
                     <Route path=path!("/security-keys/certified") view=CertifiedPage />

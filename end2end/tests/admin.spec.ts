@@ -14,4 +14,9 @@ test('a citizen cannot reach the helpdesk console', async ({ page }) => {
     form: { username: 'demo' },
   });
   expect(res.status()).toBe(403);
+
+  // nor the audit log
+  await visit(page, '/admin/audit');
+  await expect(page.getByRole('alert')).toHaveText('The audit log is for mojeID auditors only, logged in with a security key.');
+  await expect(page.getByRole('table')).toHaveCount(0);
 });

@@ -1101,3 +1101,91 @@ async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_a
     })
     .await;
 }
+
+#[tokio::test]
+async fn auditors_see_every_account_filtered_and_nobody_else_does() {
+    use idp::sessions::Session;
+    use idp::staff::{AuditFilter, Role};
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000001", true).await;
+            w.idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let (auditor, _) = w
+                .idp
+                .create_account("auditor", PW, &req())
+                .await
+                .expect("auditor");
+            let now = w.idp.clock.now();
+            let session = Session {
+                account_id: auditor.id,
+                username: "auditor".into(),
+                created_at: now,
+                auth: vec![AuthRecord {
+                    method: AuthMethod::SecurityKey { id: 1 },
+                    at: now,
+                }],
+            };
+            let all = AuditFilter::default();
+            assert!(matches!(
+                w.idp.audit_search(&session, &all, 50).await,
+                Err(Error::Forbidden)
+            ));
+            w.idp
+                .grant_role("auditor", Role::Helpdesk)
+                .await
+                .expect("role");
+            assert!(
+                matches!(
+                    w.idp.audit_search(&session, &all, 50).await,
+                    Err(Error::Forbidden)
+                ),
+                "helpdesk is not auditor"
+            );
+            w.idp
+                .grant_role("auditor", Role::Auditor)
+                .await
+                .expect("role");
+
+            let rows = w.idp.audit_search(&session, &all, 500).await.expect("all");
+            assert!(rows.iter().any(|r| r.account.as_deref() == Some("obcan")));
+            assert!(rows.iter().any(|r| r.account.as_deref() == Some("auditor")));
+            let nia = w
+                .idp
+                .audit_search(
+                    &session,
+                    &AuditFilter {
+                        username: Some("OBCAN".into()),
+                        event: Some("nia.".into()),
+                        ..Default::default()
+                    },
+                    500,
+                )
+                .await
+                .expect("filtered");
+            assert!(!nia.is_empty());
+            assert!(
+                nia.iter()
+                    .all(|r| r.account.as_deref() == Some("obcan") && r.event.starts_with("nia.")),
+                "{nia:?}"
+            );
+            let none = w
+                .idp
+                .audit_search(
+                    &session,
+                    &AuditFilter {
+                        from: Some(now + 3600),
+                        ..Default::default()
+                    },
+                    500,
+                )
+                .await
+                .expect("future");
+            assert!(none.is_empty());
+            w.close().await;
+        })
+    })
+    .await;
+}

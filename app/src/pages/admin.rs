@@ -195,3 +195,104 @@ pub fn AdminPage() -> impl IntoView {
         </Suspense>
     }
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub at: i64,
+    pub account: Option<String>,
+    pub actor: String,
+    pub event: String,
+    pub ip: String,
+    pub details: String,
+}
+
+#[server(endpoint = "admin_audit")]
+pub async fn admin_audit(
+    username: String,
+    actor: String,
+    event: String,
+) -> Result<Vec<AuditView>, ApiError> {
+    let s = crate::ssr::current_session().await?;
+    let idp = crate::ssr::ctx()?.idp;
+    let filter = idp::staff::AuditFilter {
+        username: Some(username),
+        actor: Some(actor),
+        event: Some(event),
+        from: None,
+        to: None,
+    };
+    let rows = idp
+        .audit_search(&s, &filter, 500)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditView {
+            at: r.at,
+            account: r.account,
+            actor: r.actor,
+            event: r.event,
+            ip: r.ip,
+            details: r.details,
+        })
+        .collect())
+}
+
+/// `/admin/audit`: the whole audit log for auditors, filtered by account, actor and event.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let lang = use_lang();
+    let query = leptos_router::hooks::use_query_map();
+    let get = move |k: &str| query.read().get(k).unwrap_or_default();
+    let data = Resource::new(
+        move || (get("username"), get("actor"), get("event")),
+        |(u, a, e)| admin_audit(u, a, e),
+    );
+    view! {
+        <Title text=t("audit-title") />
+        <h1>{t("audit-title")}</h1>
+        <form method="get" action="/admin/audit" class="form">
+            <label for="a-username">{t("field-username")}</label>
+            <input id="a-username" name="username" value=get("username") />
+            <label for="a-actor">{t("events-col-who")}</label>
+            <input id="a-actor" name="actor" value=get("actor") />
+            <label for="a-event">{t("audit-event")}</label>
+            <input id="a-event" name="event" value=get("event") />
+            <button type="submit">{t("audit-filter")}</button>
+        </form>
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(ApiError::Forbidden) => view! { <p class="alert" role="alert">{t("audit-forbidden")}</p> }.into_any(),
+                    Err(e) => crate::pages::settings::load_failed(e),
+                    Ok(rows) => {
+                        let rows = rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td>{format!("{} {}", crate::i18n::format_date(lang, r.at), crate::i18n::format_time(r.at))}</td>
+                                <td>{r.account.unwrap_or_default()}</td>
+                                <td>{r.actor}</td>
+                                <th scope="row">{r.event}</th>
+                                <td>{r.ip}</td>
+                                <td><code>{r.details}</code></td>
+                            </tr>
+                        }).collect_view();
+                        view! {
+                            <table class="events">
+                                <caption class="visually-hidden">{t("audit-title")}</caption>
+                                <thead><tr>
+                                    <th scope="col">{t("events-col-when")}</th>
+                                    <th scope="col">{t("field-username")}</th>
+                                    <th scope="col">{t("events-col-who")}</th>
+                                    <th scope="col">{t("audit-event")}</th>
+                                    <th scope="col">{t("events-col-where")}</th>
+                                    <th scope="col">{t("audit-details")}</th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
