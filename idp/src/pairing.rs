@@ -1220,34 +1220,10 @@ impl Idp {
         if !fresh_password_and_key(session_auth, now) {
             return Err(Error::StepUpRequired);
         }
-        let Some(link) = sqlx::query("SELECT bsi FROM nia_links WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.db.pool)
-            .await?
-        else {
-            return Err(Error::Conflict);
+        let means = match self.deactivate_all_means(account_id).await? {
+            Some(n) => n,
+            None => return Err(Error::Conflict),
         };
-        let bsi: String = link.try_get("bsi")?;
-        let client = self.nia_client()?;
-        let means = sqlx::query(
-            "SELECT key_id, means_id FROM nia_means WHERE account_id = $1 ORDER BY key_id",
-        )
-        .bind(account_id)
-        .fetch_all(&self.db.pool)
-        .await?;
-        for m in &means {
-            let key_id: i64 = m.try_get("key_id")?;
-            let means_id: String = m.try_get("means_id")?;
-            if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
-                tracing::warn!(error = %e, "NIA did not deactivate a means while detaching");
-                return Err(Error::CannotDisableAuthenticator);
-            }
-            // deactivated at NIA: recorded at once, so both sides agree even if the next fails
-            sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
-                .bind(key_id)
-                .execute(&self.db.pool)
-                .await?;
-        }
         let mut tx = self.db.pool.begin().await?;
         sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
             .bind(account_id)
@@ -1260,7 +1236,7 @@ impl Idp {
             actor,
             Event::NiaUnlinked,
             req,
-            json!({ "reason": "detached", "means": means.len() }),
+            json!({ "reason": "detached", "means": means }),
         )
         .await?;
         notify(
@@ -1300,6 +1276,42 @@ Your security keys remain. If this was not you, contact support at once.\n"
                 })
             })
             .collect()
+    }
+}
+
+impl Idp {
+    /// Deactivates every means of the account at NIA, forgetting each here as soon as NIA
+    /// confirms it (so both sides agree whatever fails next). `None` when the account is not
+    /// linked; `CannotDisableAuthenticator` when NIA cannot be reached (what NIA did not
+    /// confirm stays). The link itself is for the caller to end.
+    pub(crate) async fn deactivate_all_means(&self, account_id: i64) -> Result<Option<usize>> {
+        let Some(link) = sqlx::query("SELECT bsi FROM nia_links WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let bsi: String = link.try_get("bsi")?;
+        let client = self.nia_client()?;
+        let means = sqlx::query(
+            "SELECT key_id, means_id FROM nia_means WHERE account_id = $1 ORDER BY key_id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        for m in &means {
+            let means_id: String = m.try_get("means_id")?;
+            if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
+                tracing::warn!(error = %e, account_id, "NIA did not deactivate a means");
+                return Err(Error::CannotDisableAuthenticator);
+            }
+            sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
+                .bind(m.try_get::<i64, _>("key_id")?)
+                .execute(&self.db.pool)
+                .await?;
+        }
+        Ok(Some(means.len()))
     }
 }
 

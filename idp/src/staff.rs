@@ -243,20 +243,24 @@ impl Idp {
     ) -> Result<()> {
         self.staff(staff, &[Role::Helpdesk, Role::BackOffice])
             .await?;
-        let now = self.clock.now();
-        let checked: (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM identity_checks WHERE staff_id = $1 AND account_id = $2 AND all_matched = 1 AND at >= $3",
-        )
-        .bind(staff.account_id)
-        .bind(account_id)
-        .bind(now - CHECK_VALID_SECS)
-        .fetch_one(&self.db.pool)
-        .await?;
-        if checked.0 == 0 {
+        if !self.recently_checked(staff, account_id).await? {
             return Err(Error::Forbidden);
         }
         self.unlink_at_nia(account_id, &staff.username, "helpdesk", req)
             .await
+    }
+
+    /// Whether `staff` checked the account's identity in full within `CHECK_VALID_SECS`.
+    async fn recently_checked(&self, staff: &Session, account_id: i64) -> Result<bool> {
+        let n: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM identity_checks WHERE staff_id = $1 AND account_id = $2 AND all_matched = 1 AND at >= $3",
+        )
+        .bind(staff.account_id)
+        .bind(account_id)
+        .bind(self.clock.now() - CHECK_VALID_SECS)
+        .fetch_one(&self.db.pool)
+        .await?;
+        Ok(n.0 > 0)
     }
 
     /// During an outage: the unlink waits in a queue; `run_queued_unlinks` does it later.
@@ -269,15 +273,7 @@ impl Idp {
         self.staff(staff, &[Role::Helpdesk, Role::BackOffice])
             .await?;
         let now = self.clock.now();
-        let checked: (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM identity_checks WHERE staff_id = $1 AND account_id = $2 AND all_matched = 1 AND at >= $3",
-        )
-        .bind(staff.account_id)
-        .bind(account_id)
-        .bind(now - CHECK_VALID_SECS)
-        .fetch_one(&self.db.pool)
-        .await?;
-        if checked.0 == 0 {
+        if !self.recently_checked(staff, account_id).await? {
             return Err(Error::Forbidden);
         }
         let mut tx = self.db.pool.begin().await?;
@@ -351,30 +347,8 @@ impl Idp {
         reason: &str,
         req: &RequestInfo,
     ) -> Result<()> {
-        let Some(link) = sqlx::query("SELECT bsi FROM nia_links WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.db.pool)
-            .await?
-        else {
+        if self.deactivate_all_means(account_id).await?.is_none() {
             return Err(Error::Conflict);
-        };
-        let bsi: String = link.try_get("bsi")?;
-        let client = self
-            .nia()
-            .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
-        let means = sqlx::query("SELECT key_id, means_id FROM nia_means WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_all(&self.db.pool)
-            .await?;
-        for m in means {
-            let means_id: String = m.try_get("means_id")?;
-            if client.deactivate_means(&bsi, &means_id).await.is_err() {
-                return Err(Error::CannotDisableAuthenticator);
-            }
-            sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
-                .bind(m.try_get::<i64, _>("key_id")?)
-                .execute(&self.db.pool)
-                .await?;
         }
         let now = self.clock.now();
         let mut tx = self.db.pool.begin().await?;

@@ -215,30 +215,7 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             return Err(Error::invalid("pins", Violation::CodeWrong));
         }
         // NIA first: each means deactivated (and forgotten here at once); an outage stops it
-        if let Some(link) = sqlx::query("SELECT bsi FROM nia_links WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.db.pool)
-            .await?
-        {
-            let bsi: String = link.try_get("bsi")?;
-            let client = self
-                .nia()
-                .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
-            let means = sqlx::query("SELECT key_id, means_id FROM nia_means WHERE account_id = $1")
-                .bind(account_id)
-                .fetch_all(&self.db.pool)
-                .await?;
-            for m in means {
-                let means_id: String = m.try_get("means_id")?;
-                if client.deactivate_means(&bsi, &means_id).await.is_err() {
-                    return Err(Error::CannotDisableAuthenticator);
-                }
-                sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
-                    .bind(m.try_get::<i64, _>("key_id")?)
-                    .execute(&self.db.pool)
-                    .await?;
-            }
-        }
+        self.deactivate_all_means(account_id).await?;
         let contacts = sqlx::query("SELECT email, phone FROM contacts WHERE account_id = $1")
             .bind(account_id)
             .fetch_optional(&self.db.pool)
