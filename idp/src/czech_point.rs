@@ -9,7 +9,7 @@ use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::nia::NiaError;
 use crate::outbox::Outgoing;
-use crate::pairing::{fresh_password_and_key, State};
+use crate::pairing::State;
 use crate::sessions::AuthRecord;
 use crate::{Idp, RequestInfo};
 
@@ -75,15 +75,7 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<OfficeRequest> {
         let now = self.clock.now();
-        if !fresh_password_and_key(session_auth, now) {
-            return Err(Error::StepUpRequired);
-        }
-        if self.nia_link(account_id).await?.is_some() {
-            return Err(Error::Conflict);
-        }
-        if !self.nia_eligibility(account_id).await?.all() {
-            return Err(Error::NotEligible);
-        }
+        self.may_start_pairing(account_id, session_auth).await?;
         let mut tx = self.db.pool.begin().await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;

@@ -416,15 +416,7 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<String> {
         let now = self.clock.now();
-        if !fresh_password_and_key(session_auth, now) {
-            return Err(Error::StepUpRequired);
-        }
-        if self.nia_link(account_id).await?.is_some() {
-            return Err(Error::Conflict);
-        }
-        if !self.nia_eligibility(account_id).await?.all() {
-            return Err(Error::NotEligible);
-        }
+        self.may_start_pairing(account_id, session_auth).await?;
         let client = self.nia_client()?;
         let mut tx = self.db.pool.begin().await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
@@ -673,6 +665,54 @@ impl Idp {
         Ok(finished)
     }
 
+    /// The job gives up on `completing` for now (`DataReceived`: NIA unavailable) or for good
+    /// (`Failed`), with the reason.
+    async fn leave_completing(
+        &self,
+        id: i64,
+        account_id: i64,
+        to: State,
+        outcome: &str,
+    ) -> Result<()> {
+        let job = RequestInfo {
+            ip: "job".into(),
+            user_agent: "pairing".into(),
+        };
+        let mut tx = self.db.pool.begin().await?;
+        self.transition(
+            &mut tx,
+            id,
+            account_id,
+            "job",
+            State::Completing,
+            to,
+            Some(outcome),
+            &job,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// What starting either way of linking needs: a fresh password + key login, no link yet,
+    /// and every condition met.
+    pub(crate) async fn may_start_pairing(
+        &self,
+        account_id: i64,
+        session_auth: &[AuthRecord],
+    ) -> Result<()> {
+        if !fresh_password_and_key(session_auth, self.clock.now()) {
+            return Err(Error::StepUpRequired);
+        }
+        if self.nia_link(account_id).await?.is_some() {
+            return Err(Error::Conflict);
+        }
+        if !self.nia_eligibility(account_id).await?.all() {
+            return Err(Error::NotEligible);
+        }
+        Ok(())
+    }
+
     async fn complete_pairing(&self, id: i64) -> Result<bool> {
         let job = RequestInfo {
             ip: "job".into(),
@@ -696,35 +736,13 @@ impl Idp {
                     Some(b)
                 }
                 Err(NiaError::Unavailable(_)) => {
-                    let mut tx = self.db.pool.begin().await?;
-                    self.transition(
-                        &mut tx,
-                        id,
-                        account_id,
-                        "job",
-                        State::Completing,
-                        State::DataReceived,
-                        Some("nia_unavailable"),
-                        &job,
-                    )
-                    .await?;
-                    tx.commit().await?;
+                    self.leave_completing(id, account_id, State::DataReceived, "nia_unavailable")
+                        .await?;
                     return Ok(false);
                 }
                 Err(NiaError::Refused(code)) => {
-                    let mut tx = self.db.pool.begin().await?;
-                    self.transition(
-                        &mut tx,
-                        id,
-                        account_id,
-                        "job",
-                        State::Completing,
-                        State::Failed,
-                        Some(&code),
-                        &job,
-                    )
-                    .await?;
-                    tx.commit().await?;
+                    self.leave_completing(id, account_id, State::Failed, &code)
+                        .await?;
                     return Ok(true);
                 }
                 Err(e) => return Err(Error::Internal(e.to_string())),
@@ -732,52 +750,19 @@ impl Idp {
             _ => None,
         };
         let (Some(bsi), Some(data)) = (bsi, request.registry.clone()) else {
-            let mut tx = self.db.pool.begin().await?;
-            self.transition(
-                &mut tx,
-                id,
-                account_id,
-                "job",
-                State::Completing,
-                State::Failed,
-                Some("no_registry_data"),
-                &job,
-            )
-            .await?;
-            tx.commit().await?;
+            self.leave_completing(id, account_id, State::Failed, "no_registry_data")
+                .await?;
             return Ok(true);
         };
         let job = &job;
         let back_to_waiting = |outcome: &'static str| async move {
-            let mut tx = self.db.pool.begin().await?;
-            self.transition(
-                &mut tx,
-                id,
-                account_id,
-                "job",
-                State::Completing,
-                State::DataReceived,
-                Some(outcome),
-                job,
-            )
-            .await?;
-            tx.commit().await?;
+            self.leave_completing(id, account_id, State::DataReceived, outcome)
+                .await?;
             Ok::<bool, Error>(false)
         };
         let fail = |outcome: String| async move {
-            let mut tx = self.db.pool.begin().await?;
-            self.transition(
-                &mut tx,
-                id,
-                account_id,
-                "job",
-                State::Completing,
-                State::Failed,
-                Some(&outcome),
-                job,
-            )
-            .await?;
-            tx.commit().await?;
+            self.leave_completing(id, account_id, State::Failed, &outcome)
+                .await?;
             Ok::<bool, Error>(true)
         };
         match client.match_person(&bsi).await {
