@@ -36,6 +36,13 @@ pub enum FieldCode {
     KeyDataIncorrect,
     KeyAlreadyRegistered,
     LockedByNia,
+    FileType,
+    FileTooLarge { max_mb: usize },
+    NoVerifiedEmail,
+    ReferenceTaken,
+    LinkInvalid,
+    LinkExpired,
+    PasswordsDiffer,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +129,15 @@ impl FieldCode {
             FieldCode::KeyDataIncorrect => tr(lang, "check-refused"),
             FieldCode::KeyAlreadyRegistered => tr(lang, "err-key-already-registered"),
             FieldCode::LockedByNia => tr(lang, "err-locked-by-nia"),
+            FieldCode::FileType => tr(lang, "err-file-type"),
+            FieldCode::FileTooLarge { max_mb } => {
+                tr_args(lang, "err-file-too-large", &[("max", (*max_mb).into())])
+            }
+            FieldCode::NoVerifiedEmail => tr(lang, "err-no-verified-email"),
+            FieldCode::ReferenceTaken => tr(lang, "err-reference-taken"),
+            FieldCode::LinkInvalid => tr(lang, "err-link-invalid"),
+            FieldCode::LinkExpired => tr(lang, "err-link-expired"),
+            FieldCode::PasswordsDiffer => tr(lang, "err-passwords-differ"),
             FieldCode::TooManyCodes { retry_after_secs } => tr_args(
                 lang,
                 "err-too-many-codes",

@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/login/2fa-reset") view=pages::twofa_reset::TwofaResetPage />
                     <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/password-reset") view=pages::password_reset::PasswordResetPage />
                     <Route path=path!("/reauth") view=ReauthPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />

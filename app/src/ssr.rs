@@ -18,6 +18,8 @@ pub struct ServerContext {
     pub idp: idp::Idp,
     /// `Secure` on cookies (everything but plain-http localhost).
     pub secure_cookies: bool,
+    /// The address citizens reach the service at (links in e-mails start with it).
+    pub public_url: String,
 }
 
 /// Facts about the request, put into the request's extensions by the server's middleware.
@@ -194,6 +196,13 @@ fn field_code(v: idp::Violation) -> FieldCode {
         V::KeyDataIncorrect => FieldCode::KeyDataIncorrect,
         V::KeyAlreadyRegistered => FieldCode::KeyAlreadyRegistered,
         V::LockedByNia => FieldCode::LockedByNia,
+        V::FileType => FieldCode::FileType,
+        V::FileTooLarge { max_mb } => FieldCode::FileTooLarge { max_mb },
+        V::NoVerifiedEmail => FieldCode::NoVerifiedEmail,
+        V::ReferenceTaken => FieldCode::ReferenceTaken,
+        V::LinkInvalid => FieldCode::LinkInvalid,
+        V::LinkExpired => FieldCode::LinkExpired,
+        V::PasswordsDiffer => FieldCode::PasswordsDiffer,
     }
 }
 

@@ -38,6 +38,10 @@ pub enum Event {
     TwofaReset,
     IdentityChecked,
     UnlinkQueued,
+    PaperFormRecorded,
+    LoginReset,
+    LoginResetQueued,
+    PasswordReset,
 }
 
 impl Event {
@@ -71,6 +75,10 @@ impl Event {
             Event::TwofaReset => "twofa.reset",
             Event::IdentityChecked => "helpdesk.identity_checked",
             Event::UnlinkQueued => "helpdesk.unlink_queued",
+            Event::PaperFormRecorded => "backoffice.paper_form_recorded",
+            Event::LoginReset => "login.reset",
+            Event::LoginResetQueued => "backoffice.login_reset_queued",
+            Event::PasswordReset => "password.reset",
         }
     }
 }

@@ -38,6 +38,19 @@ pub enum Violation {
     KeyAlreadyRegistered,
     /// The field comes from the population register while the account is linked to NIA.
     LockedByNia,
+    /// An uploaded file of a type that is not accepted.
+    FileType,
+    FileTooLarge {
+        max_mb: usize,
+    },
+    /// The account has no verified e-mail to send a link to.
+    NoVerifiedEmail,
+    /// A paper form with this reference number is already recorded.
+    ReferenceTaken,
+    /// A password link that does not exist or was used.
+    LinkInvalid,
+    LinkExpired,
+    PasswordsDiffer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ pub mod nia;
 pub mod outbox;
 pub mod pairing;
 pub mod pairing_code;
+pub mod paper_reset;
 pub mod password;
 pub mod profile;
 pub mod sessions;

@@ -16,6 +16,10 @@ pub const MIN_LEN: usize = 15;
 /// We accept much more than the required 64 so that passphrases fit.
 pub const MAX_LEN: usize = 128;
 
+/// What `accounts.password_hash` holds when an account has no password (after a login
+/// reset, until the citizen sets a new one).
+pub const NO_PASSWORD: &str = "!";
+
 /// Checks a new password. `field` names the form field the violation belongs to.
 pub fn check_policy(field: &str, password: &str, username: &str) -> Result<()> {
     let len = password.chars().count();
@@ -115,8 +119,10 @@ impl Hasher {
     }
 
     /// Verifies `password` against `hash`; with `None` it verifies against a dummy hash so that
-    /// unknown usernames take as long as known ones.
+    /// unknown usernames take as long as known ones. A stored value starting with `!` is no
+    /// password (the login was reset): nothing matches it, in the same time.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
+        let hash = hash.filter(|h| !h.starts_with(NO_PASSWORD));
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let ok = self

@@ -221,24 +221,7 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             .fetch_optional(&self.db.pool)
             .await?;
         let mut tx = self.db.pool.begin().await?;
-        let keys = sqlx::query("DELETE FROM security_keys WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let linked = sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM twofa_resets WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+        let (keys, linked) = remove_second_factors(&mut tx, account_id).await?;
         audit::record(
             &mut *tx,
             now,
@@ -246,10 +229,10 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             "citizen",
             Event::TwofaReset,
             req,
-            json!({ "keys_removed": keys, "nia_unlinked": linked > 0 }),
+            json!({ "keys_removed": keys, "nia_unlinked": linked }),
         )
         .await?;
-        if linked > 0 {
+        if linked {
             audit::record(
                 &mut *tx,
                 now,
@@ -294,4 +277,30 @@ Pokud jste to nebyli vy, kontaktujte ihned podporu.\n\nTwo-factor authentication
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Inside `tx`: removes every security key, the NIA link (its means already deactivated at
+/// NIA), every session, pending 2FA reset and queued unlink of the account. Returns how many
+/// keys were removed and whether a link ended.
+pub(crate) async fn remove_second_factors(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: i64,
+) -> Result<(u64, bool)> {
+    let keys = sqlx::query("DELETE FROM security_keys WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    let linked = sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    for table in ["sessions", "twofa_resets", "queued_unlinks"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok((keys, linked > 0))
 }

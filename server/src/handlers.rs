@@ -254,3 +254,63 @@ pub async fn office_document_pdf(
         }
     }
 }
+
+/// A paper form's scan, for the back office and auditors (a key login with the role).
+/// Sent as a download, never rendered in our origin.
+pub async fn paper_form_scan(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match cookie_value(&headers, SESSION_COOKIE) {
+        Some(token) => state.idp.session(&token).await.ok(),
+        None => None,
+    };
+    let Some(session) = session else {
+        return Redirect::to("/login?next=%2Fadmin").into_response();
+    };
+    match state.idp.paper_form_scan(&session, id).await {
+        Ok((reference, kind, scan)) => {
+            let ext = match kind.as_str() {
+                "application/pdf" => "pdf",
+                "image/png" => "png",
+                _ => "jpg",
+            };
+            let name: String = reference
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            (
+                [
+                    (http::header::CONTENT_TYPE, kind),
+                    (
+                        http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"form-{name}.{ext}\""),
+                    ),
+                    (http::header::CACHE_CONTROL, "no-store".to_owned()),
+                    (
+                        http::header::CONTENT_SECURITY_POLICY,
+                        "sandbox; default-src 'none'".to_owned(),
+                    ),
+                ],
+                scan,
+            )
+                .into_response()
+        }
+        Err(idp::Error::Forbidden) => {
+            (StatusCode::FORBIDDEN, tr(meta.lang, "err-forbidden")).into_response()
+        }
+        Err(idp::Error::NotFound) => {
+            (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a paper form's scan failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response()
+        }
+    }
+}

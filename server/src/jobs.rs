@@ -44,6 +44,11 @@ pub fn spawn(
                 Ok(done) => tracing::info!(done, "queued NIA unlinks ran"),
                 Err(e) => tracing::error!(error = %e, "queued NIA unlinks failed"),
             }
+            match idp.run_queued_login_resets(&config.public_url).await {
+                Ok(0) => {}
+                Ok(done) => tracing::info!(done, "queued login resets ran"),
+                Err(e) => tracing::error!(error = %e, "queued login resets failed"),
+            }
             if let Some(m) = &mailer {
                 match idp.deliver_outbox(m).await {
                     Ok(0) => {}

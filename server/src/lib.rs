@@ -120,6 +120,7 @@ pub fn router(state: AppState) -> Router {
     let server_ctx = app::ssr::ServerContext {
         idp: state.idp.clone(),
         secure_cookies: state.config.secure_cookies(),
+        public_url: state.config.public_url.clone(),
     };
     let options = state.leptos_options.clone();
     let mut router = Router::new()
@@ -132,6 +133,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/settings/nia/document/{id}/pdf",
             get(handlers::office_document_pdf),
+        )
+        .route(
+            "/admin/paper-forms/{id}/scan",
+            get(handlers::paper_form_scan),
         );
     if state.config.dev_tools() {
         router = router.route("/dev/outbox", get(handlers::dev_outbox));

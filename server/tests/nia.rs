@@ -1189,3 +1189,288 @@ async fn auditors_see_every_account_filtered_and_nobody_else_does() {
     })
     .await;
 }
+
+fn violation(r: Result<impl std::fmt::Debug, Error>, field: &str) -> idp::Violation {
+    match r {
+        Err(Error::Invalid(v)) => v
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| f.violation.clone())
+            .unwrap_or_else(|| panic!("no violation of {field} in {v:?}")),
+        other => panic!("expected a violation of {field}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_an_outage() {
+    use idp::paper_reset::FormState;
+    use idp::sessions::Session;
+    use idp::staff::Role;
+    use idp::Violation;
+    const PDF: &[u8] = b"%PDF-1.4\n% the verified form\n";
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            w.idp.drive_pairings().await.expect("job");
+            assert_eq!(w.sim.active_means(&bsi).len(), 1);
+
+            let (clerk, _) = w
+                .idp
+                .create_account("referent", PW, &req())
+                .await
+                .expect("clerk");
+            let now = w.idp.clock.now();
+            let staff = Session {
+                account_id: clerk.id,
+                username: "referent".into(),
+                created_at: now,
+                auth: vec![AuthRecord {
+                    method: AuthMethod::SecurityKey { id: 999 },
+                    at: now,
+                }],
+            };
+            // the helpdesk cannot reach the back office's actions
+            w.idp
+                .grant_role("referent", Role::Helpdesk)
+                .await
+                .expect("role");
+            assert!(matches!(
+                w.idp
+                    .record_paper_form(&staff, w.account, "ZR-1", PDF, &req())
+                    .await,
+                Err(Error::Forbidden)
+            ));
+            w.idp
+                .grant_role("referent", Role::BackOffice)
+                .await
+                .expect("role");
+
+            // bad input: each field told, nothing stored
+            let r = w
+                .idp
+                .record_paper_form(&staff, w.account, " ", b"GIF89a", &req())
+                .await;
+            assert_eq!(violation(r, "reference"), Violation::Required);
+            let r = w
+                .idp
+                .record_paper_form(&staff, w.account, "ZR 1", b"GIF89a", &req())
+                .await;
+            assert_eq!(violation(r, "scan"), Violation::FileType);
+            let big = [PDF, &vec![b'x'; idp::paper_reset::SCAN_MAX_BYTES]].concat();
+            let r = w
+                .idp
+                .record_paper_form(&staff, w.account, "ZR-1", &big, &req())
+                .await;
+            assert_eq!(violation(r, "scan"), Violation::FileTooLarge { max_mb: 10 });
+            assert!(w
+                .idp
+                .paper_forms(&staff, w.account)
+                .await
+                .expect("forms")
+                .is_empty());
+
+            let form = w
+                .idp
+                .record_paper_form(&staff, w.account, " zr-2026/0042 ", PDF, &req())
+                .await
+                .expect("recorded");
+            let r = w
+                .idp
+                .record_paper_form(&staff, w.account, "ZR-2026/0042", PDF, &req())
+                .await;
+            assert_eq!(violation(r, "reference"), Violation::ReferenceTaken);
+            let forms = w.idp.paper_forms(&staff, w.account).await.expect("forms");
+            assert_eq!(forms.len(), 1);
+            assert_eq!(forms[0].reference, "ZR-2026/0042");
+            assert_eq!(forms[0].recorded_by, "referent");
+            assert_eq!(forms[0].state, FormState::Recorded);
+            let (_, kind, scan) = w.idp.paper_form_scan(&staff, form).await.expect("scan");
+            assert_eq!((kind.as_str(), scan.as_slice()), ("application/pdf", PDF));
+
+            // outage: refused and nothing changes; queued; runs when NIA is back
+            w.sim.set_outage(true);
+            assert!(matches!(
+                w.idp
+                    .reset_login(&staff, form, "https://mojeid.test", &req())
+                    .await,
+                Err(Error::CannotDisableAuthenticator)
+            ));
+            assert_eq!(w.idp.security_keys(w.account).await.expect("k").len(), 1);
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_some());
+            w.idp
+                .queue_login_reset(&staff, form, &req())
+                .await
+                .expect("queued");
+            assert_eq!(
+                w.idp
+                    .run_queued_login_resets("https://mojeid.test")
+                    .await
+                    .expect("job"),
+                0
+            );
+            w.sim.set_outage(false);
+            assert_eq!(
+                w.idp
+                    .run_queued_login_resets("https://mojeid.test")
+                    .await
+                    .expect("job"),
+                1
+            );
+            // done once: the job and a second reset find nothing to do
+            assert_eq!(
+                w.idp
+                    .run_queued_login_resets("https://mojeid.test")
+                    .await
+                    .expect("job"),
+                0
+            );
+            assert!(matches!(
+                w.idp
+                    .reset_login(&staff, form, "https://mojeid.test", &req())
+                    .await,
+                Err(Error::Conflict)
+            ));
+            let forms = w.idp.paper_forms(&staff, w.account).await.expect("forms");
+            assert_eq!(forms[0].state, FormState::Done);
+
+            // exactly as the help page says: second factors and the NIA link gone, at NIA too
+            assert!(w.idp.security_keys(w.account).await.expect("k").is_empty());
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
+            assert!(w.sim.active_means(&bsi).is_empty());
+            // the old password no longer works
+            assert!(matches!(
+                w.idp
+                    .login("obcan", PW, None, "https://mojeid.test", &req())
+                    .await,
+                Err(Error::BadCredentials)
+            ));
+            let mail = last_message(&w.idp, "jana@example.cz").await;
+            assert!(mail.contains("ZR-2026/0042"), "{mail}");
+            let token = between(&mail, "https://mojeid.test/password-reset?token=", "\n")
+                .expect("a link")
+                .to_owned();
+            assert_eq!(
+                w.idp.password_link_account(&token).await.expect("works"),
+                "obcan"
+            );
+            let new = "dlouha veta kterou si Jana pamatuje z hor";
+            let r = w
+                .idp
+                .finish_password_reset(&token, new, "jina veta", &req())
+                .await;
+            assert_eq!(violation(r, "confirmation"), Violation::PasswordsDiffer);
+            let r = w
+                .idp
+                .finish_password_reset(&token, "heslo", "heslo", &req())
+                .await;
+            assert!(matches!(
+                violation(r, "password"),
+                Violation::TooShort { .. }
+            ));
+            w.idp
+                .finish_password_reset(&token, new, new, &req())
+                .await
+                .expect("set");
+            let r = w.idp.finish_password_reset(&token, new, new, &req()).await;
+            assert_eq!(violation(r, "token"), Violation::LinkInvalid);
+            let (_, step) = w
+                .idp
+                .login("obcan", new, None, "https://mojeid.test", &req())
+                .await
+                .expect("login with the new password");
+            assert!(matches!(step, idp::keys::LoginStep::Done(_)));
+
+            let events: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT event, actor, details FROM audit_events WHERE account_id = $1 ORDER BY id",
+            )
+            .bind(w.account)
+            .fetch_all(&w.idp.db.pool)
+            .await
+            .expect("audit");
+            let names: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+            for expected in [
+                "backoffice.paper_form_recorded",
+                "backoffice.login_reset_queued",
+                "login.reset",
+                "nia.unlinked",
+                "password.reset",
+            ] {
+                assert!(names.contains(&expected), "{expected} in {names:?}");
+            }
+            let reset = events.iter().find(|e| e.0 == "login.reset").expect("reset");
+            assert_eq!(reset.1, "job");
+            assert!(reset.2.contains("ZR-2026/0042"));
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_link_expires_and_a_form_needs_a_verified_email() {
+    use idp::sessions::Session;
+    use idp::staff::Role;
+    use idp::Violation;
+    on_both(|w| {
+        Box::pin(async move {
+            let (clerk, _) = w
+                .idp
+                .create_account("referent", PW, &req())
+                .await
+                .expect("clerk");
+            w.idp
+                .grant_role("referent", Role::BackOffice)
+                .await
+                .expect("role");
+            let now = w.idp.clock.now();
+            let staff = Session {
+                account_id: clerk.id,
+                username: "referent".into(),
+                created_at: now,
+                auth: vec![AuthRecord {
+                    method: AuthMethod::SecurityKey { id: 999 },
+                    at: now,
+                }],
+            };
+            // the clerk's own account has no verified e-mail: the link could not be sent
+            let r = w
+                .idp
+                .record_paper_form(&staff, clerk.id, "ZR-7", b"%PDF-1.7", &req())
+                .await;
+            assert_eq!(violation(r, "reference"), Violation::NoVerifiedEmail);
+
+            // not linked to NIA: the reset needs no NIA call
+            let form = w
+                .idp
+                .record_paper_form(&staff, w.account, "ZR-8", b"\x89PNG\r\n\x1a\nscan", &req())
+                .await
+                .expect("recorded");
+            w.idp
+                .reset_login(&staff, form, "https://mojeid.test/", &req())
+                .await
+                .expect("reset");
+            assert!(w.idp.security_keys(w.account).await.expect("k").is_empty());
+            let mail = last_message(&w.idp, "jana@example.cz").await;
+            let token = between(&mail, "https://mojeid.test/password-reset?token=", "\n")
+                .expect("a link")
+                .to_owned();
+            w.idp.clock.advance(idp::paper_reset::LINK_TTL_SECS + 1);
+            let r = w.idp.password_link_account(&token).await;
+            assert_eq!(violation(r, "token"), Violation::LinkExpired);
+            let r = w.idp.password_link_account("made-up").await;
+            assert_eq!(violation(r, "token"), Violation::LinkInvalid);
+            w.close().await;
+        })
+    })
+    .await;
+}

@@ -21,13 +21,19 @@ pub struct FoundView {
 
 #[cfg(feature = "ssr")]
 async fn staff() -> Result<(idp::sessions::Session, idp::Idp), ApiError> {
-    use idp::staff::Role;
+    staff_as(&[idp::staff::Role::Helpdesk, idp::staff::Role::BackOffice])
+        .await
+        .map(|(s, idp, _)| (s, idp))
+}
+
+#[cfg(feature = "ssr")]
+async fn staff_as(
+    allowed: &[idp::staff::Role],
+) -> Result<(idp::sessions::Session, idp::Idp, idp::staff::Role), ApiError> {
     let s = crate::ssr::current_session().await?;
     let idp = crate::ssr::ctx()?.idp;
-    idp.staff(&s, &[Role::Helpdesk, Role::BackOffice])
-        .await
-        .map_err(crate::ssr::fail)?;
-    Ok((s, idp))
+    let role = idp.staff(&s, allowed).await.map_err(crate::ssr::fail)?;
+    Ok((s, idp, role))
 }
 
 #[server(endpoint = "admin_find")]
@@ -45,9 +51,113 @@ pub async fn admin_find(username: String) -> Result<Option<FoundView>, ApiError>
         }))
 }
 
+/// Whether the staff member may use the back office's paper forms.
 #[server(endpoint = "admin_access")]
-pub async fn admin_access() -> Result<(), ApiError> {
-    staff().await.map(|_| ())
+pub async fn admin_access() -> Result<bool, ApiError> {
+    use idp::staff::Role;
+    let (_, _, role) = staff_as(&[Role::Helpdesk, Role::BackOffice]).await?;
+    Ok(role == Role::BackOffice)
+}
+
+/// A recorded paper form as the back office sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormView {
+    pub id: i64,
+    pub reference: String,
+    pub scan_type: String,
+    pub scan_size: i64,
+    pub recorded_by: String,
+    pub recorded_at: i64,
+    /// `recorded`, `queued` or `done`
+    pub state: String,
+}
+
+#[server(endpoint = "admin_paper_forms")]
+pub async fn admin_paper_forms(account_id: i64) -> Result<Vec<FormView>, ApiError> {
+    let (s, idp, _) = staff_as(&[idp::staff::Role::BackOffice]).await?;
+    let forms = idp
+        .paper_forms(&s, account_id)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(forms
+        .into_iter()
+        .map(|f| FormView {
+            id: f.id,
+            reference: f.reference,
+            scan_type: f.scan_type,
+            scan_size: f.scan_size,
+            recorded_by: f.recorded_by,
+            recorded_at: f.recorded_at,
+            state: serde_json::to_value(f.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Records a verified paper form: `account_id`, `reference` and the `scan` file, as
+/// multipart form data. The scan is read up to one byte past the limit, the rest discarded.
+#[server(endpoint = "admin_paper_form", input = server_fn::codec::MultipartFormData)]
+pub async fn admin_paper_form(data: server_fn::codec::MultipartData) -> Result<i64, ApiError> {
+    use idp::paper_reset::SCAN_MAX_BYTES;
+    let (s, idp, _) = staff_as(&[idp::staff::Role::BackOffice]).await?;
+    let unreadable = || crate::ssr::fail(idp::Error::invalid("scan", idp::Violation::Required));
+    let mut data = data.into_inner().ok_or_else(unreadable)?;
+    let mut account_id = None;
+    let mut reference = String::new();
+    let mut scan: Vec<u8> = Vec::new();
+    while let Some(mut field) = data.next_field().await.map_err(|_| unreadable())? {
+        match field.name() {
+            Some("account_id") => {
+                account_id = field
+                    .text()
+                    .await
+                    .ok()
+                    .and_then(|t| t.trim().parse::<i64>().ok());
+            }
+            Some("reference") => {
+                reference = field
+                    .text()
+                    .await
+                    .map_err(|_| unreadable())?
+                    .chars()
+                    .take(200)
+                    .collect();
+            }
+            Some("scan") => {
+                while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+                    let room = (SCAN_MAX_BYTES + 1).saturating_sub(scan.len());
+                    scan.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
+            }
+            _ => {}
+        }
+    }
+    let account_id = account_id.ok_or_else(|| crate::ssr::fail(idp::Error::NotFound))?;
+    idp.record_paper_form(
+        &s,
+        account_id,
+        &reference,
+        &scan,
+        &crate::ssr::request_info(),
+    )
+    .await
+    .map_err(crate::ssr::fail)
+}
+
+/// Resets the login on a recorded form, or queues the reset while NIA is down.
+#[server(endpoint = "admin_reset_login")]
+pub async fn admin_reset_login(form_id: i64, queue: bool) -> Result<(), ApiError> {
+    let (s, idp, _) = staff_as(&[idp::staff::Role::BackOffice]).await?;
+    let info = crate::ssr::request_info();
+    if queue {
+        idp.queue_login_reset(&s, form_id, &info).await
+    } else {
+        let base = crate::ssr::ctx()?.public_url;
+        idp.reset_login(&s, form_id, &base, &info).await
+    }
+    .map_err(crate::ssr::fail)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -121,7 +231,7 @@ pub fn AdminPage() -> impl IntoView {
                 match access.await {
                     Err(ApiError::Forbidden) => view! { <p class="alert" role="alert">{t("admin-forbidden")}</p> }.into_any(),
                     Err(e) => crate::pages::settings::load_failed(e),
-                    Ok(()) => view! {
+                    Ok(back_office) => view! {
                         <ActionForm action=find attr:class="form">
                             <ErrorSummary errors=find_errors />
                             <Field name="username" label="field-username" required=true errors=find_errors />
@@ -183,6 +293,7 @@ pub fn AdminPage() -> impl IntoView {
                                             Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any()),
                                             None => None,
                                         }}
+                                        {back_office.then(|| view! { <PaperForms account_id=id /> })}
                                     </section>
                                 }.into_any())
                             }
@@ -193,6 +304,148 @@ pub fn AdminPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The back office's part of an account: record a verified paper form "Žádost o reset hesla
+/// v MojeID" (reference number + scan) and reset the login on it.
+#[component]
+fn PaperForms(account_id: i64) -> impl IntoView {
+    let lang = use_lang();
+    let recorded: RwSignal<Option<Result<i64, ApiError>>> = RwSignal::new(None);
+    let uploading = RwSignal::new(false);
+    let pending = Memo::new(move |_| uploading.get());
+    let reset = ServerAction::<AdminResetLogin>::new();
+    let forms = Resource::new(
+        move || (recorded.get(), reset.version().get()),
+        move |_| admin_paper_forms(account_id),
+    );
+    let errors: crate::components::FormError =
+        Signal::derive(move || recorded.get().and_then(|r| r.err()));
+    let scan_error = Memo::new(move |_| errors.get().and_then(|e| e.field_message("scan", lang)));
+    let outage = move || {
+        matches!(
+            reset.value().get(),
+            Some(Err(ApiError::CannotDisableAuthenticator))
+        )
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if uploading.get_untracked() {
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+                return;
+            };
+            uploading.set(true);
+            leptos::task::spawn_local(async move {
+                let r = admin_paper_form(data.into()).await;
+                if r.is_ok() {
+                    form.reset();
+                }
+                recorded.set(Some(r));
+                uploading.set(false);
+            });
+        }
+    };
+    view! {
+        <section aria-labelledby="paper-forms">
+            <h3 id="paper-forms">{t("paper-title")}</h3>
+            <p>{t("paper-intro")}</p>
+            <form class="form" on:submit=on_submit novalidate=true>
+                <ErrorSummary errors=errors />
+                <input type="hidden" name="account_id" value=account_id />
+                <Field name="reference" label="paper-reference" hint="paper-reference-hint" required=true errors=errors />
+                <div class="field" class:invalid=move || scan_error.get().is_some()>
+                    <label for="f-scan">{t("paper-scan")}</label>
+                    <p class="hint" id="f-scan-hint">{t("paper-scan-hint")}</p>
+                    <input
+                        id="f-scan"
+                        type="file"
+                        name="scan"
+                        accept="application/pdf,image/jpeg,image/png"
+                        required=true
+                        aria-invalid=move || scan_error.get().map(|_| "true")
+                        aria-describedby=move || if scan_error.get().is_some() { "f-scan-hint f-scan-error" } else { "f-scan-hint" }
+                    />
+                    {move || scan_error.get().map(|m| view! { <p class="error" id="f-scan-error">{m}</p> })}
+                </div>
+                <Submit label="paper-record" pending=pending />
+            </form>
+            {move || matches!(recorded.get(), Some(Ok(_))).then(|| view! { <p class="notice" role="status">{t("paper-recorded")}</p> })}
+            {move || match reset.value().get() {
+                Some(Ok(())) => Some(view! { <p class="notice" role="status">{t("paper-reset-done")}</p> }.into_any()),
+                Some(Err(ApiError::CannotDisableAuthenticator)) => Some(view! {
+                    <div class="alert" role="alert">
+                        <p>{t("err-cannot-disable")}</p>
+                        <p>{t("paper-queue-hint")}</p>
+                    </div>
+                }.into_any()),
+                Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.field_message("reference", lang).unwrap_or_else(|| e.summary(lang))}</p> }.into_any()),
+                None => None,
+            }}
+            <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+                {move || Suspend::new(async move {
+                    match forms.await {
+                        Err(e) => crate::pages::settings::load_failed(e),
+                        Ok(list) if list.is_empty() => view! { <p>{t("paper-none")}</p> }.into_any(),
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|f| {
+                                let id = f.id;
+                                let waiting = f.state == "recorded";
+                                view! {
+                                    <tr>
+                                        <th scope="row">{f.reference.clone()}</th>
+                                        <td>{format!("{} {}", crate::i18n::format_date(lang, f.recorded_at), crate::i18n::format_time(f.recorded_at))} " · " {f.recorded_by.clone()}</td>
+                                        <td><a href=format!("/admin/paper-forms/{id}/scan")>{t("paper-scan-link")}</a> {format!(" ({}, {} kB)", f.scan_type, (f.scan_size + 1023) / 1024)}</td>
+                                        <td>{t(&format!("paper-state-{}", f.state))}</td>
+                                        <td>
+                                            {waiting.then(|| view! {
+                                                <ActionForm action=reset>
+                                                    <input type="hidden" name="form_id" value=id />
+                                                    <input type="hidden" name="queue" value="false" />
+                                                    <button type="submit">{t("paper-reset")}</button>
+                                                </ActionForm>
+                                                {move || outage().then(|| view! {
+                                                    <ActionForm action=reset>
+                                                        <input type="hidden" name="form_id" value=id />
+                                                        <input type="hidden" name="queue" value="true" />
+                                                        <button type="submit">{t("paper-queue")}</button>
+                                                    </ActionForm>
+                                                })}
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! {
+                                <p>{t("paper-reset-text")}</p>
+                                <table class="events">
+                                    <caption>{t("paper-list")}</caption>
+                                    <thead><tr>
+                                        <th scope="col">{t("paper-reference")}</th>
+                                        <th scope="col">{t("paper-col-recorded")}</th>
+                                        <th scope="col">{t("paper-scan")}</th>
+                                        <th scope="col">{t("paper-col-state")}</th>
+                                        <th scope="col"><span class="visually-hidden">{t("paper-col-action")}</span></th>
+                                    </tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }
 

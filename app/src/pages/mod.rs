@@ -7,6 +7,7 @@ pub mod events;
 pub mod key_check;
 pub mod login;
 pub mod nia;
+pub mod password_reset;
 pub mod profile;
 pub mod reauth;
 pub mod register;
