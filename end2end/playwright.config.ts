@@ -21,6 +21,13 @@ if (!process.env.E2E_MDS_DIR) {
   process.env.E2E_MDS_DIR = dir;
 }
 const mdsDir = process.env.E2E_MDS_DIR;
+// One name per run: the config is read again in every worker, which inherits the environment
+// set here, so the tests reach the server's database (to give staff roles, as an operator does).
+process.env.E2E_RUN_ID ??= String(Date.now());
+const runId = process.env.E2E_RUN_ID;
+process.env.E2E_DATABASE_URL = `sqlite://${dataDir}/e2e-${runId}.db?mode=rwc`;
+process.env.E2E_SERVER_DATA_DIR = path.join(dataDir, `e2e-data-${runId}`);
+process.env.E2E_SERVER_BIN ??= path.join(repo, 'target/debug/mojeid-server');
 
 export default defineConfig({
   testDir: './tests',
@@ -50,7 +57,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: process.env.E2E_SERVER_BIN ?? path.join(repo, 'target/debug/mojeid-server'),
+    command: process.env.E2E_SERVER_BIN,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -61,9 +68,9 @@ export default defineConfig({
       BIND_ADDR: `127.0.0.1:${port}`,
       PUBLIC_URL: baseURL,
       NIA_SIM_ADDR: `127.0.0.1:${port + 1}`,
-      DATABASE_URL: `sqlite://${dataDir}/e2e-${Date.now()}.db?mode=rwc`,
+      DATABASE_URL: process.env.E2E_DATABASE_URL,
       // our SAML key and the NIA simulator's keys and state
-      DATA_DIR: path.join(dataDir, `e2e-data-${Date.now()}`),
+      DATA_DIR: process.env.E2E_SERVER_DATA_DIR,
       SITE_ROOT: process.env.E2E_SITE_ROOT ?? path.join(repo, 'target/site'),
       MDS_BLOB_PATH: path.join(mdsDir, 'blob.jwt'),
       MDS_ROOT_PATH: path.join(mdsDir, 'root.crt'),

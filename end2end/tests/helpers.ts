@@ -1,4 +1,5 @@
-import { expect, Page } from '@playwright/test';
+import { Browser, expect, Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import AxeBuilder from '@axe-core/playwright';
 
 export const PASSWORD = 'kobyla ma maly bok u potoka';
@@ -199,4 +200,53 @@ export async function eobcankaAtNia(page: Page, card: string, consent = true): P
   await page.getByLabel('IOK (PIN)').fill('123456');
   await page.getByRole('button', { name: 'Přihlásit' }).click();
   await page.getByRole('button', { name: consent ? 'Souhlasím' : 'Nesouhlasím', exact: true }).click();
+}
+
+/** Gives an account a staff role with the operator's command, on the test server's database. */
+export function grantRole(username: string, role: 'helpdesk' | 'back_office' | 'auditor'): void {
+  execFileSync(process.env.E2E_SERVER_BIN!, ['staff', 'grant', username, role], {
+    env: {
+      ...process.env,
+      APP_MODE: 'test',
+      DATABASE_URL: process.env.E2E_DATABASE_URL!,
+      DATA_DIR: process.env.E2E_SERVER_DATA_DIR!,
+      RUST_LOG: 'warn',
+    },
+    stdio: 'pipe',
+  });
+}
+
+/**
+ * A staff member in a browser of their own: an account with Chromium's virtual key, the role,
+ * and a login with the password and the key; the page is left on /admin.
+ */
+export async function staffMember(browser: Browser, prefix: string, role: 'helpdesk' | 'back_office' | 'auditor'): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await virtualKey(page);
+  const username = uniqueUsername(prefix);
+  await register(page, username);
+  await visit(page, '/settings/2fa/security-keys');
+  await page.getByLabel('Key name').fill('Služební klíč');
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(page.getByText(/The key has been added/)).toBeVisible();
+  grantRole(username, role);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/logged_out/);
+  await hydrated(page);
+  await logIn(page, username);
+  await expect(page).toHaveURL(/\/settings$/);
+  await visit(page, '/admin');
+  return page;
+}
+
+/** Links the account on `page` (ready for NIA) with eObčanka `card`, to "Nia pairing complete". */
+export async function linkWithEobcanka(page: Page, card: string): Promise<void> {
+  await verifyWithEobcanka(page);
+  await eobcankaAtNia(page, card);
+  await expect(page).toHaveURL(/\/settings\/nia$/);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
+  await expect(page).toHaveURL(/\/settings\?nia=complete$/, { timeout: 30_000 });
+  await expect(page.getByText('Nia pairing complete')).toBeVisible();
 }

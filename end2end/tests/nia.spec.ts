@@ -1,6 +1,9 @@
 import { expect, test } from '@playwright/test';
 test.describe.configure({ mode: 'serial' });
-import { accountReadyForNia, eobcankaAtNia, expectAccessible, hydrated, PASSWORD, SIM, verifyWithEobcanka, visit } from './helpers';
+import { accountReadyForNia, eobcankaAtNia, expectAccessible, hydrated, linkWithEobcanka, logIn, PASSWORD, phoneOf, SIM, staffMember, verifyWithEobcanka, visit } from './helpers';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
 
 test('an account is linked to NIA with eObčanka, its profile is locked, and registry changes arrive', async ({ page, request }) => {
   test.setTimeout(120_000);
@@ -168,4 +171,180 @@ test('Czech POINT: request, printed document, the officer console, the e-mail, a
   await visit(page, '/settings/profile');
   await expect(page.getByLabel('Last name')).toHaveValue('Dvořáková');
   await expect(page.getByLabel('Last name')).toHaveAttribute('readonly', '');
+});
+
+/** What the citizen's profile holds now (the register's data once linked). */
+async function profileOf(page: import('@playwright/test').Page): Promise<Record<string, string>> {
+  await visit(page, '/settings/profile');
+  const value = (label: string) => page.getByLabel(label, { exact: true }).inputValue();
+  return {
+    street: await value('Street'),
+    number: await value('House number'),
+    city: await value('City'),
+    postcode: await value('Postcode'),
+  };
+}
+
+async function meansAtNia(request: import('@playwright/test').APIRequestContext, id: string): Promise<unknown[]> {
+  const citizens = await (await request.get(`${SIM}/admin/api/citizens`)).json();
+  return citizens.find((c: { citizen: { id: string } }) => c.citizen.id === id).means;
+}
+
+test('the helpdesk unlinks an account after the identity questions; the account keeps its key', async ({ page, browser, request }) => {
+  test.setTimeout(180_000);
+  const username = await accountReadyForNia(page, 'podpora');
+  await linkWithEobcanka(page, '100000001');
+  const address = await profileOf(page);
+
+  const desk = await staffMember(browser, 'helpdesk', 'helpdesk');
+  await expect(desk.getByRole('heading', { level: 1, name: 'Helpdesk' })).toBeVisible();
+  await desk.getByLabel('Username').fill(username);
+  await desk.getByRole('button', { name: 'Find the account' }).click();
+  const card = desk.getByRole('region', { name: username });
+  await expect(card.getByText('linked', { exact: true })).toBeVisible();
+  // the helpdesk has no back-office part, and its functions refuse it
+  await expect(desk.getByRole('heading', { name: /Paper form/ })).toHaveCount(0);
+  const refused = await desk.request.post('/api/admin_reset_login', {
+    headers: { origin: new URL(desk.url()).origin },
+    form: { form_id: '1', queue: 'false' },
+  });
+  expect(refused.status()).toBe(403);
+
+  // one wrong answer: said, no unlink offered
+  const answer = async (birth: string) => {
+    await card.getByLabel('First name').fill('Jana');
+    await card.getByLabel('Last name').fill('Nováková');
+    await card.getByLabel('Birth date (YYYY-MM-DD)').fill(birth);
+    await card.getByLabel('Street').fill(address.street);
+    await card.getByLabel('House number').fill(address.number);
+    await card.getByLabel('City').fill(address.city);
+    await card.getByLabel('Postcode').fill(address.postcode);
+    await card.getByLabel('E-mail').fill(`${username}@example.cz`);
+    await card.getByLabel('Phone').fill(phoneOf(username));
+    await card.getByRole('button', { name: 'Check the answers' }).click();
+  };
+  await answer('1985-03-15');
+  await expect(card.getByRole('listitem').filter({ hasText: 'Birth date' })).toContainText('does not match');
+  await expect(card.getByRole('listitem').filter({ hasText: 'Permanent address' })).toContainText('matches');
+  await expect(card.getByRole('button', { name: 'Unlink from NIA' })).toHaveCount(0);
+  await answer('1985-03-14');
+  await expect(card.getByRole('listitem').filter({ hasText: 'Birth date' })).toContainText('matches');
+  await expectAccessible(desk);
+  await card.getByRole('button', { name: 'Unlink from NIA' }).click();
+  await expect(card.getByText('The account has been unlinked from NIA; its two-factor authentication stays.')).toBeVisible();
+
+  // NIA and our side agree; the key stays; the citizen is told and sees who did it
+  expect(await meansAtNia(request, 'rob-1001')).toEqual([]);
+  await visit(page, '/settings/nia');
+  await expect(page.getByRole('link', { name: 'Link with NIA' })).toBeVisible();
+  await visit(page, '/settings/2fa/security-keys');
+  await expect(page.getByRole('row', { name: /Klíč pro NIA/ })).toBeVisible();
+  const outbox = await page.context().newPage();
+  await outbox.goto('/dev/outbox');
+  await expect(outbox.locator(`tr[data-to="${username}@example.cz"]`).first()).toContainText('unlinked from NIA');
+  await outbox.close();
+  await visit(page, '/settings/security-events');
+  await expect(page.getByRole('row', { name: /Identity checked by the helpdesk/ }).first()).toBeVisible();
+  await expect(page.getByRole('row', { name: /Link to NIA ended/ })).toBeVisible();
+  await desk.context().close();
+});
+
+test('the back office resets the login on a verified paper form; during an outage the reset is queued', async ({ page, browser, request }) => {
+  test.setTimeout(180_000);
+  const username = await accountReadyForNia(page, 'formular');
+  await linkWithEobcanka(page, '100000001');
+
+  const office = await staffMember(browser, 'backoffice', 'back_office');
+  await office.getByLabel('Username').fill(username);
+  await office.getByRole('button', { name: 'Find the account' }).click();
+  const card = office.getByRole('region', { name: username });
+  const forms = card.getByRole('region', { name: 'Paper form "Žádost o reset hesla v MojeID"' });
+  await expect(forms.getByText('No paper forms are recorded for this account.')).toBeVisible();
+
+  // a wrong file and no reference: each said at its field, nothing recorded
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'form-'));
+  const text = path.join(dir, 'form.txt');
+  fs.writeFileSync(text, 'not a scan');
+  await forms.getByLabel('Scan of the form').setInputFiles(text);
+  await forms.getByRole('button', { name: 'Record the form' }).click();
+  await expect(forms.getByText('Choose a PDF, JPEG or PNG file.').first()).toBeVisible();
+  await expect(forms.getByLabel('Reference number')).toHaveAttribute('aria-invalid', 'true');
+  await expectAccessible(office);
+
+  const scan = path.join(dir, 'zadost.pdf');
+  fs.writeFileSync(scan, '%PDF-1.4\n% Žádost o reset hesla v MojeID, ověřený podpis\n');
+  await forms.getByLabel('Reference number').fill('zr-2026/0777');
+  await forms.getByLabel('Scan of the form').setInputFiles(scan);
+  await forms.getByRole('button', { name: 'Record the form' }).click();
+  await expect(forms.getByText('The form has been recorded.')).toBeVisible();
+  const row = forms.getByRole('row', { name: /ZR-2026\/0777/ });
+  await expect(row).toContainText('Recorded, login not reset yet');
+  const download = office.waitForEvent('download');
+  await row.getByRole('link', { name: 'Download the scan' }).click();
+  expect(fs.readFileSync(await (await download).path()).toString()).toContain('ověřený podpis');
+
+  // NIA is down: refused with the help page's message, nothing changed; queued instead
+  await request.post(`${SIM}/admin/api/outage`, { data: { on: true } });
+  try {
+    await row.getByRole('button', { name: 'Reset the login' }).click();
+    await expect(forms.getByRole('alert').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
+    expect((await meansAtNia(request, 'rob-1001')).length).toBeGreaterThan(0);
+    await row.getByRole('button', { name: 'Queue the reset' }).click();
+    await expect(row).toContainText('Reset queued until NIA is available');
+  } finally {
+    await request.post(`${SIM}/admin/api/outage`, { data: { on: false } });
+  }
+  // the job runs it once NIA answers
+  await expect(async () => {
+    await office.getByRole('button', { name: 'Find the account' }).click();
+    await expect(forms.getByRole('row', { name: /ZR-2026\/0777/ })).toContainText('Login reset', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  expect(await meansAtNia(request, 'rob-1001')).toEqual([]);
+
+  // the citizen's session ended; the old password no longer works
+  await visit(page, '/settings');
+  await expect(page).toHaveURL(/\/login/);
+  await hydrated(page);
+  await logIn(page, username);
+  await expect(page.getByText('Incorrect username or password.').first()).toBeVisible();
+
+  // the link in the e-mail sets a new password
+  const outbox = await page.context().newPage();
+  await outbox.goto('/dev/outbox');
+  const mail = await outbox.locator(`tr[data-to="${username}@example.cz"]`).first().innerText();
+  await outbox.close();
+  expect(mail).toContain('ZR-2026/0777');
+  const link = mail.match(/http\S+\/password-reset\?token=[A-Za-z0-9_-]+/);
+  expect(link, mail).not.toBeNull();
+  await page.goto(link![0]);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Set a new password' })).toBeVisible();
+  await expect(page.getByText(username)).toBeVisible();
+  const fresh = 'nove heslo pro Janu na jaro';
+  await page.getByLabel('New password', { exact: true }).fill(fresh);
+  await page.getByLabel('New password again').fill('nove heslo pro Janu na leto');
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await expect(page.getByText('The two passwords differ.').first()).toBeVisible();
+  await expect(page.getByLabel('New password', { exact: true })).toHaveValue(fresh);
+  await expectAccessible(page);
+  await page.getByLabel('New password again').fill(fresh);
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await expect(page.getByText('Your new password is set.')).toBeVisible();
+  // the link works once
+  await page.goto(link![0]);
+  await expect(page.getByRole('alert')).toContainText('This link does not work');
+
+  // the password alone logs in: no keys, no NIA link, as the help page says
+  await visit(page, '/login');
+  await logIn(page, username, fresh);
+  await expect(page).toHaveURL(/\/settings$/);
+  await visit(page, '/settings/2fa/security-keys');
+  await expect(page.getByRole('row', { name: /Klíč pro NIA/ })).toHaveCount(0);
+  await visit(page, '/settings/nia');
+  await expect(page.getByRole('listitem').filter({ hasText: 'A security key certified' })).toContainText('missing');
+  await expect(page.getByRole('region', { name: 'linked' })).toHaveCount(0);
+  await visit(page, '/settings/security-events');
+  await expect(page.getByRole('row', { name: /Login reset by the back office \(paper form\)/ })).toBeVisible();
+  await expect(page.getByRole('row', { name: /New password set through the e-mailed link/ })).toBeVisible();
+  await office.context().close();
 });

@@ -41,6 +41,21 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// Connects the database (running migrations) and builds the domain handle.
 pub async fn build_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, idp::Error> {
+    let metadata = load_metadata(config, clock.now())?;
+    let idp = open_idp(config, clock).await?;
+    idp.set_metadata(metadata);
+    let sp_dir = std::path::Path::new(&config.data_dir).join("sp");
+    let (key, cert) = idp::nia::load_sp_identity(&sp_dir, config.mode != config::Mode::Production)
+        .map_err(|e| idp::Error::Internal(format!("DATA_DIR={}: {e}", config.data_dir)))?;
+    let client = idp::nia::NiaClient::new(config.nia(), key, cert)
+        .map_err(|e| idp::Error::Internal(e.to_string()))?;
+    idp.set_nia(client);
+    Ok(idp)
+}
+
+/// The database alone (no FIDO metadata, no NIA client): enough for operator commands
+/// such as `staff grant` and `deliveries`.
+pub async fn open_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, idp::Error> {
     if let Some(path) = sqlite_file(&config.database_url) {
         if let Some(dir) = std::path::Path::new(&path)
             .parent()
@@ -50,18 +65,9 @@ pub async fn build_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, i
                 .map_err(|e| idp::Error::Internal(format!("creating {}: {e}", dir.display())))?;
         }
     }
-    let metadata = load_metadata(config, clock.now())?;
     let db = idp::Db::connect(&config.database_url, config.database_max_connections).await?;
     let hasher = idp::password::Hasher::new(config.hash_workers, config.hash_queue)?;
-    let idp = idp::Idp::new(db, hasher, clock, config.policy.clone());
-    idp.set_metadata(metadata);
-    let sp_dir = std::path::Path::new(&config.data_dir).join("sp");
-    let (key, cert) = idp::nia::load_sp_identity(&sp_dir, config.mode != config::Mode::Production)
-        .map_err(|e| idp::Error::Internal(format!("DATA_DIR={}: {e}", config.data_dir)))?;
-    let client = idp::nia::NiaClient::new(config.nia(), key, cert)
-        .map_err(|e| idp::Error::Internal(e.to_string()))?;
-    idp.set_nia(client);
-    Ok(idp)
+    Ok(idp::Idp::new(db, hasher, clock, config.policy.clone()))
 }
 
 /// Reads and verifies the FIDO metadata BLOB named by the configuration. A stale BLOB is

@@ -92,7 +92,7 @@ async fn grant(config: &Config, username: &str, role: &str) -> i32 {
         eprintln!("ROLE must be helpdesk, back_office or auditor");
         return 2;
     };
-    let idp = match server::build_idp(config, idp::Clock::system()).await {
+    let idp = match server::open_idp(config, idp::Clock::system()).await {
         Ok(i) => i,
         Err(e) => {
             eprintln!("{e}");
@@ -118,7 +118,7 @@ async fn grant(config: &Config, username: &str, role: &str) -> i32 {
 /// Support: `deliveries [CODE]` lists the population-register deliveries received (newest
 /// first, or those for a pairing code), matched or kept unmatched, as JSON.
 async fn deliveries(config: &Config, code: Option<&str>) -> i32 {
-    let idp = match server::build_idp(config, idp::Clock::system()).await {
+    let idp = match server::open_idp(config, idp::Clock::system()).await {
         Ok(i) => i,
         Err(e) => {
             eprintln!("{e}");

@@ -267,7 +267,7 @@ pub fn AdminPage() -> impl IntoView {
                                                 <li>{t(&format!("admin-q-{q}"))} ": " <strong>{if ok { t("admin-match") } else { t("admin-no-match") }}</strong></li>
                                             }).collect_view();
                                             view! {
-                                                <ul role="status">{items}</ul>
+                                                <div role="status"><ul>{items}</ul></div>
                                                 {all.then(|| view! {
                                                     <ActionForm action=unlink>
                                                         <input type="hidden" name="account_id" value=id />
@@ -331,12 +331,14 @@ fn PaperForms(account_id: i64) -> impl IntoView {
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if uploading.get_untracked() {
-            return;
-        }
+        // the upload runs in the browser (staff always have the page hydrated: their login
+        // needs WebAuthn)
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
+            if uploading.get_untracked() {
+                return;
+            }
             let Some(form) = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
@@ -406,7 +408,7 @@ fn PaperForms(account_id: i64) -> impl IntoView {
                                     <tr>
                                         <th scope="row">{f.reference.clone()}</th>
                                         <td>{format!("{} {}", crate::i18n::format_date(lang, f.recorded_at), crate::i18n::format_time(f.recorded_at))} " · " {f.recorded_by.clone()}</td>
-                                        <td><a href=format!("/admin/paper-forms/{id}/scan")>{t("paper-scan-link")}</a> {format!(" ({}, {} kB)", f.scan_type, (f.scan_size + 1023) / 1024)}</td>
+                                        <td><a href=format!("/admin/paper-forms/{id}/scan") rel="external" download="">{t("paper-scan-link")}</a> {format!(" ({}, {} kB)", f.scan_type, (f.scan_size + 1023) / 1024)}</td>
                                         <td>{t(&format!("paper-state-{}", f.state))}</td>
                                         <td>
                                             {waiting.then(|| view! {
@@ -422,10 +424,11 @@ fn PaperForms(account_id: i64) -> impl IntoView {
                                                         <button type="submit">{t("paper-queue")}</button>
                                                     </ActionForm>
                                                 })}
-                                            })}
+                                            }.into_any())}
                                         </td>
                                     </tr>
                                 }
+                                .into_any()
                             }).collect_view();
                             view! {
                                 <p>{t("paper-reset-text")}</p>
