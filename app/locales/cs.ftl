@@ -453,3 +453,5 @@ event-login-reset = Přihlášení obnoveno back office (papírový formulář)
 event-password-reset = Nové heslo nastaveno odkazem z e-mailu
 event-backoffice-paper-form-recorded = Back office zaevidoval papírový formulář
 event-backoffice-login-reset-queued = Obnovení přihlášení čeká ve frontě, až bude NIA dostupná
+audit-from = Od (datum)
+audit-to = Do (datum)

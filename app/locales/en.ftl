@@ -445,3 +445,5 @@ event-login-reset = Login reset by the back office (paper form)
 event-password-reset = New password set through the e-mailed link
 event-backoffice-paper-form-recorded = Paper form recorded by the back office
 event-backoffice-login-reset-queued = Login reset queued until NIA is available
+audit-from = From (date)
+audit-to = To (date)

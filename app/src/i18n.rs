@@ -155,6 +155,30 @@ pub fn format_iso_date(lang: Lang, iso: &str) -> String {
 
 /// Europe/Prague: UTC+1, and UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on
 /// the last Sunday of October (the EU rule).
+/// The Unix time a day (`YYYY-MM-DD`) starts at in Czech local time; `None` for anything
+/// that is not such a date.
+pub fn prague_day_start(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-').map(str::parse::<i32>);
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let day = time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
+    let utc = day.midnight().assume_utc().unix_timestamp();
+    Some(utc - i64::from(prague(utc).offset().whole_seconds()))
+}
+
+/// The day after `YYYY-MM-DD`, in the same form (empty for anything else).
+pub fn next_day(date: &str) -> String {
+    prague_day_start(date)
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t + 36 * 3600).ok())
+        .map(|t| {
+            let t = prague(t.unix_timestamp());
+            format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+        })
+        .unwrap_or_default()
+}
+
 fn prague(unix: i64) -> time::OffsetDateTime {
     use time::{Date, Duration, Month, OffsetDateTime, UtcOffset, Weekday};
     let utc = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -179,6 +203,25 @@ mod tests {
             .filter(|l| !l.starts_with([' ', '#']) && l.contains(" ="))
             .filter_map(|l| l.split(" =").next().map(str::to_owned))
             .collect()
+    }
+
+    #[test]
+    fn a_day_starts_at_midnight_in_prague_in_winter_and_in_summer() {
+        // 2026-01-15 00:00 CET = 2026-01-14 23:00 UTC
+        assert_eq!(prague_day_start("2026-01-15"), Some(1_768_431_600));
+        // 2026-07-01 00:00 CEST = 2026-06-30 22:00 UTC
+        assert_eq!(prague_day_start("2026-07-01"), Some(1_782_856_800));
+        assert_eq!(format_time(1_782_856_800), "00:00");
+        for bad in ["", "2026-13-01", "2026-02-30", "yesterday", "2026-1"] {
+            assert_eq!(prague_day_start(bad), None, "{bad}");
+        }
+        // the day the clocks go forward has 23 hours
+        assert_eq!(next_day("2026-03-29"), "2026-03-30");
+        let start = prague_day_start("2026-03-29").unwrap_or_default();
+        let end = prague_day_start(&next_day("2026-03-29")).unwrap_or_default();
+        assert_eq!(end - start, 23 * 3600);
+        assert_eq!(next_day("2026-12-31"), "2027-01-01");
+        assert_eq!(next_day("nonsense"), "");
     }
 
     #[test]

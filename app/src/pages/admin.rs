@@ -467,15 +467,38 @@ pub async fn admin_audit(
     username: String,
     actor: String,
     event: String,
+    from: String,
+    to: String,
 ) -> Result<Vec<AuditView>, ApiError> {
+    use crate::i18n::prague_day_start;
     let s = crate::ssr::current_session().await?;
     let idp = crate::ssr::ctx()?.idp;
+    // whole days in Czech time: from the start of `from` to the end of `to`
+    let mut bad = Vec::new();
+    let mut day = |field: &str, value: &str| {
+        if value.trim().is_empty() {
+            return None;
+        }
+        let start = prague_day_start(value);
+        if start.is_none() {
+            bad.push(idp::FieldViolation::new(field, idp::Violation::DateInvalid));
+        }
+        start
+    };
+    let from_start = day("from", &from);
+    let to_start = day("to", &to);
+    if !bad.is_empty() {
+        return Err(crate::ssr::fail(idp::Error::Invalid(bad)));
+    }
     let filter = idp::staff::AuditFilter {
         username: Some(username),
         actor: Some(actor),
         event: Some(event),
-        from: None,
-        to: None,
+        from: from_start,
+        // the next day's start (DST days are 23 or 25 hours) minus a second
+        to: to_start.map(|t| {
+            crate::i18n::prague_day_start(&crate::i18n::next_day(&to)).unwrap_or(t + 86_400) - 1
+        }),
     };
     let rows = idp
         .audit_search(&s, &filter, 500)
@@ -501,8 +524,16 @@ pub fn AuditPage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let get = move |k: &str| query.read().get(k).unwrap_or_default();
     let data = Resource::new(
-        move || (get("username"), get("actor"), get("event")),
-        |(u, a, e)| admin_audit(u, a, e),
+        move || {
+            (
+                get("username"),
+                get("actor"),
+                get("event"),
+                get("from"),
+                get("to"),
+            )
+        },
+        |(u, a, e, f, to)| admin_audit(u, a, e, f, to),
     );
     view! {
         <Title text=t("audit-title") />
@@ -514,12 +545,21 @@ pub fn AuditPage() -> impl IntoView {
             <input id="a-actor" name="actor" value=get("actor") />
             <label for="a-event">{t("audit-event")}</label>
             <input id="a-event" name="event" value=get("event") />
+            <label for="a-from">{t("audit-from")}</label>
+            <input id="a-from" name="from" type="date" value=get("from") />
+            <label for="a-to">{t("audit-to")}</label>
+            <input id="a-to" name="to" type="date" value=get("to") />
             <button type="submit">{t("audit-filter")}</button>
         </form>
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(ApiError::Forbidden) => view! { <p class="alert" role="alert">{t("audit-forbidden")}</p> }.into_any(),
+                    Err(e @ ApiError::Invalid(_)) => view! {
+                        <p class="alert" role="alert">
+                            {["from", "to"].iter().filter_map(|f| e.field_message(f, lang)).collect::<Vec<_>>().join(" ")}
+                        </p>
+                    }.into_any(),
                     Err(e) => crate::pages::settings::load_failed(e),
                     Ok(rows) => {
                         let rows = rows.into_iter().map(|r| view! {
