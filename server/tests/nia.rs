@@ -1474,3 +1474,78 @@ async fn a_password_link_expires_and_a_form_needs_a_verified_email() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_login_reset_interrupted_after_nia_answered_is_finished_by_a_retry() {
+    use idp::sessions::Session;
+    use idp::staff::Role;
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay) = w.portal("100000002", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            w.idp.drive_pairings().await.expect("job");
+            let (clerk, _) = w
+                .idp
+                .create_account("referent", PW, &req())
+                .await
+                .expect("clerk");
+            w.idp
+                .grant_role("referent", Role::BackOffice)
+                .await
+                .expect("role");
+            let now = w.idp.clock.now();
+            let staff = Session {
+                account_id: clerk.id,
+                username: "referent".into(),
+                created_at: now,
+                auth: vec![AuthRecord {
+                    method: AuthMethod::SecurityKey { id: 999 },
+                    at: now,
+                }],
+            };
+            let form = w
+                .idp
+                .record_paper_form(&staff, w.account, "ZR-9", b"%PDF-1.7", &req())
+                .await
+                .expect("recorded");
+            // the process died after NIA deactivated the means and before anything was
+            // recorded here: NIA has no active means, our database still has it and the link
+            let means = w.sim.active_means(&bsi);
+            assert_eq!(means.len(), 1);
+            w.idp
+                .nia()
+                .expect("nia")
+                .deactivate_means(&bsi, &means[0].id)
+                .await
+                .expect("deactivated at NIA");
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_some());
+
+            // the back office presses the button again: the reset finishes, both sides agree
+            w.idp
+                .reset_login(&staff, form, "https://mojeid.test", &req())
+                .await
+                .expect("reset");
+            assert!(w.sim.active_means(&bsi).is_empty());
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
+            let left: (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM nia_means WHERE account_id = $1")
+                    .bind(w.account)
+                    .fetch_one(&w.idp.db.pool)
+                    .await
+                    .expect("means");
+            assert_eq!(left.0, 0);
+            assert!(w.idp.security_keys(w.account).await.expect("k").is_empty());
+            w.close().await;
+        })
+    })
+    .await;
+}

@@ -261,13 +261,17 @@ pub fn NiaPage() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         use std::time::Duration;
-        // only a request seen completing leads to Settings once linked
+        // only a request seen completing, or confirmed on this page (the job may finish it
+        // before the page looks again), leads to Settings once linked
         let was_completing = StoredValue::new(false);
         let handle = set_interval_with_handle(
             move || {
                 if let Some(Ok(v)) = data.get_untracked() {
                     if v.linked_at.is_some() {
-                        if was_completing.get_value() {
+                        let confirmed_here =
+                            matches!(complete.value().get_untracked(), Some(Ok(())));
+                        if was_completing.get_value() || confirmed_here {
+                            complete.value().set(None);
                             was_completing.set_value(false);
                             go("/settings?nia=complete");
                         }
