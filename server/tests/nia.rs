@@ -230,6 +230,51 @@ impl World {
         (saml.to_owned(), relay.to_owned())
     }
 
+    /// Links the account with eObčanka `card` (portal, consent, confirmation, the job) and
+    /// returns the person's BSI.
+    async fn link(&self, card: &str) -> String {
+        let (saml, relay) = self.portal(card, true).await;
+        let (_, request) = self
+            .idp
+            .accept_nia_response(&saml, &relay, &req())
+            .await
+            .expect("accepted");
+        let bsi = request.registry.clone().expect("data").bsi;
+        self.idp
+            .confirm_pairing(self.account, "obcan", request.id, &self.fresh(), &req())
+            .await
+            .expect("confirm");
+        self.idp.drive_pairings().await.expect("job");
+        bsi
+    }
+
+    /// A staff account with `role`, logged in with a security key: its session and account id.
+    async fn staff(
+        &self,
+        username: &str,
+        role: Option<idp::staff::Role>,
+    ) -> (idp::sessions::Session, i64) {
+        let (account, _) = self
+            .idp
+            .create_account(username, PW, &req())
+            .await
+            .expect("staff account");
+        if let Some(role) = role {
+            self.idp.grant_role(username, role).await.expect("role");
+        }
+        let now = self.idp.clock.now();
+        let session = idp::sessions::Session {
+            account_id: account.id,
+            username: username.into(),
+            created_at: now,
+            auth: vec![AuthRecord {
+                method: AuthMethod::SecurityKey { id: 999 },
+                at: now,
+            }],
+        };
+        (session, account.id)
+    }
+
     async fn state(&self) -> Option<State> {
         self.idp
             .current_pairing(self.account)
@@ -520,18 +565,7 @@ async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_n
 ) {
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000003", true).await;
-            let (_, request) = w
-                .idp
-                .accept_nia_response(&saml, &relay, &req())
-                .await
-                .expect("accepted");
-            let bsi = request.registry.clone().expect("data").bsi;
-            w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
-                .await
-                .expect("confirm");
-            w.idp.drive_pairings().await.expect("job");
+            let bsi = w.link("100000003").await;
             assert!(w.idp.nia_link(w.account).await.expect("link").is_some());
             assert!(w.idp.security_keys(w.account).await.expect("keys")[0].nia_linked);
 
@@ -744,18 +778,7 @@ async fn detaching_deactivates_every_means_keeps_the_keys_and_validation_and_is_
 ) {
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000001", true).await;
-            let (_, request) = w
-                .idp
-                .accept_nia_response(&saml, &relay, &req())
-                .await
-                .expect("accepted");
-            let bsi = request.registry.clone().expect("data").bsi;
-            w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
-                .await
-                .expect("confirm");
-            w.idp.drive_pairings().await.expect("job");
+            let bsi = w.link("100000001").await;
 
             w.sim.set_outage(true);
             let e = w
@@ -847,18 +870,7 @@ fn pin_in(text: &str) -> String {
 async fn a_2fa_reset_needs_the_control_code_both_pins_and_the_password_and_unlinks_from_nia() {
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000001", true).await;
-            let (_, request) = w
-                .idp
-                .accept_nia_response(&saml, &relay, &req())
-                .await
-                .expect("accepted");
-            let bsi = request.registry.clone().expect("data").bsi;
-            w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
-                .await
-                .expect("confirm");
-            w.idp.drive_pairings().await.expect("job");
+            let bsi = w.link("100000001").await;
 
             // a wrong control code sends nothing
             let (ticket, _code) = w.idp.new_control_code().await.expect("control");
@@ -967,18 +979,7 @@ async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_a
     use idp::staff::{IdentityAnswers, Role};
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000001", true).await;
-            let (_, request) = w
-                .idp
-                .accept_nia_response(&saml, &relay, &req())
-                .await
-                .expect("accepted");
-            let bsi = request.registry.clone().expect("data").bsi;
-            w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
-                .await
-                .expect("confirm");
-            w.idp.drive_pairings().await.expect("job");
+            let bsi = w.link("100000001").await;
 
             let (staff, _) = w
                 .idp
@@ -1204,46 +1205,16 @@ fn violation(r: Result<impl std::fmt::Debug, Error>, field: &str) -> idp::Violat
 #[tokio::test]
 async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_an_outage() {
     use idp::paper_reset::FormState;
-    use idp::sessions::Session;
     use idp::staff::Role;
     use idp::Violation;
     const PDF: &[u8] = b"%PDF-1.4\n% the verified form\n";
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000001", true).await;
-            let (_, request) = w
-                .idp
-                .accept_nia_response(&saml, &relay, &req())
-                .await
-                .expect("accepted");
-            let bsi = request.registry.clone().expect("data").bsi;
-            w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
-                .await
-                .expect("confirm");
-            w.idp.drive_pairings().await.expect("job");
+            let bsi = w.link("100000001").await;
             assert_eq!(w.sim.active_means(&bsi).len(), 1);
 
-            let (clerk, _) = w
-                .idp
-                .create_account("referent", PW, &req())
-                .await
-                .expect("clerk");
-            let now = w.idp.clock.now();
-            let staff = Session {
-                account_id: clerk.id,
-                username: "referent".into(),
-                created_at: now,
-                auth: vec![AuthRecord {
-                    method: AuthMethod::SecurityKey { id: 999 },
-                    at: now,
-                }],
-            };
             // the helpdesk cannot reach the back office's actions
-            w.idp
-                .grant_role("referent", Role::Helpdesk)
-                .await
-                .expect("role");
+            let (staff, _) = w.staff("referent", Some(Role::Helpdesk)).await;
             assert!(matches!(
                 w.idp
                     .record_paper_form(&staff, w.account, "ZR-1", PDF, &req())
@@ -1418,34 +1389,15 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
 
 #[tokio::test]
 async fn a_password_link_expires_and_a_form_needs_a_verified_email() {
-    use idp::sessions::Session;
     use idp::staff::Role;
     use idp::Violation;
     on_both(|w| {
         Box::pin(async move {
-            let (clerk, _) = w
-                .idp
-                .create_account("referent", PW, &req())
-                .await
-                .expect("clerk");
-            w.idp
-                .grant_role("referent", Role::BackOffice)
-                .await
-                .expect("role");
-            let now = w.idp.clock.now();
-            let staff = Session {
-                account_id: clerk.id,
-                username: "referent".into(),
-                created_at: now,
-                auth: vec![AuthRecord {
-                    method: AuthMethod::SecurityKey { id: 999 },
-                    at: now,
-                }],
-            };
+            let (staff, clerk) = w.staff("referent", Some(Role::BackOffice)).await;
             // the clerk's own account has no verified e-mail: the link could not be sent
             let r = w
                 .idp
-                .record_paper_form(&staff, clerk.id, "ZR-7", b"%PDF-1.7", &req())
+                .record_paper_form(&staff, clerk, "ZR-7", b"%PDF-1.7", &req())
                 .await;
             assert_eq!(violation(r, "reference"), Violation::NoVerifiedEmail);
 
@@ -1477,41 +1429,11 @@ async fn a_password_link_expires_and_a_form_needs_a_verified_email() {
 
 #[tokio::test]
 async fn a_login_reset_interrupted_after_nia_answered_is_finished_by_a_retry() {
-    use idp::sessions::Session;
     use idp::staff::Role;
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000002", true).await;
-            let (_, request) = w
-                .idp
-                .accept_nia_response(&saml, &relay, &req())
-                .await
-                .expect("accepted");
-            let bsi = request.registry.clone().expect("data").bsi;
-            w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
-                .await
-                .expect("confirm");
-            w.idp.drive_pairings().await.expect("job");
-            let (clerk, _) = w
-                .idp
-                .create_account("referent", PW, &req())
-                .await
-                .expect("clerk");
-            w.idp
-                .grant_role("referent", Role::BackOffice)
-                .await
-                .expect("role");
-            let now = w.idp.clock.now();
-            let staff = Session {
-                account_id: clerk.id,
-                username: "referent".into(),
-                created_at: now,
-                auth: vec![AuthRecord {
-                    method: AuthMethod::SecurityKey { id: 999 },
-                    at: now,
-                }],
-            };
+            let bsi = w.link("100000002").await;
+            let (staff, _) = w.staff("referent", Some(Role::BackOffice)).await;
             let form = w
                 .idp
                 .record_paper_form(&staff, w.account, "ZR-9", b"%PDF-1.7", &req())
