@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 test.describe.configure({ mode: 'serial' });
-import { accountReadyForNia, eobcankaAtNia, expectAccessible, hydrated, linkWithEobcanka, logIn, PASSWORD, phoneOf, SIM, staffMember, verifyWithEobcanka, visit } from './helpers';
+import { accountReadyForNia, codeSentTo, eobcankaAtNia, expectAccessible, hydrated, linkWithEobcanka, logIn, PASSWORD, phoneOf, SIM, staffMember, verifyWithEobcanka, visit } from './helpers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
@@ -347,4 +347,75 @@ test('the back office resets the login on a verified paper form; during an outag
   await expect(page.getByRole('row', { name: /Login reset by the back office \(paper form\)/ })).toBeVisible();
   await expect(page.getByRole('row', { name: /New password set through the e-mailed link/ })).toBeVisible();
   await office.context().close();
+});
+
+test('removing the key registered at NIA is refused during an outage, then deactivates it at NIA and ends the link', async ({ page, request }) => {
+  test.setTimeout(150_000);
+  await accountReadyForNia(page, 'klicnia');
+  await linkWithEobcanka(page, '100000001');
+  await visit(page, '/settings/2fa/security-keys');
+  const row = page.getByRole('row', { name: /Klíč pro NIA/ });
+  await expect(row).toContainText('registered at NIA');
+
+  await request.post(`${SIM}/admin/api/outage`, { data: { on: true } });
+  try {
+    await row.getByRole('button', { name: 'Remove', exact: true }).click();
+    await expect(row.getByText('It is your last key registered at NIA')).toBeVisible();
+    await row.getByRole('button', { name: 'Yes, remove' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
+    await expect(row).toContainText('registered at NIA');
+    expect((await meansAtNia(request, 'rob-1001')).length).toBeGreaterThan(0);
+  } finally {
+    await request.post(`${SIM}/admin/api/outage`, { data: { on: false } });
+  }
+
+  // the confirmation stays open with the message: the same button again, once NIA is back
+  await row.getByRole('button', { name: 'Yes, remove' }).click();
+  await expect(page.getByText('You have no security key yet.')).toBeVisible();
+  expect(await meansAtNia(request, 'rob-1001')).toEqual([]);
+  await visit(page, '/settings/nia');
+  await expect(page.getByRole('region', { name: 'linked' })).toHaveCount(0);
+  await visit(page, '/settings/security-events');
+  await expect(page.getByRole('row', { name: /Link to NIA ended/ })).toBeVisible();
+});
+
+test('the 2FA reset of a linked account is refused during an outage, then removes the key and the NIA link', async ({ page, request }) => {
+  test.setTimeout(150_000);
+  const username = await accountReadyForNia(page, 'resetnia');
+  await linkWithEobcanka(page, '100000001');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/logged_out/);
+  await hydrated(page);
+
+  await page.getByRole('link', { name: 'Is your two factor authentication not working?' }).click();
+  await hydrated(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Enter the control code').fill((await page.locator('#control-code').innerText()).trim());
+  await page.getByRole('button', { name: 'Send PIN1 and PIN2' }).click();
+  await expect(page.getByText('we sent PIN1 by e-mail and PIN2 by SMS')).toBeVisible();
+  await page.getByLabel('PIN1 (from the e-mail)').fill(await codeSentTo(page, `${username}@example.cz`));
+  await page.getByLabel('PIN2 (from the SMS)').fill(await codeSentTo(page, phoneOf(username)));
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+
+  await request.post(`${SIM}/admin/api/outage`, { data: { on: true } });
+  try {
+    await page.getByRole('button', { name: 'Remove' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
+    expect((await meansAtNia(request, 'rob-1001')).length).toBeGreaterThan(0);
+  } finally {
+    await request.post(`${SIM}/admin/api/outage`, { data: { on: false } });
+  }
+  // nothing was lost: the same PINs and password work once NIA is back
+  await page.getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByText('Two-factor authentication has been removed')).toBeVisible();
+  expect(await meansAtNia(request, 'rob-1001')).toEqual([]);
+
+  await visit(page, '/login');
+  await logIn(page, username);
+  await expect(page).toHaveURL(/\/settings$/);
+  await visit(page, '/settings/nia');
+  await expect(page.getByRole('region', { name: 'linked' })).toHaveCount(0);
+  await visit(page, '/settings/security-events');
+  await expect(page.getByRole('row', { name: /Two-factor authentication reset/ })).toBeVisible();
+  await expect(page.getByRole('row', { name: /Link to NIA ended/ })).toBeVisible();
 });
