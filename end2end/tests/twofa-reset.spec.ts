@@ -40,3 +40,15 @@ test('a lost key: the 2FA reset with the control code, PIN1, PIN2 and the passwo
   await logIn(page, username);
   await expect(page).toHaveURL(/\/settings$/);
 });
+
+test('without access to e-mail or phone: the steps and the paper form to download', async ({ page }) => {
+  await visit(page, '/login/2fa-reset');
+  const section = page.getByRole('region', { name: 'No access to your e-mail or phone?' });
+  await expect(section.getByRole('listitem')).toHaveCount(3);
+  await expect(section.getByRole('listitem').first()).toHaveText('Download and fill in the form Žádost o reset hesla v MojeID (only in Czech language).');
+  const href = await section.getByRole('link', { name: 'The form Žádost o reset hesla v MojeID (PDF)' }).getAttribute('href');
+  const res = await page.request.get(href!);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toBe('application/pdf');
+  expect((await res.body()).subarray(0, 5).toString()).toBe('%PDF-');
+});

@@ -314,3 +314,29 @@ pub async fn paper_form_scan(
         }
     }
 }
+
+/// The paper form "Žádost o reset hesla v MojeID" to print (Czech only; public).
+pub async fn reset_form_pdf(Extension(meta): Extension<RequestMeta>) -> Response {
+    match tokio::task::spawn_blocking(crate::document::reset_form_pdf).await {
+        Ok(Ok(pdf)) => (
+            [
+                (http::header::CONTENT_TYPE, "application/pdf"),
+                (
+                    http::header::CONTENT_DISPOSITION,
+                    "inline; filename=\"zadost-o-reset-hesla-v-mojeid.pdf\"",
+                ),
+                (http::header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            pdf,
+        )
+            .into_response(),
+        other => {
+            tracing::error!(?other, "the reset form PDF could not be made");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response()
+        }
+    }
+}

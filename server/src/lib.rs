@@ -143,6 +143,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/paper-forms/{id}/scan",
             get(handlers::paper_form_scan),
+        )
+        .route(
+            "/help/zadost-o-reset-hesla-v-mojeid.pdf",
+            get(handlers::reset_form_pdf),
         );
     if state.config.dev_tools() {
         router = router.route("/dev/outbox", get(handlers::dev_outbox));

@@ -118,6 +118,16 @@ pub fn TwofaResetPage() -> impl IntoView {
                 </ActionForm>
             </Show>
         </Show>
+        <section aria-labelledby="reset-paper">
+            <h2 id="reset-paper">{t("reset-paper-title")}</h2>
+            <p>{t("reset-paper-text")}</p>
+            <ol>
+                <li>{t("reset-paper-step1")}</li>
+                <li>{t("reset-paper-step2")}</li>
+                <li>{t("reset-paper-step3")}</li>
+            </ol>
+            <p><a href="/help/zadost-o-reset-hesla-v-mojeid.pdf" rel="external">{t("reset-paper-link")}</a></p>
+        </section>
         <p><a href="/login">{t("login-title")}</a></p>
     }
 }
