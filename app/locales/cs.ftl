@@ -473,3 +473,5 @@ reset-paper-step1 = Stáhněte a vyplňte formulář Žádost o reset hesla v Mo
 reset-paper-step2 = Nechte podpis úředně ověřit (například na Czech POINT) a formulář pošlete na adresu uvedenou ve formuláři.
 reset-paper-step3 = Po vyřízení žádosti je přihlášení k účtu obnoveno: všechny prostředky dvoufázového ověření a propojení se službami veřejné správy jsou odebrány a na ověřený e-mail přijde odkaz pro nastavení nového hesla.
 reset-paper-link = Formulář Žádost o reset hesla v MojeID (PDF)
+event-backoffice-paper-form-scan-viewed = Back office si zobrazil sken vašeho papírového formuláře
+events-actor-staff = pracovník mojeID

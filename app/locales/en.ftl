@@ -465,3 +465,5 @@ reset-paper-step1 = Download and fill in the form Žádost o reset hesla v MojeI
 reset-paper-step2 = Have the signature verified (for example at Czech POINT) and post the form to the address it gives.
 reset-paper-step3 = After the request is processed, the login to your account is reset: all two-factor authentication methods and the link to government services are removed, and a link to set a new password is sent to your verified e-mail.
 reset-paper-link = The form Žádost o reset hesla v MojeID (PDF)
+event-backoffice-paper-form-scan-viewed = The scan of your paper form was read by the back office
+events-actor-staff = mojeID staff

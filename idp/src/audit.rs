@@ -42,6 +42,7 @@ pub enum Event {
     LoginReset,
     LoginResetQueued,
     PasswordReset,
+    PaperFormScanViewed,
 }
 
 impl Event {
@@ -79,6 +80,7 @@ impl Event {
             Event::LoginReset => "login.reset",
             Event::LoginResetQueued => "backoffice.login_reset_queued",
             Event::PasswordReset => "password.reset",
+            Event::PaperFormScanViewed => "backoffice.paper_form_scan_viewed",
         }
     }
 }

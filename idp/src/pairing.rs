@@ -1245,7 +1245,11 @@ Your security keys remain. If this was not you, contact support at once.\n"
     /// The account's own security events, newest first (for the citizen).
     pub async fn security_events(&self, account_id: i64, limit: i64) -> Result<Vec<SecurityEvent>> {
         let rows = sqlx::query(
-            "SELECT at, actor, event, ip FROM audit_events WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+            // a staff member is shown as `staff`, not by name (the auditors' view names them)
+            "SELECT e.at, CASE WHEN s.id IS NULL OR s.id = e.account_id THEN e.actor ELSE 'staff' END AS actor, \
+             e.event, e.ip FROM audit_events e \
+             LEFT JOIN accounts s ON s.username = e.actor AND s.role IS NOT NULL \
+             WHERE e.account_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT $2",
         )
         .bind(account_id)
         .bind(limit)

@@ -226,19 +226,32 @@ impl Idp {
         rows.iter().map(form_from_row).collect()
     }
 
-    /// A form's scan and its media type (back office and auditors).
+    /// A form's scan and its media type (back office and auditors); every reading audited.
     pub async fn paper_form_scan(
         &self,
         staff: &Session,
         form_id: i64,
+        req: &RequestInfo,
     ) -> Result<(String, String, Vec<u8>)> {
         self.staff(staff, &[Role::BackOffice, Role::Auditor])
             .await?;
-        let r = sqlx::query("SELECT reference, scan_type, scan FROM paper_forms WHERE id = $1")
-            .bind(form_id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let r = sqlx::query(
+            "SELECT account_id, reference, scan_type, scan FROM paper_forms WHERE id = $1",
+        )
+        .bind(form_id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or(Error::NotFound)?;
+        audit::record(
+            &self.db.pool,
+            self.clock.now(),
+            Some(r.try_get("account_id")?),
+            &staff.username,
+            Event::PaperFormScanViewed,
+            req,
+            json!({ "form": form_id }),
+        )
+        .await?;
         Ok((
             r.try_get("reference")?,
             r.try_get("scan_type")?,

@@ -270,7 +270,11 @@ pub async fn paper_form_scan(
     let Some(session) = session else {
         return Redirect::to("/login?next=%2Fadmin").into_response();
     };
-    match state.idp.paper_form_scan(&session, id).await {
+    match state
+        .idp
+        .paper_form_scan(&session, id, &request_info(&meta))
+        .await
+    {
         Ok((reference, kind, scan)) => {
             let ext = match kind.as_str() {
                 "application/pdf" => "pdf",

@@ -1097,6 +1097,14 @@ async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_a
             assert!(last_message(&w.idp, "jana@example.cz")
                 .await
                 .contains("unlinked from NIA"));
+            // the citizen sees that staff acted, not who
+            let events = w.idp.security_events(w.account, 50).await.expect("events");
+            let checked = events
+                .iter()
+                .find(|e| e.event == "helpdesk.identity_checked")
+                .expect("the check");
+            assert_eq!(checked.actor, "staff");
+            assert!(events.iter().all(|e| e.actor != "podpora"));
             w.close().await;
         })
     })
@@ -1265,7 +1273,11 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
             assert_eq!(forms[0].reference, "ZR-2026/0042");
             assert_eq!(forms[0].recorded_by, "referent");
             assert_eq!(forms[0].state, FormState::Recorded);
-            let (_, kind, scan) = w.idp.paper_form_scan(&staff, form).await.expect("scan");
+            let (_, kind, scan) = w
+                .idp
+                .paper_form_scan(&staff, form, &req())
+                .await
+                .expect("scan");
             assert_eq!((kind.as_str(), scan.as_slice()), ("application/pdf", PDF));
 
             // outage: refused and nothing changes; queued; runs when NIA is back
@@ -1372,6 +1384,7 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
             for expected in [
                 "backoffice.paper_form_recorded",
                 "backoffice.login_reset_queued",
+                "backoffice.paper_form_scan_viewed",
                 "login.reset",
                 "nia.unlinked",
                 "password.reset",

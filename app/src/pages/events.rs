@@ -59,7 +59,7 @@ pub fn SecurityEventsPage() -> impl IntoView {
                                     <tr>
                                         <td>{format!("{} {}", format_date(lang, e.at), format_time(e.at))}</td>
                                         <th scope="row">{what}</th>
-                                        <td>{e.actor}</td>
+                                        <td>{if e.actor == "staff" { tr(lang, "events-actor-staff") } else { e.actor.clone() }}</td>
                                         <td>{e.ip}</td>
                                     </tr>
                                 }
