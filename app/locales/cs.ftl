@@ -475,3 +475,4 @@ reset-paper-step3 = Po vyřízení žádosti je přihlášení k účtu obnoveno
 reset-paper-link = Formulář Žádost o reset hesla v MojeID (PDF)
 event-backoffice-paper-form-scan-viewed = Back office si zobrazil sken vašeho papírového formuláře
 events-actor-staff = pracovník mojeID
+admin-login-reset = Přihlášení obnoveno: občan si zatím nenastavil nové heslo.

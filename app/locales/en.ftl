@@ -467,3 +467,4 @@ reset-paper-step3 = After the request is processed, the login to your account is
 reset-paper-link = The form Žádost o reset hesla v MojeID (PDF)
 event-backoffice-paper-form-scan-viewed = The scan of your paper form was read by the back office
 events-actor-staff = mojeID staff
+admin-login-reset = Login reset: the citizen has not set a new password yet.

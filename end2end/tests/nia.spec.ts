@@ -301,6 +301,7 @@ test('the back office resets the login on a verified paper form; during an outag
     await expect(forms.getByRole('row', { name: /ZR-2026\/0777/ })).toContainText('Login reset', { timeout: 1000 });
   }).toPass({ timeout: 30_000 });
   expect(await meansAtNia(request, 'rob-1001')).toEqual([]);
+  await expect(card.getByText('Login reset: the citizen has not set a new password yet.')).toBeVisible();
 
   // the citizen's session ended; the old password no longer works
   await visit(page, '/settings');

@@ -387,7 +387,7 @@ impl Idp {
         let (keys, linked) = crate::twofa_reset::remove_second_factors(&mut tx, account_id).await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE accounts SET password_hash = $1, state = 'login_reset' WHERE id = $2")
             .bind(format!("{}reset", crate::password::NO_PASSWORD))
             .bind(account_id)
             .execute(&mut *tx)
@@ -501,7 +501,7 @@ method and the link to NIA were removed. Set a new password here (the link works
             // the same link used twice at once
             return Err(Error::invalid("token", Violation::LinkInvalid));
         }
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE accounts SET password_hash = $1, state = 'active' WHERE id = $2")
             .bind(&hash)
             .bind(account_id)
             .execute(&mut *tx)

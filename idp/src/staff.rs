@@ -78,6 +78,8 @@ pub struct FoundAccount {
     pub username: String,
     pub nia_linked: bool,
     pub unlink_queued: bool,
+    /// `active`, or `login_reset` while the citizen has not set a new password yet
+    pub state: String,
 }
 
 fn norm(s: &str) -> String {
@@ -134,7 +136,7 @@ impl Idp {
     /// Finds an account by username for the helpdesk.
     pub async fn helpdesk_find(&self, username: &str) -> Result<Option<FoundAccount>> {
         let Some(r) = sqlx::query(
-            "SELECT a.id, a.username, (SELECT COUNT(*) FROM nia_links l WHERE l.account_id = a.id) AS linked, \
+            "SELECT a.id, a.username, a.state, (SELECT COUNT(*) FROM nia_links l WHERE l.account_id = a.id) AS linked, \
              (SELECT COUNT(*) FROM queued_unlinks q WHERE q.account_id = a.id) AS queued \
              FROM accounts a WHERE a.username = $1",
         )
@@ -149,6 +151,7 @@ impl Idp {
             username: r.try_get("username")?,
             nia_linked: r.try_get::<i64, _>("linked")? > 0,
             unlink_queued: r.try_get::<i64, _>("queued")? > 0,
+            state: r.try_get("state")?,
         }))
     }
 

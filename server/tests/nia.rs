@@ -1330,7 +1330,11 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
             assert!(w.idp.security_keys(w.account).await.expect("k").is_empty());
             assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
             assert!(w.sim.active_means(&bsi).is_empty());
-            // the old password no longer works
+            // the account waits for a new password; the old one no longer works
+            assert_eq!(
+                w.idp.account(w.account).await.expect("a").state,
+                "login_reset"
+            );
             assert!(matches!(
                 w.idp
                     .login("obcan", PW, None, "https://mojeid.test", &req())
@@ -1372,6 +1376,7 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
                 .await
                 .expect("login with the new password");
             assert!(matches!(step, idp::keys::LoginStep::Done(_)));
+            assert_eq!(w.idp.account(w.account).await.expect("a").state, "active");
 
             let events: Vec<(String, String, String)> = sqlx::query_as(
                 "SELECT event, actor, details FROM audit_events WHERE account_id = $1 ORDER BY id",

@@ -17,6 +17,7 @@ pub struct FoundView {
     pub username: String,
     pub nia_linked: bool,
     pub unlink_queued: bool,
+    pub login_reset: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -48,6 +49,7 @@ pub async fn admin_find(username: String) -> Result<Option<FoundView>, ApiError>
             username: f.username,
             nia_linked: f.nia_linked,
             unlink_queued: f.unlink_queued,
+            login_reset: f.state == "login_reset",
         }))
 }
 
@@ -246,6 +248,7 @@ pub fn AdminPage() -> impl IntoView {
                                         <h2 id="admin-account">{f.username.clone()}</h2>
                                         <p>{if f.nia_linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
                                         {f.unlink_queued.then(|| view! { <p>{t("admin-queued")}</p> })}
+                                        {f.login_reset.then(|| view! { <p>{t("admin-login-reset")}</p> })}
                                         <h3>{t("admin-questions")}</h3>
                                         <ActionForm action=check attr:class="form">
                                             <ErrorSummary errors=check_errors />
