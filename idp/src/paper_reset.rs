@@ -35,7 +35,7 @@ pub enum FormState {
 }
 
 impl FormState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             FormState::Recorded => "recorded",
             FormState::Queued => "queued",
@@ -167,6 +167,7 @@ impl Idp {
         let (Some(reference), Some(kind), true) = (reference, kind, violations.is_empty()) else {
             return Err(Error::Invalid(violations));
         };
+        // known duplicates are told before the scan is written; the unique index decides races
         let taken: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM paper_forms WHERE reference = $1")
             .bind(&reference)
             .fetch_one(&self.db.pool)

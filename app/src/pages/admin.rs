@@ -90,10 +90,7 @@ pub async fn admin_paper_forms(account_id: i64) -> Result<Vec<FormView>, ApiErro
             scan_size: f.scan_size,
             recorded_by: f.recorded_by,
             recorded_at: f.recorded_at,
-            state: serde_json::to_value(f.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            state: f.state.as_str().to_owned(),
         })
         .collect())
 }
