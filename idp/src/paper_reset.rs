@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use crate::audit::{self, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
-use crate::outbox::{self, Channel, Outgoing};
+use crate::outbox::Outgoing;
 use crate::sessions::Session;
 use crate::staff::Role;
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
@@ -365,10 +365,10 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<()> {
         let account_id = form.account_id;
-        let email = self
-            .verified_email(account_id)
-            .await?
-            .ok_or_else(|| Error::invalid("reference", Violation::NoVerifiedEmail))?;
+        // the link can only go to a verified e-mail: refused before anything changes at NIA
+        if self.verified_email(account_id).await?.is_none() {
+            return Err(Error::invalid("reference", Violation::NoVerifiedEmail));
+        }
         self.deactivate_all_means(account_id).await?;
         let now = self.clock.now();
         let token = random_token();
@@ -432,12 +432,10 @@ impl Idp {
             "{}/password-reset?token={token}",
             link_base.trim_end_matches('/')
         );
-        outbox::enqueue(
-            &mut *tx,
+        crate::pairing::notify_in(
+            &mut tx,
+            account_id,
             now,
-            Some(account_id),
-            Channel::Email,
-            &email,
             &Outgoing {
                 subject: "mojeID: přihlášení k účtu obnoveno / login to your account reset".into(),
                 body: format!(
@@ -490,7 +488,6 @@ method and the link to NIA were removed. Set a new password here (the link works
             return Err(Error::invalid("confirmation", Violation::PasswordsDiffer));
         }
         let hash = self.hasher.hash(password.to_owned()).await?;
-        let email = self.verified_email(account_id).await?;
         let now = self.clock.now();
         let mut tx = self.db.pool.begin().await?;
         let used = sqlx::query("DELETE FROM password_resets WHERE token_hash = $1")
@@ -521,22 +518,18 @@ method and the link to NIA were removed. Set a new password here (the link works
             json!({}),
         )
         .await?;
-        if let Some(email) = email {
-            outbox::enqueue(
-                &mut *tx,
-                now,
-                Some(account_id),
-                Channel::Email,
-                &email,
-                &Outgoing {
-                    subject: "mojeID: nové heslo nastaveno / new password set".into(),
-                    body: "K vašemu účtu mojeID bylo nastaveno nové heslo. Pokud jste to nebyli vy, kontaktujte ihned podporu.\n\n\
+        crate::pairing::notify_in(
+            &mut tx,
+            account_id,
+            now,
+            &Outgoing {
+                subject: "mojeID: nové heslo nastaveno / new password set".into(),
+                body: "K vašemu účtu mojeID bylo nastaveno nové heslo. Pokud jste to nebyli vy, kontaktujte ihned podporu.\n\n\
 A new password was set for your mojeID account. If this was not you, contact support at once.\n"
-                        .into(),
-                },
-            )
-            .await?;
-        }
+                    .into(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
