@@ -10,7 +10,24 @@ use leptos_axum::ResponseOptions;
 use crate::error::{ApiError, FieldCode, FieldError};
 use crate::i18n::Lang;
 
+/// The session cookie's name over plain http (development on localhost).
 pub const SESSION_COOKIE: &str = "mojeid_session";
+/// Its name over https: the `__Host-` prefix makes the browser refuse it unless it is
+/// `Secure`, host-only and for the whole site, so no subdomain can plant a session.
+pub const SESSION_COOKIE_HOST: &str = "__Host-mojeid_session";
+/// The nonce that binds NIA's answer to the browser that pressed "Verify". `SameSite=None`
+/// because NIA's answer is a cross-site POST; `__Host-` and `Secure` always (browsers treat
+/// `http://localhost` as secure for cookies).
+pub const NIA_BROWSER_COOKIE: &str = "__Host-mojeid_nia";
+
+/// The session cookie's name for this deployment.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SESSION_COOKIE_HOST
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// What the server gives every render and server function.
 #[derive(Clone)]
@@ -77,7 +94,8 @@ pub fn request_origin() -> Result<String, ApiError> {
 }
 
 pub fn session_token() -> Option<String> {
-    use_context::<Parts>().and_then(|p| cookie_value(&p.headers, SESSION_COOKIE))
+    let secure = use_context::<ServerContext>().is_some_and(|c| c.secure_cookies);
+    use_context::<Parts>().and_then(|p| cookie_value(&p.headers, session_cookie_name(secure)))
 }
 
 /// The logged-in session, or `ApiError::NotAuthenticated`.
@@ -88,18 +106,30 @@ pub async fn current_session() -> Result<idp::sessions::Session, ApiError> {
 
 pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        session_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
 
-pub fn set_session_cookie(token: &str, max_age: i64) -> Result<(), ApiError> {
-    let cookie = session_cookie(token, max_age, ctx()?.secure_cookies);
-    let value = HeaderValue::from_str(&cookie).map_err(|_| ApiError::Internal)?;
+/// The NIA browser-binding cookie (`max_age` 0 clears it).
+pub fn nia_browser_cookie(nonce: &str, max_age: i64) -> String {
+    format!(
+        "{NIA_BROWSER_COOKIE}={nonce}; Path=/; Secure; HttpOnly; SameSite=None; Max-Age={max_age}"
+    )
+}
+
+/// Adds a `Set-Cookie` to the server function's response.
+pub fn append_cookie(cookie: &str) -> Result<(), ApiError> {
+    let value = HeaderValue::from_str(cookie).map_err(|_| ApiError::Internal)?;
     if let Some(res) = use_context::<ResponseOptions>() {
         res.append_header(SET_COOKIE, value);
     }
     Ok(())
+}
+
+pub fn set_session_cookie(token: &str, max_age: i64) -> Result<(), ApiError> {
+    append_cookie(&session_cookie(token, max_age, ctx()?.secure_cookies))
 }
 
 /// After a plain HTML form post (no JavaScript yet), answer with a redirect; the hydrated
@@ -281,7 +311,7 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::SERVICE_UNAVAILABLE, Some(60));
             ApiError::CannotDisableAuthenticator
         }
-        E::NiaResponseInvalid => {
+        E::NiaResponseInvalid | E::NiaOtherBrowser | E::NiaPersonMismatch => {
             status(StatusCode::BAD_REQUEST, None);
             ApiError::Forbidden
         }
@@ -314,7 +344,17 @@ mod tests {
     fn session_cookie_is_http_only_and_lax() {
         let c = session_cookie("abc", 60, true);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.ends_with("; Secure"));
-        assert!(!session_cookie("abc", 60, false).contains("Secure"));
+        assert!(c.starts_with("__Host-mojeid_session=abc; Path=/;"));
+        assert!(!c.contains("Domain="));
+        let plain = session_cookie("abc", 60, false);
+        assert!(!plain.contains("Secure") && plain.starts_with("mojeid_session="));
+    }
+
+    #[test]
+    fn the_nia_cookie_survives_nias_cross_site_post_and_nothing_else() {
+        let c = nia_browser_cookie("n0nce", 1800);
+        assert!(c.starts_with("__Host-mojeid_nia=n0nce; Path=/;"));
+        assert!(c.contains("; Secure") && c.contains("; HttpOnly") && c.contains("SameSite=None"));
     }
 
     #[test]

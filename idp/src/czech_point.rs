@@ -30,6 +30,10 @@ pub enum DeliveryOutcome {
     TooLate,
     /// The same message again: nothing changed.
     Duplicate,
+    /// Its code matched a waiting request, but the register's person is not the one the
+    /// account's profile names (or the account was validated as somebody else): the request
+    /// failed, the citizen was told without the register's data, nothing else changed.
+    PersonMismatch,
 }
 
 impl DeliveryOutcome {
@@ -39,7 +43,32 @@ impl DeliveryOutcome {
             DeliveryOutcome::Unmatched => "unmatched",
             DeliveryOutcome::TooLate => "too_late",
             DeliveryOutcome::Duplicate => "duplicate",
+            DeliveryOutcome::PersonMismatch => "person_mismatch",
         }
+    }
+}
+
+impl Idp {
+    /// Whether the register's person is the one this account's profile names (first name,
+    /// last name and birth date, letter case aside) and not somebody other than the person
+    /// the account was validated as. A pairing code is the account's secret, but it is printed
+    /// and could be handed to somebody else: their data must not land in this account.
+    pub(crate) async fn is_profile_person(
+        &self,
+        account_id: i64,
+        data: &crate::nia::RegistryData,
+    ) -> Result<bool> {
+        if self.other_person(account_id, data).await?.is_some() {
+            return Ok(false);
+        }
+        let p = self.profile(account_id).await?;
+        let same = |a: &Option<String>, b: &str| {
+            a.as_deref()
+                .is_some_and(|a| a.trim().to_lowercase() == b.trim().to_lowercase())
+        };
+        Ok(same(&p.first_name, &data.given_name)
+            && same(&p.last_name, &data.family_name)
+            && same(&p.birth_date, &data.birth_date))
     }
 }
 
@@ -101,6 +130,17 @@ impl Idp {
             json!({ "request": id, "method": "czech_point" }),
         )
         .await?;
+        crate::pairing::notify_in(
+            &mut tx,
+            account_id,
+            now,
+            &Outgoing {
+                subject: "mojeID: žádost o ověření na Czech POINT / your Czech POINT request".into(),
+                body: "Požádali jste o ověření totožnosti na pobočce Czech POINT. Vytiskněte si dokument s kódem pro párování v Nastavení mojeID (Propojení se službami veřejné správy) a navštivte pobočku osobně.\n\nKód smí použít jen majitel tohoto účtu, osobně a se svým občanským průkazem. Nikomu kód ani dokument nedávejte a nepodávejte žádost s kódem, který vám poslal někdo jiný: jeho účet by získal vaše údaje z registru obyvatel. Pokud jste o ověření nežádali, změňte heslo a kontaktujte podporu: podpora@mojeid.cz, +420 222 745 111.\n\nYou asked for identity verification at a Czech POINT office. Print the document with the pairing code in mojeID Settings (Link to government services) and visit an office in person.\n\nOnly the owner of this account may use the code, in person and with their own identity card. Never give the code or the document to anybody, and never file a request with a code somebody sent you: their account would receive your population-register data. If you did not ask for this, change your password and contact support: podpora@mojeid.cz, +420 222 745 111.\n"
+                    .into(),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(OfficeRequest {
             id,
@@ -144,6 +184,13 @@ impl Idp {
         let client = self
             .nia()
             .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
+        if xml.len() > crate::nia::MAX_DELIVERY_BYTES
+            || crate::public_edge::has_doctype(xml.as_bytes())
+        {
+            self.edge_reject(crate::public_edge::Edge::RobIntake, "malformed", req)
+                .await?;
+            return Err(Error::NiaResponseInvalid);
+        }
         let delivery = match client.verify_delivery(xml, now).await {
             Ok(d) => d,
             Err(NiaError::Unavailable(e)) => {
@@ -151,16 +198,8 @@ impl Idp {
                 return Err(Error::NiaUnavailable);
             }
             Err(e) => {
-                audit::record(
-                    &self.db.pool,
-                    now,
-                    None,
-                    "population-register",
-                    Event::NiaResponseRejected,
-                    req,
-                    json!({ "reason": e.to_string(), "kind": "delivery" }),
-                )
-                .await?;
+                self.edge_reject(crate::public_edge::Edge::RobIntake, &e.to_string(), req)
+                    .await?;
                 return Err(Error::NiaResponseInvalid);
             }
         };
@@ -188,8 +227,13 @@ impl Idp {
                 let state: String = r.try_get("state")?;
                 let expires_at: i64 = r.try_get("expires_at")?;
                 let id: i64 = r.try_get("id")?;
+                let account_id: i64 = r.try_get("account_id")?;
                 if state == State::AwaitingOffice.as_str() && expires_at > now {
-                    (DeliveryOutcome::Matched, Some(id))
+                    if self.is_profile_person(account_id, &delivery.data).await? {
+                        (DeliveryOutcome::Matched, Some(id))
+                    } else {
+                        (DeliveryOutcome::PersonMismatch, Some(id))
+                    }
                 } else {
                     (DeliveryOutcome::TooLate, Some(id))
                 }
@@ -217,6 +261,32 @@ impl Idp {
             }
         }
         inserted?;
+        if let (DeliveryOutcome::PersonMismatch, Some(r)) = (outcome, &request) {
+            let id: i64 = r.try_get("id")?;
+            let account_id: i64 = r.try_get("account_id")?;
+            self.transition_in(
+                &mut tx,
+                id,
+                account_id,
+                "population-register",
+                State::AwaitingOffice,
+                State::Failed,
+                Some("person_mismatch"),
+                req,
+            )
+            .await?;
+            crate::pairing::notify_in(
+                &mut tx,
+                account_id,
+                now,
+                &Outgoing {
+                    subject: "mojeID: údaje z Czech POINT nepatří k vašemu účtu / Czech POINT data do not match your account".into(),
+                    body: "Registr obyvatel nám doručil údaje k vašemu kódu pro párování, ale osoba v nich není ta, kterou uvádí váš profil (jméno, příjmení, datum narození). Údaje jsme nepoužili a žádost jsme ukončili; ve vašem účtu se nic nezměnilo.\n\nPokud jste na Czech POINT byli vy, opravte profil podle občanského průkazu a požádejte znovu. Pokud ne, kód mohl použít někdo jiný: kód smí použít jen majitel účtu. Kontaktujte podporu: podpora@mojeid.cz, +420 222 745 111.\n\nThe population register delivered data for your pairing code, but the person in them is not the one your profile names (first name, last name, birth date). We did not use the data and ended the request; nothing in your account changed.\n\nIf it was you at Czech POINT, correct your profile as in your ID card and ask again. If not, somebody else may have used the code: only the account's owner may use it. Contact support: podpora@mojeid.cz, +420 222 745 111.\n"
+                        .into(),
+                },
+            )
+            .await?;
+        }
         if let (DeliveryOutcome::Matched, Some(r)) = (outcome, &request) {
             let id: i64 = r.try_get("id")?;
             let account_id: i64 = r.try_get("account_id")?;

@@ -104,6 +104,13 @@ pub enum Error {
     CannotDisableAuthenticator,
     #[error("the response from NIA was rejected")]
     NiaResponseInvalid,
+    /// NIA's answer came back through a browser that did not start the login there.
+    #[error("the NIA login was started in another browser")]
+    NiaOtherBrowser,
+    /// The register's person cannot be this account's owner (validated as somebody else,
+    /// or not the person the profile names).
+    #[error("the register's person does not match the account")]
+    NiaPersonMismatch,
     #[error("password hashing is overloaded")]
     Overloaded,
     #[error("database: {0}")]

@@ -19,6 +19,7 @@ pub mod pairing_code;
 pub mod paper_reset;
 pub mod password;
 pub mod profile;
+pub mod public_edge;
 pub mod sessions;
 pub mod staff;
 #[cfg(feature = "testing")]
@@ -85,6 +86,7 @@ pub struct Idp {
     pub policy: Policy,
     metadata: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mds::Metadata>>>,
     nia: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<nia::NiaClient>>>>,
+    edges: std::sync::Arc<public_edge::EdgeCounters>,
 }
 
 impl Idp {
@@ -96,6 +98,7 @@ impl Idp {
             policy,
             metadata: Default::default(),
             nia: Default::default(),
+            edges: Default::default(),
         }
     }
 
@@ -144,4 +147,14 @@ pub(crate) fn random_token() -> String {
 /// SHA-256, hex: how tokens and one-time codes are stored.
 pub(crate) fn sha256_hex(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+/// Compares two secrets (hex digests, tokens) in time that does not depend on where they
+/// differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

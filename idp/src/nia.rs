@@ -13,6 +13,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, CryptoProvider, ReduceMode};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 
 pub const NIA_ENTITY_ID: &str = "urn:microsoft:cgg2010:fpsts";
 pub const LOA_SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
@@ -20,6 +21,10 @@ const LOA_HIGH: &str = "http://eidas.europa.eu/LoA/high";
 const NATURAL: &str = "http://eidas.europa.eu/attributes/naturalperson/";
 /// Allowed clock difference with NIA.
 const SKEW_SECS: i64 = 60;
+/// The largest SAMLResponse (base64) the ACS reads; NIA's are a few tens of kilobytes.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+/// The largest register delivery the intake reads (XML with a PDF extract inside).
+pub const MAX_DELIVERY_BYTES: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NiaError {
@@ -50,7 +55,18 @@ pub struct NiaConfig {
     pub sp_entity_id: String,
     /// Our assertion consumer service.
     pub acs_url: String,
+    /// SHA-256 fingerprints (hex) of the signing certificates NIA is known to use. When
+    /// set, a certificate in NIA's metadata that is not one of them is never trusted, so a
+    /// metadata fetch (over a network we do not control) cannot become a trust anchor.
+    /// Production requires them; the simulator makes its key on first start, so development
+    /// trusts its metadata.
+    pub signing_cert_pins: Vec<String>,
 }
+
+/// NIA's metadata is fetched again at most this often, whatever arrives at the ACS.
+const METADATA_REFRESH_SECS: i64 = 60;
+/// A cached signing certificate is used for this long before it is checked again.
+const METADATA_TTL_SECS: i64 = 3600;
 
 /// A person's data from the population register, as NIA released it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,14 +299,14 @@ impl NiaClient {
         Ok(signed.to_string())
     }
 
-    /// NIA's signing certificate from its metadata (kept an hour).
+    /// NIA's signing certificate from its metadata (kept an hour; `fresh` asks again, but
+    /// never more than once a minute, so forged messages cannot make us fetch it in a loop).
     async fn nia_certificate(&self, now: i64, fresh: bool) -> Result<Vec<u8>, NiaError> {
-        if !fresh {
-            if let Ok(guard) = self.nia_cert.read() {
-                if let Some((c, at)) = guard.as_ref() {
-                    if now - at < 3600 {
-                        return Ok(c.clone());
-                    }
+        if let Ok(guard) = self.nia_cert.read() {
+            if let Some((c, at)) = guard.as_ref() {
+                let age = now - at;
+                if age < METADATA_REFRESH_SECS || (!fresh && age < METADATA_TTL_SECS) {
+                    return Ok(c.clone());
                 }
             }
         }
@@ -327,10 +343,52 @@ impl NiaClient {
         let der = STANDARD
             .decode(cert.split_whitespace().collect::<String>())
             .map_err(|e| NiaError::Invalid(format!("metadata certificate: {e}")))?;
+        if !self.config.signing_cert_pins.is_empty() {
+            let fingerprint = hex::encode(sha2::Sha256::digest(&der));
+            if !self
+                .config
+                .signing_cert_pins
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(&fingerprint))
+            {
+                return Err(NiaError::Invalid(format!(
+                    "NIA's metadata names a signing certificate that is not pinned (SHA-256 {fingerprint})"
+                )));
+            }
+        }
         if let Ok(mut guard) = self.nia_cert.write() {
             *guard = Some((der.clone(), now));
         }
         Ok(der)
+    }
+
+    /// The signed part of `xml` when NIA's certificate (as cached, then as fetched again)
+    /// verifies it, else `None`. A document type declaration is refused before any parser
+    /// sees it; the signature check runs on the blocking pool, never on the async workers.
+    async fn verified_xml(&self, xml: String, now: i64) -> Result<Option<String>, NiaError> {
+        if crate::public_edge::has_doctype(xml.as_bytes()) {
+            return Err(NiaError::Invalid("a document type declaration".into()));
+        }
+        let xml = std::sync::Arc::new(xml);
+        for fresh in [false, true] {
+            let cert = self.nia_certificate(now, fresh).await?;
+            let doc = xml.clone();
+            let verified = tokio::task::spawn_blocking(move || {
+                samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+                    &doc,
+                    &[CertificateDer::from(cert)],
+                    ReduceMode::ValidateAndMarkNoAncestors,
+                    Some(&[AllowedSignatureAlgorithm::RsaSha256]),
+                )
+                .ok()
+            })
+            .await
+            .map_err(|e| NiaError::Invalid(format!("verification stopped: {e}")))?;
+            if verified.is_some() {
+                return Ok(verified);
+            }
+        }
+        Ok(None)
     }
 
     /// Verifies a Response posted to our ACS: NIA's signature (RSA-SHA256 only), issuer,
@@ -342,7 +400,7 @@ impl NiaClient {
         now: i64,
     ) -> Result<VerifiedResponse, NiaError> {
         let invalid = |m: &str| NiaError::Invalid(m.to_owned());
-        if saml_response.len() > 512 * 1024 {
+        if saml_response.len() > MAX_RESPONSE_BYTES {
             return Err(invalid("the response is too large"));
         }
         let xml = STANDARD
@@ -350,20 +408,9 @@ impl NiaClient {
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| invalid("SAMLResponse is not base64 XML"))?;
-        let mut reduced = None;
-        for fresh in [false, true] {
-            let cert = self.nia_certificate(now, fresh).await?;
-            if let Ok(r) = samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
-                &xml,
-                &[CertificateDer::from(cert)],
-                ReduceMode::ValidateAndMarkNoAncestors,
-                Some(&[AllowedSignatureAlgorithm::RsaSha256]),
-            ) {
-                reduced = Some(r);
-                break;
-            }
-        }
-        let signed = reduced
+        let signed = self
+            .verified_xml(xml, now)
+            .await?
             .ok_or_else(|| invalid("the signature does not verify with NIA's certificate"))?;
         let resp: samael::schema::Response = signed
             .parse()
@@ -506,23 +553,13 @@ impl NiaClient {
     /// that a Czech POINT office caused) and reads it.
     pub async fn verify_delivery(&self, xml: &str, now: i64) -> Result<Delivery, NiaError> {
         let invalid = |m: &str| NiaError::Invalid(m.to_owned());
-        if xml.len() > 2 * 1024 * 1024 {
+        if xml.len() > MAX_DELIVERY_BYTES {
             return Err(invalid("the delivery is too large"));
         }
-        let mut reduced = None;
-        for fresh in [false, true] {
-            let cert = self.nia_certificate(now, fresh).await?;
-            if let Ok(r) = samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
-                xml,
-                &[CertificateDer::from(cert)],
-                ReduceMode::ValidateAndMarkNoAncestors,
-                Some(&[AllowedSignatureAlgorithm::RsaSha256]),
-            ) {
-                reduced = Some(r);
-                break;
-            }
-        }
-        let signed = reduced.ok_or_else(|| invalid("the delivery's signature does not verify"))?;
+        let signed = self
+            .verified_xml(xml.to_owned(), now)
+            .await?
+            .ok_or_else(|| invalid("the delivery's signature does not verify"))?;
         let tag = |name: &str| -> Option<String> {
             let open = format!("<rob:{name}>");
             let start = signed.find(&open)? + open.len();

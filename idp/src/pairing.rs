@@ -4,7 +4,8 @@
 //! ```text
 //! eObčanka:     created → nia_login → data_received → completing → completed
 //! Czech POINT:  created → awaiting_office → data_received → completing → completed
-//! any active state → cancelled (citizen, expiry) | failed (NIA refused)
+//! any active state → cancelled (citizen, expiry) | failed (NIA refused, or the register's
+//!                    person cannot be the account's owner: `person_mismatch`)
 //! completing → data_received when NIA is unavailable (the request waits, nothing is lost)
 //! ```
 //!
@@ -23,7 +24,7 @@ use crate::sessions::{AuthMethod, AuthRecord};
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
 
 /// How long a request to NIA's portal may take.
-const LOGIN_TTL_SECS: i64 = 30 * 60;
+pub const LOGIN_TTL_SECS: i64 = 30 * 60;
 /// How long received registry data waits for the citizen's confirmation.
 const DATA_TTL_SECS: i64 = 30 * 24 * 3600;
 /// A fresh login for linking: password + key within this many seconds.
@@ -87,6 +88,8 @@ impl State {
             (DataReceived, Completing) => true,
             (Completing, Completed) | (Completing, DataReceived) | (Completing, Failed) => true,
             (NiaLogin, Failed) | (DataReceived, Failed) => true,
+            // the register's person is not the profile's (a code filed by somebody else)
+            (AwaitingOffice, Failed) => true,
             (s, Cancelled) => s.is_active() && s != Completing,
             _ => false,
         }
@@ -134,6 +137,17 @@ pub struct NiaLink {
     pub linked_at: i64,
     /// The keys registered at NIA as means.
     pub key_ids: Vec<i64>,
+}
+
+/// "Verify" with eObčanka: where the browser goes, and the nonce it must carry back.
+///
+/// The nonce goes into a `__Host-` cookie of the browser that pressed "Verify" and nowhere
+/// else; only its hash is stored with the request. NIA's answer is accepted only from a
+/// browser that carries it, so an NIA address sent to somebody else links nothing.
+#[derive(Clone, Debug)]
+pub struct EobcankaStart {
+    pub url: String,
+    pub browser_nonce: String,
 }
 
 /// The conditions of linking that the account itself must meet.
@@ -407,14 +421,15 @@ impl Idp {
     }
 
     /// "Use an existing authentication mean (eObčanka)" + "Verify": needs a fresh login with
-    /// password + key and every condition met; returns the address of NIA's portal.
+    /// password + key and every condition met; returns the address of NIA's portal and the
+    /// nonce that binds NIA's answer to this browser.
     pub async fn start_eobcanka(
         &self,
         account_id: i64,
         actor: &str,
         session_auth: &[AuthRecord],
         req: &RequestInfo,
-    ) -> Result<String> {
+    ) -> Result<EobcankaStart> {
         let now = self.clock.now();
         self.may_start_pairing(account_id, session_auth).await?;
         let client = self.nia_client()?;
@@ -422,6 +437,7 @@ impl Idp {
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
         let relay = random_token();
+        let browser_nonce = random_token();
         let request_id = format!(
             "_{}",
             hex::encode(
@@ -431,14 +447,15 @@ impl Idp {
             )
         );
         let row = sqlx::query(
-            "INSERT INTO pairing_requests (account_id, method, state, relay_hash, saml_request_id, attempts, created_at, updated_at, expires_at) \
-             VALUES ($1, 'eobcanka', 'nia_login', $2, $3, 0, $4, $4, $5) RETURNING id",
+            "INSERT INTO pairing_requests (account_id, method, state, relay_hash, browser_hash, saml_request_id, attempts, created_at, updated_at, expires_at) \
+             VALUES ($1, 'eobcanka', 'nia_login', $2, $6, $3, 0, $4, $4, $5) RETURNING id",
         )
         .bind(account_id)
         .bind(sha256_hex(&relay))
         .bind(&request_id)
         .bind(now)
         .bind(now + LOGIN_TTL_SECS)
+        .bind(sha256_hex(&browser_nonce))
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
@@ -456,27 +473,39 @@ impl Idp {
             .login_url(&request_id, &relay, now)
             .map_err(|e| Error::Internal(e.to_string()))?;
         tx.commit().await?;
-        Ok(url)
+        Ok(EobcankaStart { url, browser_nonce })
     }
 
     /// A Response posted to our assertion consumer. The request it answers is found by its
-    /// RelayState and must be waiting for NIA with the same request ID; an assertion is
-    /// accepted once. Returns the account and the request as it is now.
+    /// RelayState, must have been started in this browser (`browser_nonce`, from the cookie
+    /// set at "Verify") and must be waiting for NIA with the same request ID; an assertion is
+    /// accepted once, and only for the person the account can belong to. The cheap checks
+    /// (size, RelayState, browser) come before any XML is read. Returns the account and the
+    /// request as it is now.
     pub async fn accept_nia_response(
         &self,
         saml_response: &str,
         relay_state: &str,
+        browser_nonce: Option<&str>,
         req: &RequestInfo,
     ) -> Result<(i64, PairingRequest)> {
         let now = self.clock.now();
         let client = self.nia_client()?;
+        if saml_response.len() > crate::nia::MAX_RESPONSE_BYTES
+            || relay_state.is_empty()
+            || relay_state.len() > 128
+        {
+            return self.unauthenticated_reject("malformed", req).await;
+        }
         let row = sqlx::query(&format!(
-            "SELECT {REQUEST_COLUMNS}, saml_request_id FROM pairing_requests WHERE relay_hash = $1"
+            "SELECT {REQUEST_COLUMNS}, saml_request_id, browser_hash FROM pairing_requests WHERE relay_hash = $1"
         ))
         .bind(sha256_hex(relay_state))
         .fetch_optional(&self.db.pool)
         .await?;
-        let verified = client.verify_response(saml_response, now).await;
+        let Some(row) = row else {
+            return self.unauthenticated_reject("unknown RelayState", req).await;
+        };
         let reject = |detail: String, account: Option<i64>| async move {
             audit::record(
                 &self.db.pool,
@@ -490,13 +519,40 @@ impl Idp {
             .await?;
             Err::<(i64, PairingRequest), Error>(Error::NiaResponseInvalid)
         };
-        let Some(row) = row else {
-            return reject("unknown RelayState".into(), None).await;
-        };
         let request = row_to_request(&row)?;
         let account_id: i64 = row.try_get("account_id")?;
         let expected: Option<String> = row.try_get("saml_request_id")?;
-        let verified = match verified {
+        let browser_hash: Option<String> = row.try_get("browser_hash")?;
+        let same_browser = match (browser_hash, browser_nonce) {
+            (Some(h), Some(n)) => crate::constant_time_eq(&h, &sha256_hex(n)),
+            _ => false,
+        };
+        if !same_browser {
+            // the answer was brought by a browser that did not press "Verify": somebody
+            // else's NIA login must never reach this account
+            audit::record(
+                &self.db.pool,
+                now,
+                Some(account_id),
+                "nia",
+                Event::NiaResponseRejected,
+                req,
+                json!({ "reason": "another browser", "request": request.id }),
+            )
+            .await?;
+            return Err(Error::NiaOtherBrowser);
+        }
+        if request.state != State::NiaLogin || request.expires_at <= now {
+            return reject(
+                format!(
+                    "the request is {} (replayed or late response)",
+                    request.state.as_str()
+                ),
+                Some(account_id),
+            )
+            .await;
+        }
+        let verified = match client.verify_response(saml_response, now).await {
             Ok(v) => v,
             Err(NiaError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "NIA metadata unavailable while a response arrived");
@@ -511,15 +567,33 @@ impl Idp {
             )
             .await;
         }
-        if request.state != State::NiaLogin || request.expires_at <= now {
-            return reject(
-                format!(
-                    "the request is {} (replayed or late response)",
-                    request.state.as_str()
-                ),
-                Some(account_id),
-            )
-            .await;
+        if let SamlOutcome::Success { data, .. } = &verified.outcome {
+            if let Some(reason) = self.other_person(account_id, data).await? {
+                let mut tx = self.db.pool.begin().await?;
+                self.transition(
+                    &mut tx,
+                    request.id,
+                    account_id,
+                    "nia",
+                    State::NiaLogin,
+                    State::Failed,
+                    Some("person_mismatch"),
+                    req,
+                )
+                .await?;
+                audit::record(
+                    &mut *tx,
+                    now,
+                    Some(account_id),
+                    "nia",
+                    Event::NiaResponseRejected,
+                    req,
+                    json!({ "reason": reason, "request": request.id }),
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(Error::NiaPersonMismatch);
+            }
         }
         let mut tx = self.db.pool.begin().await?;
         let (to, outcome, data) = match verified.outcome {
@@ -571,6 +645,41 @@ impl Idp {
         tx.commit().await?;
         let (request, _, _) = self.pairing_row(request.id).await?;
         Ok((account_id, request))
+    }
+
+    /// An answer at the ACS that no request of ours vouches for: counted and sampled, never
+    /// a row each.
+    async fn unauthenticated_reject(
+        &self,
+        reason: &str,
+        req: &RequestInfo,
+    ) -> Result<(i64, PairingRequest)> {
+        self.edge_reject(crate::public_edge::Edge::NiaAcs, reason, req)
+            .await?;
+        Err(Error::NiaResponseInvalid)
+    }
+
+    /// Why the register's person cannot be this account's owner, if they cannot: the
+    /// account was validated before as somebody else (another BSI or birth date).
+    pub(crate) async fn other_person(
+        &self,
+        account_id: i64,
+        data: &RegistryData,
+    ) -> Result<Option<&'static str>> {
+        let row =
+            sqlx::query("SELECT validated_bsi, validated_birth_date FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_one(&self.db.pool)
+                .await?;
+        let bsi: Option<String> = row.try_get("validated_bsi")?;
+        let birth: Option<String> = row.try_get("validated_birth_date")?;
+        if bsi.is_some_and(|b| !data.bsi.is_empty() && b != data.bsi) {
+            return Ok(Some("the account was validated as another person"));
+        }
+        if birth.is_some_and(|b| b.trim() != data.birth_date.trim()) {
+            return Ok(Some("the account was validated with another birth date"));
+        }
+        Ok(None)
     }
 
     /// "Complete connection to NIA": the request goes to `completing`, which the job
@@ -765,6 +874,14 @@ impl Idp {
                 .await?;
             Ok::<bool, Error>(true)
         };
+        // the person NIA found must be the one the account was validated as, if it was
+        let person = RegistryData {
+            bsi: bsi.clone(),
+            ..data.clone()
+        };
+        if self.other_person(account_id, &person).await?.is_some() {
+            return fail("person_mismatch".into()).await;
+        }
         match client.match_person(&bsi).await {
             Ok(()) => {}
             Err(NiaError::Unavailable(_)) => return back_to_waiting("nia_unavailable").await,
@@ -820,8 +937,10 @@ impl Idp {
             .execute(&mut *tx)
             .await?;
         write_registry_profile(&mut tx, account_id, &data, now).await?;
-        sqlx::query("UPDATE accounts SET validated_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE accounts SET validated_at = $1, validated_bsi = $2, validated_birth_date = $3 WHERE id = $4")
             .bind(now)
+            .bind(&bsi)
+            .bind(&data.birth_date)
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
@@ -1129,6 +1248,7 @@ mod tests {
             (NiaLogin, Failed),
             (AwaitingOffice, DataReceived),
             (AwaitingOffice, Cancelled),
+            (AwaitingOffice, Failed),
             (DataReceived, Completing),
             (DataReceived, Cancelled),
             (DataReceived, Failed),

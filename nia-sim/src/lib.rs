@@ -47,6 +47,9 @@ pub struct SimConfig {
     /// Where the register delivers population-register data to the identity provider (its
     /// data box, in reality).
     pub intake_url: String,
+    /// The transport credential the delivery presents there (the data box's own login,
+    /// in reality), as a bearer token.
+    pub intake_token: String,
 }
 
 /// A Czech POINT request waiting for the register to process it (1–2 business days in
@@ -297,6 +300,7 @@ impl Sim {
                 .http
                 .post(&self.0.config.intake_url)
                 .header("content-type", "application/xml")
+                .bearer_auth(&self.0.config.intake_token)
                 .body(xml)
                 .send()
                 .await;
@@ -333,7 +337,7 @@ impl Sim {
         ) else {
             return false;
         };
-        matches!(self.0.http.post(&self.0.config.intake_url).header("content-type", "application/xml").body(xml).send().await, Ok(r) if r.status().is_success())
+        matches!(self.0.http.post(&self.0.config.intake_url).header("content-type", "application/xml").bearer_auth(&self.0.config.intake_token).body(xml).send().await, Ok(r) if r.status().is_success())
     }
 
     /// The active means registered for a person.

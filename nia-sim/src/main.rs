@@ -34,6 +34,7 @@ async fn main() {
         sp_metadata_url: sp_metadata,
         api_token: env("NIA_API_TOKEN", "dev-nia-token"),
         intake_url: env("NIA_SP_INTAKE_URL", "http://localhost:3000/intake/rob"),
+        intake_token: env("INTAKE_TOKEN", "dev-intake-token-0000"),
     };
     let sim = match nia_sim::Sim::open(config) {
         Ok(s) => s,

@@ -44,6 +44,14 @@ pub struct Config {
     pub hash_queue: usize,
     pub shutdown_grace_secs: u64,
     pub policy: idp::Policy,
+    /// SHA-256 fingerprints of NIA's signing certificates (required in production).
+    pub nia_signing_cert_pins: Vec<String>,
+    /// The bearer token `/metrics` asks for; without one there is no `/metrics`.
+    pub metrics_token: Option<String>,
+    /// The transport credential the register's data-box delivery presents at `/intake/rob`.
+    pub intake_token: String,
+    /// A changed e-mail or phone receives no 2FA-reset PIN for this long.
+    pub contact_cooling_off_secs: i64,
     /// FIDO metadata BLOB (JWS) and the root its chain must lead to (DER).
     pub mds_blob_path: String,
     pub mds_root_path: String,
@@ -67,7 +75,9 @@ impl Config {
             get: &get,
             errors: Vec::new(),
         };
-        let mode = match r.raw("APP_MODE").as_deref().unwrap_or("dev") {
+        // no mode named: a real deployment, with every check that brings
+        let mode_given = r.raw("APP_MODE").is_some();
+        let mode = match r.raw("APP_MODE").as_deref().unwrap_or("production") {
             "dev" => Mode::Dev,
             "test" => Mode::Test,
             "production" => Mode::Production,
@@ -135,8 +145,56 @@ impl Config {
                 .push("NIA_SIM_ADDR: the simulator must not run in production".into());
         }
         let nia_base_url = r.raw("NIA_BASE_URL").unwrap_or_else(|| {
-            nia_sim_addr.map_or_else(|| "http://127.0.0.1:3001".into(), |a| format!("http://{a}"))
+            if mode == Mode::Production {
+                "https://nia.identitaobcana.cz".into()
+            } else {
+                nia_sim_addr
+                    .map_or_else(|| "http://127.0.0.1:3001".into(), |a| format!("http://{a}"))
+            }
         });
+        if mode == Mode::Production && !nia_base_url.starts_with("https://") {
+            r.errors.push(format!(
+                "NIA_BASE_URL={nia_base_url:?}: production talks to NIA over https:// only"
+            ));
+        }
+        let nia_signing_cert_pins: Vec<String> = r
+            .raw("NIA_SIGNING_CERT_SHA256")
+            .unwrap_or_default()
+            .split([',', ' '])
+            .map(|p| p.trim().replace(':', "").to_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
+        for pin in &nia_signing_cert_pins {
+            if pin.len() != 64 || !pin.chars().all(|c| c.is_ascii_hexdigit()) {
+                r.errors.push(format!(
+                    "NIA_SIGNING_CERT_SHA256: {pin:?} is not a SHA-256 fingerprint (64 hex digits)"
+                ));
+            }
+        }
+        if mode == Mode::Production && nia_signing_cert_pins.is_empty() {
+            r.errors.push(
+                "NIA_SIGNING_CERT_SHA256: required in production (the SHA-256 fingerprints of NIA's signing certificates, comma-separated), so that NIA's metadata cannot bring a key of its own".into(),
+            );
+        }
+        let metrics_token = r.raw("METRICS_TOKEN").filter(|t| !t.is_empty());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            r.errors
+                .push("METRICS_TOKEN: at least 16 characters".into());
+        }
+        let intake_token = match r.raw("INTAKE_TOKEN").filter(|t| !t.is_empty()) {
+            Some(t) if t.len() < 16 => {
+                r.errors.push("INTAKE_TOKEN: at least 16 characters".into());
+                t
+            }
+            Some(t) => t,
+            None if mode == Mode::Production => {
+                r.errors.push(
+                    "INTAKE_TOKEN: required in production (the credential the data-box delivery presents at /intake/rob)".into(),
+                );
+                String::new()
+            }
+            None => "dev-intake-token-0000".into(),
+        };
         let nia_api_token = match r.raw("NIA_API_TOKEN").filter(|t| !t.is_empty()) {
             Some(t) => t,
             None if mode == Mode::Production => {
@@ -147,6 +205,12 @@ impl Config {
             None => "dev-nia-token".into(),
         };
         let data_dir = r.raw("DATA_DIR").unwrap_or_else(|| "data".into());
+        let contact_cooling_off_secs: i64 =
+            r.parse("CONTACT_COOLING_OFF_SECS", &(72 * 3600).to_string());
+        if contact_cooling_off_secs < 0 {
+            r.errors
+                .push("CONTACT_COOLING_OFF_SECS: must not be negative".into());
+        }
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let policy = idp::Policy {
             max_failures_per_account: r.parse("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"),
@@ -225,7 +289,16 @@ impl Config {
                 .raw("MDS_ROOT_PATH")
                 .unwrap_or_else(|| "fido/mds/root-r3.crt".into()),
             mds_allow_stale: r.parse("MDS_ALLOW_STALE", if dev_like { "true" } else { "false" }),
+            nia_signing_cert_pins,
+            metrics_token,
+            intake_token,
+            contact_cooling_off_secs,
         };
+        if config.mode == Mode::Production && config.seed_demo {
+            r.errors.push(
+                "SEED_DEMO=true: the demo account (with its published password) must not exist in production".into(),
+            );
+        }
         if config.database_max_connections == 0 {
             r.errors
                 .push("DATABASE_MAX_CONNECTIONS=0: must be at least 1".into());
@@ -236,6 +309,11 @@ impl Config {
         if r.errors.is_empty() {
             Ok(config)
         } else {
+            if !mode_given {
+                r.errors.push(
+                    "APP_MODE is not set, so this is a production start; for development set APP_MODE=dev (./x run does), for automated tests APP_MODE=test".into(),
+                );
+            }
             Err(ConfigError(r.errors))
         }
     }
@@ -253,6 +331,7 @@ impl Config {
             api_token: self.nia_api_token.clone(),
             sp_entity_id: format!("{us}/saml/metadata"),
             acs_url: format!("{us}/nia/acs"),
+            signing_cert_pins: self.nia_signing_cert_pins.clone(),
         }
     }
 
@@ -350,8 +429,43 @@ mod tests {
     }
 
     #[test]
-    fn defaults_need_no_configuration() {
-        let c = cfg(&[]).expect("defaults are valid");
+    fn without_a_mode_the_start_is_a_production_one_and_says_what_to_set() {
+        let text = cfg(&[]).expect_err("production needs settings").to_string();
+        for name in [
+            "PUBLIC_URL",
+            "SMTP_URL",
+            "NIA_API_TOKEN",
+            "NIA_SIGNING_CERT_SHA256",
+            "INTAKE_TOKEN",
+            "APP_MODE is not set",
+        ] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_demo_data_plain_http_to_nia_and_bad_pins() {
+        let text = cfg(&[
+            ("APP_MODE", "production"),
+            ("PUBLIC_URL", "https://mojeid.example"),
+            ("SMTP_URL", "smtps://u:p@mail.example"),
+            ("NIA_API_TOKEN", "secret-token"),
+            ("INTAKE_TOKEN", "intake-secret-0123456789"),
+            ("SEED_DEMO", "true"),
+            ("NIA_BASE_URL", "http://nia.example"),
+            ("NIA_SIGNING_CERT_SHA256", "abc"),
+        ])
+        .expect_err("invalid")
+        .to_string();
+        for name in ["SEED_DEMO", "NIA_BASE_URL", "NIA_SIGNING_CERT_SHA256"] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(!text.contains("APP_MODE is not set"), "{text}");
+    }
+
+    #[test]
+    fn dev_needs_no_configuration() {
+        let c = cfg(&[("APP_MODE", "dev")]).expect("defaults are valid");
         assert_eq!(c.mode, Mode::Dev);
         assert_eq!(c.bind_addr.to_string(), "127.0.0.1:3000");
         assert!(c.database_url.starts_with("sqlite:"));
@@ -413,8 +527,18 @@ mod tests {
             ("PUBLIC_URL", "https://mojeid.example/"),
             ("SMTP_URL", "smtps://u:p@mail.example"),
             ("NIA_API_TOKEN", "secret-token"),
+            ("INTAKE_TOKEN", "intake-secret-0123456789"),
+            (
+                "NIA_SIGNING_CERT_SHA256",
+                "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89",
+            ),
         ])
         .expect("valid");
+        assert_eq!(
+            ok.nia().signing_cert_pins,
+            vec!["abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"]
+        );
+        assert_eq!(ok.nia_base_url, "https://nia.identitaobcana.cz");
         assert!(
             ok.secure_cookies() && !ok.dev_tools() && !ok.seed_demo && ok.nia_sim_addr.is_none()
         );

@@ -163,6 +163,7 @@ pub fn office_pdf(lang: Lang, code: &str, expires_at: i64) -> Result<Vec<u8>, St
         ("cp-doc-bring", None),
         ("cp-doc-expiry", Some(format_date(lang, expires_at))),
         ("cp-doc-steps", None),
+        ("cp-doc-owner-only", None),
     ] {
         let s = match args {
             Some(date) => tr_args(lang, key, &[("date", date.into())]),

@@ -1,7 +1,7 @@
 //! Plain axum handlers beside the Leptos app: home redirect, logout, health, dev outbox.
 
 use app::i18n::{format_date, format_time, tr, Lang};
-use app::ssr::{cookie_value, session_cookie, RequestMeta, SESSION_COOKIE};
+use app::ssr::{cookie_value, nia_browser_cookie, session_cookie, RequestMeta, NIA_BROWSER_COOKIE};
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -23,7 +23,7 @@ pub async fn logout(
     Extension(meta): Extension<RequestMeta>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
+    if let Some(token) = cookie_value(&headers, state.session_cookie()) {
         if let Err(e) = state.idp.logout(&token, &request_info(&meta)).await {
             tracing::error!(error = %e, "logout failed");
             return (
@@ -48,6 +48,42 @@ pub async fn logout_page() -> Redirect {
 
 pub async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Prometheus text for operators, only with `Authorization: Bearer METRICS_TOKEN` (without
+/// a configured token the address does not exist).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let ok = given.is_some_and(|g| idp::constant_time_eq(g, expected));
+    if !ok {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let c = state.idp.edge_counters();
+    let mut text = String::from(
+        "# HELP mojeid_public_edge_rejects_total Unauthenticated messages turned away at a public XML edge.\n\
+         # TYPE mojeid_public_edge_rejects_total counter\n",
+    );
+    for edge in [
+        idp::public_edge::Edge::NiaAcs,
+        idp::public_edge::Edge::RobIntake,
+    ] {
+        text.push_str(&format!(
+            "mojeid_public_edge_rejects_total{{edge=\"{}\"}} {}\n",
+            edge.name(),
+            c.rejected(edge)
+        ));
+    }
+    (
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response()
 }
 
 /// Ready when the database answers.
@@ -145,19 +181,47 @@ pub struct AcsForm {
 }
 
 /// NIA's assertion consumer: verifies the Response and sends the browser back to the NIA
-/// section, which shows the data or what went wrong.
+/// section, which shows the data or what went wrong. An answer brought by a browser that did
+/// not press "Verify" (no binding cookie, or another one) gets a page of its own: it may be
+/// a citizen whom somebody sent an NIA address to, and nothing of it reaches any account.
 pub async fn nia_acs(
     State(state): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
+    headers: HeaderMap,
     axum::Form(form): axum::Form<AcsForm>,
 ) -> Response {
     let info = request_info(&meta);
-    match state
+    let browser = cookie_value(&headers, NIA_BROWSER_COOKIE);
+    let outcome = state
         .idp
-        .accept_nia_response(&form.saml_response, &form.relay_state, &info)
-        .await
-    {
+        .accept_nia_response(
+            &form.saml_response,
+            &form.relay_state,
+            browser.as_deref(),
+            &info,
+        )
+        .await;
+    let mut res = match outcome {
         Ok(_) => Redirect::to("/settings/nia").into_response(),
+        Err(idp::Error::NiaOtherBrowser) => {
+            return (
+                StatusCode::FORBIDDEN,
+                [(http::header::CACHE_CONTROL, "no-store")],
+                notice_page(
+                    meta.lang,
+                    "nia-other-browser-title",
+                    &[
+                        "nia-other-browser-1",
+                        "nia-other-browser-2",
+                        "nia-other-browser-3",
+                    ],
+                ),
+            )
+                .into_response()
+        }
+        Err(idp::Error::NiaPersonMismatch) => {
+            Redirect::to("/settings/nia?nia=person_mismatch").into_response()
+        }
         Err(idp::Error::NiaUnavailable) => {
             Redirect::to("/settings/nia?nia=unavailable").into_response()
         }
@@ -168,7 +232,28 @@ pub async fn nia_acs(
             tracing::error!(error = %e, "NIA response could not be processed");
             Redirect::to("/settings/nia?nia=error").into_response()
         }
+    };
+    // the nonce served its one answer
+    if browser.is_some() {
+        if let Ok(v) = HeaderValue::from_str(&nia_browser_cookie("", 0)) {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
     }
+    res
+}
+
+/// A page of plain text in the citizen's language, with a way home.
+fn notice_page(lang: Lang, title_key: &str, paragraph_keys: &[&str]) -> Html<String> {
+    let title = escape(&tr(lang, title_key));
+    let body: String = paragraph_keys
+        .iter()
+        .map(|k| format!("<p>{}</p>", escape(&tr(lang, k))))
+        .collect();
+    let home = escape(&tr(lang, "nav-home"));
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} – mojeID</title><link rel=\"stylesheet\" href=\"/pkg/mojeid.css\"></head><body><main id=\"main\"><h1>{title}</h1><div role=\"alert\">{body}</div><p><a href=\"/\">{home}</a></p></main></body></html>",
+        lang.code()
+    ))
 }
 
 /// The intake of population-register deliveries (our data box, in reality): the register's
@@ -177,9 +262,21 @@ pub async fn nia_acs(
 pub async fn office_intake(
     State(state): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
+    headers: HeaderMap,
     body: String,
 ) -> Response {
     let info = request_info(&meta);
+    // the data box's transport credential first: nothing else is read without it
+    let presented = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !presented.is_some_and(|t| idp::constant_time_eq(t, &state.config.intake_token)) {
+        if let Err(e) = state.idp.intake_unauthenticated(&info).await {
+            tracing::error!(error = %e, "counting a refused delivery failed");
+        }
+        return (StatusCode::UNAUTHORIZED, "a data-box credential is needed").into_response();
+    }
     match state.idp.accept_office_delivery(&body, &info).await {
         Ok(outcome) => axum::Json(serde_json::json!({ "outcome": outcome })).into_response(),
         Err(idp::Error::NiaResponseInvalid) => (
@@ -204,7 +301,7 @@ pub async fn office_document_pdf(
     axum::extract::Path(id): axum::extract::Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
+    let Some(token) = cookie_value(&headers, state.session_cookie()) else {
         return Redirect::to("/login").into_response();
     };
     let session = match state.idp.session(&token).await {
@@ -263,7 +360,7 @@ pub async fn paper_form_scan(
     axum::extract::Path(id): axum::extract::Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match cookie_value(&headers, SESSION_COOKIE) {
+    let session = match cookie_value(&headers, state.session_cookie()) {
         Some(token) => state.idp.session(&token).await.ok(),
         None => None,
     };

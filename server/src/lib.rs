@@ -33,6 +33,13 @@ pub struct AppState {
     pub config: Arc<Config>,
 }
 
+impl AppState {
+    /// The session cookie's name (`__Host-` prefixed on https).
+    pub fn session_cookie(&self) -> &'static str {
+        app::ssr::session_cookie_name(self.config.secure_cookies())
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
@@ -133,9 +140,22 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(handlers::logout).get(handlers::logout_page))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
+        .route("/metrics", get(handlers::metrics))
         .route("/saml/metadata", get(handlers::saml_metadata))
-        .route("/nia/acs", post(handlers::nia_acs))
-        .route("/intake/rob", post(handlers::office_intake))
+        // anyone can post to these two: bodies past what NIA and the register send are cut
+        // off before they are read
+        .route(
+            "/nia/acs",
+            post(handlers::nia_acs).layer(axum::extract::DefaultBodyLimit::max(
+                idp::nia::MAX_RESPONSE_BYTES + 4096,
+            )),
+        )
+        .route(
+            "/intake/rob",
+            post(handlers::office_intake).layer(axum::extract::DefaultBodyLimit::max(
+                idp::nia::MAX_DELIVERY_BYTES,
+            )),
+        )
         .route(
             "/settings/nia/document/{id}/pdf",
             get(handlers::office_document_pdf),
@@ -178,7 +198,18 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::request_meta,
         ))
-        .with_state(state);
+        .layer(axum::middleware::from_fn(middleware::no_store));
+    let hsts = state.config.secure_cookies();
+    let router = router.with_state(state);
+    // browsers that have seen us over https never try plain http again
+    let router = if hsts {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ))
+    } else {
+        router
+    };
     router
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -213,6 +213,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             sp_metadata_url: nia.sp_entity_id.clone(),
             api_token: config.nia_api_token.clone(),
             intake_url: format!("{}/intake/rob", config.public_url.trim_end_matches('/')),
+            intake_token: config.intake_token.clone(),
         })
         .map_err(|e| format!("nia-sim data in DATA_DIR={}: {e}", config.data_dir))?;
         let sim = tokio::spawn(nia_sim::serve(addr, sim, stopped));

@@ -74,6 +74,7 @@ mod tests {
             ("MDS_BLOB_PATH", blob_path.to_owned()),
             ("MDS_ROOT_PATH", ROOT.to_owned()),
             ("MDS_ALLOW_STALE", allow_stale.to_string()),
+            ("APP_MODE", "test".to_owned()),
         ]);
         Config::from_lookup(|k| env.get(k).cloned()).expect("config")
     }

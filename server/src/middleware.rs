@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use app::i18n::Lang;
-use app::ssr::{cookie_value, RequestMeta, SESSION_COOKIE};
+use app::ssr::{cookie_value, RequestMeta};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -160,7 +160,7 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
     if !protected && !home {
         return next.run(req).await;
     }
-    let live = match cookie_value(req.headers(), SESSION_COOKIE) {
+    let live = match cookie_value(req.headers(), state.session_cookie()) {
         Some(token) => state.idp.session(&token).await.is_ok(),
         None => false,
     };
@@ -180,4 +180,18 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
             Redirect::to(&format!("/login?next={encoded}")).into_response()
         }
     }
+}
+
+/// Nothing we answer may be kept by a browser or a proxy (pages show personal data, API
+/// replies carry it), except the versioned static assets under `/pkg`.
+pub async fn no_store(req: Request, next: Next) -> Response {
+    let assets = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    if !assets && !res.headers().contains_key(http::header::CACHE_CONTROL) {
+        res.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    res
 }

@@ -112,7 +112,7 @@ fn session_cookie(res: &Response<Body>) -> Option<String> {
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("mojeid_session="))
+        .find(|c| c.starts_with("mojeid_session=") || c.starts_with("__Host-mojeid_session="))
         .map(str::to_owned)
 }
 
@@ -416,6 +416,11 @@ async fn dev_outbox_exists_only_outside_production() {
             ("SMTP_URL", "smtp://127.0.0.1:2525"),
             // production never makes a SAML key: the dev harness above made it in DATA_DIR
             ("NIA_API_TOKEN", "token"),
+            ("INTAKE_TOKEN", "intake-token-0123456789"),
+            (
+                "NIA_SIGNING_CERT_SHA256",
+                "0000000000000000000000000000000000000000000000000000000000000000",
+            ),
             // the shipped BLOB is past its nextUpdate
             ("MDS_ALLOW_STALE", "true"),
         ],
@@ -435,7 +440,20 @@ async fn dev_outbox_exists_only_outside_production() {
         )))
         .expect("req");
     let res = h.send(req).await;
-    assert!(session_cookie(&res).is_some_and(|c| c.contains("; Secure")));
+    // behind https the session cookie is Secure and `__Host-` prefixed, and browsers are told
+    // to come back over https only; nothing we answer may be cached
+    assert!(session_cookie(&res)
+        .is_some_and(|c| c.contains("; Secure") && c.starts_with("__Host-mojeid_session=")));
+    assert!(res
+        .headers()
+        .get(http::header::STRICT_TRANSPORT_SECURITY)
+        .is_some_and(|v| v.to_str().is_ok_and(|v| v.starts_with("max-age="))));
+    assert_eq!(
+        res.headers()
+            .get(http::header::CACHE_CONTROL)
+            .map(|v| v.as_bytes()),
+        Some(&b"no-store"[..])
+    );
     h.close().await;
 }
 

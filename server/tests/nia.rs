@@ -52,6 +52,7 @@ fn client(dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> NiaClient {
             api_token: "test-token".into(),
             sp_entity_id: format!("http://{sp}/saml/metadata"),
             acs_url: format!("http://{sp}/nia/acs"),
+            signing_cert_pins: Vec::new(),
         },
         key,
         cert,
@@ -110,6 +111,7 @@ async fn world(db: TempDatabase) -> World {
         sp_metadata_url: format!("http://{sp}/saml/metadata"),
         api_token: "test-token".into(),
         intake_url: format!("http://{sp}/intake/rob"),
+        intake_token: "intake-token-for-tests".into(),
     })
     .expect("sim");
     let router = nia_sim::router(sim.clone());
@@ -191,13 +193,14 @@ impl World {
     }
 
     /// Starts linking and walks the simulated portal with `card`; returns the posted
-    /// SAMLResponse and RelayState.
-    async fn portal(&self, card: &str, consent: bool) -> (String, String) {
-        let url = self
+    /// SAMLResponse and RelayState, and the browser nonce of the one who pressed "Verify".
+    async fn portal(&self, card: &str, consent: bool) -> (String, String, String) {
+        let start = self
             .idp
             .start_eobcanka(self.account, "obcan", &self.fresh(), &req())
             .await
             .expect("start");
+        let url = start.url;
         let page = self
             .http
             .get(&url)
@@ -227,16 +230,16 @@ impl World {
             .expect("html");
         let saml = between(&page, "name=\"SAMLResponse\" value=\"", "\"").expect("SAMLResponse");
         let relay = between(&page, "name=\"RelayState\" value=\"", "\"").expect("RelayState");
-        (saml.to_owned(), relay.to_owned())
+        (saml.to_owned(), relay.to_owned(), start.browser_nonce)
     }
 
     /// Links the account with eObčanka `card` (portal, consent, confirmation, the job) and
     /// returns the person's BSI.
     async fn link(&self, card: &str) -> String {
-        let (saml, relay) = self.portal(card, true).await;
+        let (saml, relay, browser) = self.portal(card, true).await;
         let (_, request) = self
             .idp
-            .accept_nia_response(&saml, &relay, &req())
+            .accept_nia_response(&saml, &relay, Some(&browser), &req())
             .await
             .expect("accepted");
         let bsi = request.registry.clone().expect("data").bsi;
@@ -319,10 +322,10 @@ async fn on_both(test: impl Fn(World) -> std::pin::Pin<Box<dyn std::future::Futu
 async fn a_signed_response_links_the_account_and_cannot_be_replayed() {
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000001", true).await;
+            let (saml, relay, browser) = w.portal("100000001", true).await;
             let (account, request) = w
                 .idp
-                .accept_nia_response(&saml, &relay, &req())
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
                 .await
                 .expect("accepted");
             assert_eq!((account, request.state), (w.account, State::DataReceived));
@@ -336,7 +339,7 @@ async fn a_signed_response_links_the_account_and_cannot_be_replayed() {
             let before = w.rejections().await;
             let e = w
                 .idp
-                .accept_nia_response(&saml, &relay, &req())
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
                 .await
                 .expect_err("replay");
             assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
@@ -423,13 +426,13 @@ async fn tampered_late_and_foreign_responses_are_rejected_and_audited() {
         Box::pin(async move {
             let b64 = base64::engine::general_purpose::STANDARD;
             // tampered: a name changed after NIA signed it
-            let (saml, relay) = w.portal("100000001", true).await;
+            let (saml, relay, browser) = w.portal("100000001", true).await;
             let xml = String::from_utf8(b64.decode(&saml).expect("b64")).expect("utf8");
             assert!(xml.contains(">Jana<"));
             let forged = b64.encode(xml.replace(">Jana<", ">Jano<"));
             let e = w
                 .idp
-                .accept_nia_response(&forged, &relay, &req())
+                .accept_nia_response(&forged, &relay, Some(&browser), &req())
                 .await
                 .expect_err("tampered");
             assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
@@ -439,7 +442,7 @@ async fn tampered_late_and_foreign_responses_are_rejected_and_audited() {
             w.idp.clock.advance(600);
             let e = w
                 .idp
-                .accept_nia_response(&saml, &relay, &req())
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
                 .await
                 .expect_err("expired");
             assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
@@ -448,27 +451,34 @@ async fn tampered_late_and_foreign_responses_are_rejected_and_audited() {
             // for another request: a RelayState nobody issued
             let e = w
                 .idp
-                .accept_nia_response(&saml, "not-a-relay-state", &req())
+                .accept_nia_response(&saml, "not-a-relay-state", Some(&browser), &req())
                 .await
                 .expect_err("unknown relay");
             assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
 
             // an answer to an earlier request of the same account does not fit a new one
             let (old_saml, _) = (saml.clone(), relay.clone());
-            let (_, new_relay) = w.portal("100000001", true).await;
+            let (_, new_relay, new_browser) = w.portal("100000001", true).await;
             let e = w
                 .idp
-                .accept_nia_response(&old_saml, &new_relay, &req())
+                .accept_nia_response(&old_saml, &new_relay, Some(&new_browser), &req())
                 .await
                 .expect_err("other request");
             assert!(matches!(e, Error::NiaResponseInvalid), "{e:?}");
-            assert!(w.rejections().await >= 4);
+            // the unknown RelayState is counted and sampled, not a row of its own
+            assert!(w.rejections().await >= 3);
+            assert_eq!(
+                w.idp
+                    .edge_counters()
+                    .rejected(idp::public_edge::Edge::NiaAcs),
+                1
+            );
 
             // refused consent cancels the request
-            let (saml, relay) = w.portal("100000001", false).await;
+            let (saml, relay, browser) = w.portal("100000001", false).await;
             let (_, r) = w
                 .idp
-                .accept_nia_response(&saml, &relay, &req())
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
                 .await
                 .expect("a signed refusal");
             assert_eq!(
@@ -485,10 +495,10 @@ async fn tampered_late_and_foreign_responses_are_rejected_and_audited() {
 async fn an_outage_keeps_the_request_and_a_crash_between_calls_resumes() {
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000001", true).await;
+            let (saml, relay, browser) = w.portal("100000001", true).await;
             let (_, request) = w
                 .idp
-                .accept_nia_response(&saml, &relay, &req())
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
                 .await
                 .expect("accepted");
             let bsi = request.registry.clone().expect("data").bsi;
@@ -628,7 +638,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
             let typed = r.code.replace('-', " ").to_lowercase();
             let filed = w
                 .sim
-                .file_office_request("100000002", &typed)
+                .file_office_request("100000001", &typed)
                 .expect("filed");
             // during an outage the register's delivery waits in its queue
             w.sim.set_outage(true);
@@ -645,7 +655,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
             assert_eq!(p.state, State::DataReceived);
             assert_eq!(
                 p.registry.as_ref().map(|d| d.family_name.as_str()),
-                Some("Svoboda")
+                Some("Nováková")
             );
             assert_eq!(
                 outbox_to(&w.idp, "jana@example.cz").await,
@@ -662,7 +672,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
             // the same message again changes nothing
             assert!(
                 w.sim
-                    .redeliver(&filed.message_id, "100000002", &typed)
+                    .redeliver(&filed.message_id, "100000001", &typed)
                     .await
             );
             assert_eq!(w.idp.office_deliveries(None, 10).await.expect("d").len(), 2);
@@ -1117,9 +1127,9 @@ async fn auditors_see_every_account_filtered_and_nobody_else_does() {
     use idp::staff::{AuditFilter, Role};
     on_both(|w| {
         Box::pin(async move {
-            let (saml, relay) = w.portal("100000001", true).await;
+            let (saml, relay, browser) = w.portal("100000001", true).await;
             w.idp
-                .accept_nia_response(&saml, &relay, &req())
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
                 .await
                 .expect("accepted");
             let (auditor, _) = w
@@ -1484,6 +1494,137 @@ async fn a_login_reset_interrupted_after_nia_answered_is_finished_by_a_retry() {
                     .expect("means");
             assert_eq!(left.0, 0);
             assert!(w.idp.security_keys(w.account).await.expect("k").is_empty());
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_nia_answer_brought_by_another_browser_links_nothing() {
+    on_both(|w| {
+        Box::pin(async move {
+            // the attacker presses "Verify" and sends NIA's address to the victim, whose
+            // browser has no nonce (or one of its own): the answer is refused, audited, and
+            // the request still waits with no data
+            let (saml, relay, browser) = w.portal("100000002", true).await;
+            let before = w.rejections().await;
+            for other in [None, Some("a-nonce-of-another-browser")] {
+                let e = w
+                    .idp
+                    .accept_nia_response(&saml, &relay, other, &req())
+                    .await
+                    .expect_err("another browser");
+                assert!(matches!(e, Error::NiaOtherBrowser), "{e:?}");
+            }
+            assert_eq!(w.rejections().await, before + 2);
+            let p = w
+                .idp
+                .current_pairing(w.account)
+                .await
+                .expect("p")
+                .expect("request");
+            assert_eq!((p.state, p.registry), (State::NiaLogin, None));
+
+            // the browser that pressed "Verify" still gets its answer
+            let (_, r) = w
+                .idp
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
+                .await
+                .expect("same browser");
+            assert_eq!(r.state, State::DataReceived);
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_account_validated_as_one_person_is_never_offered_another_persons_data() {
+    on_both(|w| {
+        Box::pin(async move {
+            // linked as Jana, then detached: the account stays validated as Jana
+            w.link("100000001").await;
+            w.idp
+                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect("detached");
+            // a login at NIA as Petr (another person's card, in the owner's own browser):
+            // no data table, the request fails, nothing of Petr's is kept
+            let (saml, relay, browser) = w.portal("100000002", true).await;
+            let e = w
+                .idp
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
+                .await
+                .expect_err("another person");
+            assert!(matches!(e, Error::NiaPersonMismatch), "{e:?}");
+            let p = w.idp.current_pairing(w.account).await.expect("p");
+            assert!(p.is_none_or(|p| p.registry.is_none() && p.state != State::DataReceived));
+            let last: (String,) = sqlx::query_as(
+                "SELECT outcome FROM pairing_requests WHERE account_id = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(w.account)
+            .fetch_one(&w.idp.db.pool)
+            .await
+            .expect("request");
+            assert_eq!(last.0, "person_mismatch");
+            // Jana herself links again
+            let (saml, relay, browser) = w.portal("100000001", true).await;
+            let (_, r) = w
+                .idp
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
+                .await
+                .expect("the same person");
+            assert_eq!(r.state, State::DataReceived);
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_czech_point_code_filed_by_somebody_else_brings_their_data_nowhere() {
+    on_both(|w| {
+        Box::pin(async move {
+            // the account's profile names Jana; its code is filed for Petr (a victim handed
+            // the attacker's printed document, or a code typed by mistake)
+            let r = w
+                .idp
+                .start_czech_point(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect("request");
+            let started = w.idp.outbox_recent(10).await.expect("outbox");
+            assert!(
+                started.iter().any(|m| m.recipient == "jana@example.cz"
+                    && m.body
+                        .contains("Only the owner of this account may use the code")),
+                "the e-mail says the code is the owner's alone"
+            );
+            w.sim
+                .file_office_request("100000002", &r.code)
+                .expect("filed");
+            assert_eq!(w.sim.release_queue().await, (1, 0));
+            let p = w
+                .idp
+                .current_pairing(w.account)
+                .await
+                .expect("p")
+                .expect("request");
+            assert_eq!(
+                (p.state, p.outcome.as_deref(), p.registry),
+                (State::Failed, Some("person_mismatch"), None),
+                "the request ended without the register's data"
+            );
+            let kept = w.idp.office_deliveries(None, 10).await.expect("deliveries");
+            assert_eq!(kept[0].status, "person_mismatch");
+            let mail = last_message(&w.idp, "jana@example.cz").await;
+            assert!(mail.contains("not the one your profile"), "{mail}");
+            assert!(
+                !mail.contains("Svoboda"),
+                "the victim's data are not sent: {mail}"
+            );
+            let profile = w.idp.profile(w.account).await.expect("profile");
+            assert_eq!(profile.last_name.as_deref(), Some("Nováková"));
             w.close().await;
         })
     })

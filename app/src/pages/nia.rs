@@ -152,14 +152,25 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
 /// "Verify": starts the chosen verification; returns where the browser goes.
 #[server(endpoint = "nia_start")]
 pub async fn nia_start(method: String) -> Result<String, ApiError> {
-    use crate::ssr::{ctx, current_session, fail, redirect_plain_form, request_info};
+    use crate::ssr::{
+        append_cookie, ctx, current_session, fail, nia_browser_cookie, redirect_plain_form,
+        request_info,
+    };
     let s = current_session().await?;
     let idp = ctx()?.idp;
     let url = match method.as_str() {
-        "eobcanka" => idp
-            .start_eobcanka(s.account_id, &s.username, &s.auth, &request_info())
-            .await
-            .map_err(fail)?,
+        "eobcanka" => {
+            let start = idp
+                .start_eobcanka(s.account_id, &s.username, &s.auth, &request_info())
+                .await
+                .map_err(fail)?;
+            // NIA's answer is accepted only from the browser that carries this
+            append_cookie(&nia_browser_cookie(
+                &start.browser_nonce,
+                idp::pairing::LOGIN_TTL_SECS,
+            ))?;
+            start.url
+        }
         "czech_point" => {
             idp.start_czech_point(s.account_id, &s.username, &s.auth, &request_info())
                 .await
@@ -296,6 +307,7 @@ pub fn NiaPage() -> impl IntoView {
             let key = match v.as_str() {
                 "unavailable" => "nia-response-unavailable",
                 "invalid" => "nia-response-invalid",
+                "person_mismatch" => "nia-response-person-mismatch",
                 _ => "err-internal",
             };
             view! { <p class="alert" role="alert">{t(key)}</p> }.into_any()
@@ -603,6 +615,7 @@ pub fn OfficeDocumentPage() -> impl IntoView {
                             <p>{t("cp-doc-bring")}</p>
                             <p>{tr_args(lang, "cp-doc-expiry", &[("date", format_date(lang, d.expires_at).into())])}</p>
                             <p>{t("cp-doc-steps")}</p>
+                            <p class="doc-warning"><strong>{t("cp-doc-owner-only")}</strong></p>
                         </article>
                         <p class="no-print">
                             <button type="button" on:click=print>{t("cp-doc-print")}</button>
