@@ -259,6 +259,18 @@ fn contact_kind(kind: &str) -> Result<idp::contacts::ContactKind, ApiError> {
     }
 }
 
+/// Whether the session holds the fresh login that changing a contact or the password needs
+/// (the page offers "Log in again" before anything is typed).
+#[server(endpoint = "fresh_login")]
+pub async fn fresh_login() -> Result<bool, ApiError> {
+    let s = current_session().await?;
+    match ctx()?.idp.require_fresh_login(s.account_id, &s.auth).await {
+        Ok(()) => Ok(true),
+        Err(idp::Error::StepUpRequired) => Ok(false),
+        Err(e) => Err(fail(e)),
+    }
+}
+
 /// Sends a one-time code to a new e-mail address or phone number (`kind` = email | phone).
 #[server(endpoint = "send_code")]
 pub async fn send_code(kind: String, address: String) -> Result<PendingView, ApiError> {
@@ -284,6 +296,7 @@ pub async fn send_code(kind: String, address: String) -> Result<PendingView, Api
         .start_contact_verification(
             s.account_id,
             &s.username,
+            &s.auth,
             kind,
             &address,
             compose,

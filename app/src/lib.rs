@@ -98,6 +98,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=pages::admin::AdminPage />
                     <Route path=path!("/admin/audit") view=pages::admin::AuditPage />
                     <Route path=path!("/settings/security-events") view=pages::events::SecurityEventsPage />
+                    <Route path=path!("/settings/password") view=pages::password::PasswordPage />
+                    <Route path=path!("/settings/sessions") view=pages::sessions::SessionsPage />
                     <Route path=path!("/settings/nia/document/:id") view=pages::nia::OfficeDocumentPage />
                     <Route path=path!("/security-keys/certified") view=CertifiedPage />
                     <Route path=path!("/security-keys/check") view=KeyCheckPage />

@@ -115,6 +115,14 @@ test('a person NIA cannot link is told why in plain words', async ({ page }) => 
 test('Czech POINT: request, printed document, the officer console, the e-mail, and finishing the validation', async ({ page, context }) => {
   test.setTimeout(120_000);
   const username = await accountReadyForNia(page, 'czechpoint');
+  // the office will identify Eva Dvořáková: the register's data are used only for the person
+  // the profile names
+  await visit(page, '/settings/profile');
+  await page.getByLabel('First name').fill('Eva');
+  await page.getByLabel('Last name').fill('Dvořáková');
+  await page.getByLabel('Birth date').fill('30. 7. 1992');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByText('Your profile has been saved.')).toBeVisible();
   await visit(page, '/settings/nia');
   await page.getByRole('link', { name: 'Link with NIA' }).click();
   await hydrated(page);
@@ -420,4 +428,78 @@ test('the 2FA reset of a linked account is refused during an outage, then remove
   await visit(page, '/settings/security-events');
   await expect(page.getByRole('row', { name: /Two-factor authentication reset/ })).toBeVisible();
   await expect(page.getByRole('row', { name: /Link to NIA ended/ })).toBeVisible();
+});
+
+// Trust: somebody else's NIA login or Czech POINT visit never reaches an account (here, not
+// in a file of its own: the outage switch the tests above use is global)
+
+test('an NIA address sent to somebody else links nothing: their answer is refused in their own browser', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  // the attacker presses "Verify" on their own account and keeps NIA's address
+  await accountReadyForNia(page, 'attacker');
+  await verifyWithEobcanka(page);
+  await expect(page).toHaveURL(new RegExp(`^${SIM}/FPSTS/saml2/basic`));
+  const niaAddress = page.url();
+
+  // the victim, in a browser of their own, follows it and logs in with their eObčanka
+  const victimContext = await browser.newContext();
+  const victim = await victimContext.newPage();
+  await victim.goto(niaAddress);
+  await eobcankaAtNia(victim, '100000002');
+  await expect(victim.getByRole('heading', { level: 1, name: 'The answer from NIA was not accepted' })).toBeVisible();
+  await expect(victim.getByRole('alert')).toContainText('nothing was changed');
+  await expect(victim.getByRole('alert')).toContainText('Never log in at NIA through links from other people.');
+  await expectAccessible(victim);
+  await victimContext.close();
+
+  // the attacker's account shows none of the victim's data and cannot complete anything
+  await visit(page, '/settings/nia');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1, name: 'Link to government services (NIA)' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Data from the population register' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Complete connection to NIA' })).toHaveCount(0);
+  await expect(page.getByText('Svoboda')).toHaveCount(0);
+});
+
+test('a Czech POINT code filed for somebody else brings their data to no account', async ({ page, context }) => {
+  test.setTimeout(120_000);
+  const username = await accountReadyForNia(page, 'cpattacker');
+  await visit(page, '/settings/nia');
+  await page.getByRole('link', { name: 'Link with NIA' }).click();
+  await hydrated(page);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page).toHaveURL(/\/settings\/nia\?step=choose$/);
+  await hydrated(page);
+  await page.getByLabel('Visit Czech POINT office').check();
+  await page.getByRole('button', { name: 'Verify' }).click();
+  const waiting = page.getByRole('region', { name: 'Identity verification at a Czech POINT office' });
+  const code = (await waiting.locator('strong.code').innerText()).trim();
+
+  // the printed document warns that the code is the owner's alone
+  await waiting.getByRole('link', { name: 'Print the document' }).click();
+  await hydrated(page);
+  await expect(page.getByText('Only the owner of this mojeID account may use the code')).toBeVisible();
+
+  // Petr Svoboda files the code at an office (the profile names Jana Nováková)
+  const office = await context.newPage();
+  await office.goto(`${SIM}/czechpoint`);
+  await office.getByLabel('Žadatel (občanský průkaz)').selectOption('100000002');
+  await office.getByLabel('Zpráva pro příjemce').fill(code);
+  await office.getByRole('button', { name: 'Podat žádost' }).click();
+  await expect(office.getByText('Žádost byla podána')).toBeVisible();
+  await office.getByRole('button', { name: 'Zpracovat frontu a doručit' }).click();
+  await expect(office.getByText(/Doručeno: 1\./)).toBeVisible();
+  // the e-mail tells the account's owner, without the other person's data
+  await office.goto('/dev/outbox');
+  const mail = office.locator(`tr[data-to="${username}@example.cz"]`).filter({ hasText: 'do not match your account' });
+  await expect(mail).toHaveCount(1);
+  await expect(mail).not.toContainText('Svoboda');
+  await office.close();
+
+  await visit(page, '/settings/nia');
+  await hydrated(page);
+  await expect(page.getByText('The person in the population register is not the one this account was verified as before, or not the one the profile names.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Complete connection to NIA' })).toHaveCount(0);
+  await expect(page.getByText('Svoboda')).toHaveCount(0);
 });

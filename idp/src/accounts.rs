@@ -133,10 +133,68 @@ impl Idp {
         account_from_row(&row)
     }
 
+    /// "Change password" (`/settings/password`): after a fresh login, a new password that
+    /// meets the policy, typed twice. Every other session of the account ends; the previous
+    /// addresses are told.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn change_password(
+        &self,
+        account_id: i64,
+        actor: &str,
+        session_token: &str,
+        session_auth: &[crate::sessions::AuthRecord],
+        new_password: &str,
+        confirmation: &str,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        self.require_fresh_login(account_id, session_auth).await?;
+        let account = self.account(account_id).await?;
+        password::check_policy("password", new_password, &account.username)?;
+        if new_password != confirmation {
+            return Err(Error::invalid("confirmation", Violation::PasswordsDiffer));
+        }
+        let hash = self.hasher.hash(new_password.to_owned()).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.pool.begin().await?;
+        let to = crate::notices::previous(&mut tx, account_id).await?;
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .bind(&hash)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+            .bind(account_id)
+            .bind(crate::sha256_hex(session_token))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        audit::record(
+            &mut *tx,
+            now,
+            Some(account_id),
+            actor,
+            Event::PasswordChanged,
+            req,
+            json!({ "other_sessions_ended": ended }),
+        )
+        .await?;
+        crate::notices::send(
+            &mut tx,
+            account_id,
+            now,
+            &to,
+            crate::notices::Change::Password,
+            req,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Password login, the first step: an account with security keys gets a key challenge
-    /// instead of a session (`LoginStep::KeyRequired`). Throttled per username and per address: after too many failures in
-    /// the window even the right password is refused until the window has passed, and the
-    /// caller learns how long to wait. Unknown usernames cost the same time as known ones.
+    /// instead of a session (`LoginStep::KeyRequired`). Throttled with growing delays (see
+    /// `throttled`); the caller learns how long to wait. Unknown usernames cost the same time
+    /// as known ones.
     /// `previous_session` (the caller's current cookie, if any) is ended: the id rotates.
     pub async fn login(
         &self,
@@ -210,8 +268,9 @@ impl Idp {
         if let Some(old) = previous_session {
             crate::sessions::delete_by_token(&mut tx, old).await?;
         }
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
             .bind(&key)
+            .bind(&req.ip)
             .execute(&mut *tx)
             .await?;
         let session = self
@@ -262,8 +321,16 @@ impl Idp {
         Ok(())
     }
 
-    /// Seconds until a login for this username or from this address is allowed again, or
-    /// `None` when it is allowed now.
+    /// Seconds until a login for this username from this address is allowed again, or
+    /// `None` when it is allowed now (NIST SP 800-63B §5.2.2: delays that grow, never a hard
+    /// stop that an attacker can use to keep the owner out). Three rules, each counting the
+    /// failures of the window:
+    /// - this username from this address: past `max_failures_per_account`, each further try
+    ///   waits twice as long after the last failure (1 s, 2 s, 4 s, … up to the window);
+    /// - this address, any username: the same past `max_failures_per_address`;
+    /// - this username from every address: past `max_failures_per_username`, the same delay
+    ///   for every address that has failed for it — an address with no failure of its own
+    ///   (the owner at home) is never delayed by somebody else's guesses.
     pub(crate) async fn throttled(
         &self,
         username: &str,
@@ -271,30 +338,74 @@ impl Idp {
         now: i64,
     ) -> Result<Option<i64>> {
         let since = now - self.policy.throttle_window_secs;
-        let window = self.policy.throttle_window_secs;
-        let mut wait = None;
-        for (column, value, limit) in [
-            ("username", username, self.policy.max_failures_per_account),
-            ("ip", ip, self.policy.max_failures_per_address),
-        ] {
-            let row = sqlx::query(&format!(
-                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM (SELECT at FROM login_failures \
-                 WHERE {column} = $1 AND at > $2 ORDER BY at DESC LIMIT $3) recent"
-            ))
-            .bind(value)
-            .bind(since)
-            .bind(limit)
-            .fetch_one(&self.db.pool)
-            .await?;
-            let n: i64 = row.try_get("n")?;
-            if n >= limit {
-                // the window reopens when the oldest of the last `limit` failures ages out
-                let oldest: i64 = row.try_get("oldest")?;
-                let secs = (oldest + window - now).max(1);
-                wait = Some(wait.map_or(secs, |w: i64| w.max(secs)));
+        let count = |sql: &'static str, binds: Vec<String>| async move {
+            let mut q = sqlx::query(sql);
+            for b in &binds {
+                q = q.bind(b.clone());
             }
+            let row = q.bind(since).fetch_one(&self.db.pool).await?;
+            let n: i64 = row.try_get("n")?;
+            let last: Option<i64> = row.try_get("last")?;
+            Ok::<(i64, i64), Error>((n, last.unwrap_or(0)))
+        };
+        let pair = count(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE username = $1 AND ip = $2 AND at > $3",
+            vec![username.to_owned(), ip.to_owned()],
+        )
+        .await?;
+        let address = count(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE ip = $1 AND at > $2",
+            vec![ip.to_owned()],
+        )
+        .await?;
+        let mut rules = vec![
+            (pair, self.policy.max_failures_per_account),
+            (address, self.policy.max_failures_per_address),
+        ];
+        if pair.0 > 0 {
+            let everywhere = count(
+                "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE username = $1 AND at > $2",
+                vec![username.to_owned()],
+            )
+            .await?;
+            // the delay runs from this address's own last failure
+            rules.push((
+                (everywhere.0, pair.1),
+                self.policy.max_failures_per_username,
+            ));
         }
+        let wait = rules
+            .into_iter()
+            .filter_map(|((n, last), limit)| {
+                let secs = last + growing_delay(n, limit, self.policy.throttle_window_secs) - now;
+                (secs > 0).then_some(secs)
+            })
+            .max();
         Ok(wait)
+    }
+}
+
+/// The wait after `n` failures where `limit` are free: none up to the limit, then 1 s, 2 s,
+/// 4 s, … doubling with each failure, never more than `cap`.
+pub(crate) fn growing_delay(n: i64, limit: i64, cap: i64) -> i64 {
+    if n < limit {
+        return 0;
+    }
+    let doublings = (n - limit).min(30) as u32;
+    (1i64 << doublings).min(cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::growing_delay;
+
+    #[test]
+    fn delays_start_at_the_limit_and_double_up_to_the_cap() {
+        let d: Vec<i64> = (0..20).map(|n| growing_delay(n, 5, 900)).collect();
+        assert_eq!(&d[..5], &[0, 0, 0, 0, 0]);
+        assert_eq!(&d[5..11], &[1, 2, 4, 8, 16, 32]);
+        assert_eq!(d[19], 900);
+        assert_eq!(growing_delay(i64::MAX, 5, 900), 900);
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Event {
     LoginReset,
     LoginResetQueued,
     PasswordReset,
+    PasswordChanged,
+    SessionEnded,
     PaperFormScanViewed,
 }
 
@@ -82,6 +84,8 @@ impl Event {
             Event::LoginReset => "login.reset",
             Event::LoginResetQueued => "backoffice.login_reset_queued",
             Event::PasswordReset => "password.reset",
+            Event::PasswordChanged => "password.changed",
+            Event::SessionEnded => "session.ended",
             Event::PaperFormScanViewed => "backoffice.paper_form_scan_viewed",
         }
     }

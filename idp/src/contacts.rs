@@ -106,11 +106,15 @@ impl Idp {
     }
 
     /// Sends a code to a new address. `compose` writes the message around the code in the
-    /// user's language. Earlier codes of this kind stop working.
+    /// user's language. Earlier codes of this kind stop working. A contact is where PINs and
+    /// password links go, so changing one needs a fresh login (`session_auth`: the password,
+    /// and a key when the account has one).
+    #[allow(clippy::too_many_arguments)]
     pub async fn start_contact_verification(
         &self,
         account_id: i64,
         actor: &str,
+        session_auth: &[crate::sessions::AuthRecord],
         kind: ContactKind,
         raw_address: &str,
         compose: impl FnOnce(&str) -> Outgoing,
@@ -119,6 +123,7 @@ impl Idp {
         let address = kind
             .normalise(raw_address)
             .map_err(|v| Error::invalid(kind.as_str(), v))?;
+        self.require_fresh_login(account_id, session_auth).await?;
         let now = self.clock.now();
         let recent = sqlx::query(
             "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM contact_verifications \
@@ -262,13 +267,23 @@ impl Idp {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let before = crate::notices::previous(&mut tx, account_id).await?;
+        let old = match kind {
+            ContactKind::Email => before.email.clone(),
+            ContactKind::Phone => before.phone.clone(),
+        };
+        // replacing a verified address starts its cooling-off: no 2FA-reset PIN goes to the
+        // new one for a while (setting the first one does not)
+        let replaced = old.as_ref().is_some_and(|o| o != &address);
         let (sql, event) = match kind {
             ContactKind::Email => (
-                "UPDATE contacts SET email = $1, email_verified_at = $2, updated_at = $2 WHERE account_id = $3",
+                "UPDATE contacts SET email = $1, email_verified_at = $2, updated_at = $2, \
+                 email_changed_at = CASE WHEN $4 = 1 THEN $2 ELSE email_changed_at END WHERE account_id = $3",
                 Event::EmailVerified,
             ),
             ContactKind::Phone => (
-                "UPDATE contacts SET phone = $1, phone_verified_at = $2, updated_at = $2 WHERE account_id = $3",
+                "UPDATE contacts SET phone = $1, phone_verified_at = $2, updated_at = $2, \
+                 phone_changed_at = CASE WHEN $4 = 1 THEN $2 ELSE phone_changed_at END WHERE account_id = $3",
                 Event::PhoneVerified,
             ),
         };
@@ -276,8 +291,16 @@ impl Idp {
             .bind(&address)
             .bind(now)
             .bind(account_id)
+            .bind(i64::from(replaced))
             .execute(&mut *tx)
             .await?;
+        if replaced {
+            let change = match kind {
+                ContactKind::Email => crate::notices::Change::Email { new: &address },
+                ContactKind::Phone => crate::notices::Change::Phone { new: &address },
+            };
+            crate::notices::send(&mut tx, account_id, now, &before, change, req).await?;
+        }
         audit::record(
             &mut *tx,
             now,

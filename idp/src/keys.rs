@@ -22,7 +22,7 @@ use crate::{random_token, sha256_hex, validate, Idp, RequestInfo};
 
 const TTL_SECS: i64 = 300;
 /// How recent a security-key login must be to add another key.
-pub const STEP_UP_SECS: i64 = 300;
+pub const STEP_UP_SECS: i64 = crate::sessions::FRESH_LOGIN_SECS;
 pub const NAME_MAX: usize = 60;
 
 /// A key in the account's list.
@@ -85,8 +85,9 @@ pub enum LoginStep {
 /// What the password step of a step-up leads to.
 #[derive(Debug)]
 pub enum StepUp {
-    /// No keys on the account: the password was enough and is recorded.
-    Done,
+    /// No keys on the account: the password was enough and is recorded; the session has a
+    /// new token.
+    Done(NewSession),
     KeyRequired {
         ticket: String,
         options: Box<RequestChallengeResponse>,
@@ -254,6 +255,8 @@ impl Idp {
         origin: &str,
         req: &RequestInfo,
     ) -> Result<(String, CreationChallengeResponse)> {
+        // a new key is a new way into the account: a fresh login first
+        self.require_fresh_login(account_id, session_auth).await?;
         let existing = self.stored_credentials(account_id).await?;
         if !existing.is_empty() {
             let now = self.clock.now();
@@ -378,6 +381,16 @@ impl Idp {
             json!({ "key_id": id, "aaguid": verdict.aaguid, "level": verdict.level.fido_name(), "nia_eligible": verdict.nia_eligible }),
         )
         .await?;
+        let to = crate::notices::previous(&mut tx, account_id).await?;
+        crate::notices::send(
+            &mut tx,
+            account_id,
+            now,
+            &to,
+            crate::notices::Change::KeyAdded { name: &name },
+            req,
+        )
+        .await?;
         tx.commit().await?;
         let key = SecurityKey {
             id,
@@ -496,8 +509,9 @@ impl Idp {
         if let Some(old) = previous_session {
             crate::sessions::delete_by_token(&mut tx, old).await?;
         }
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
             .bind(&account.username)
+            .bind(&req.ip)
             .execute(&mut *tx)
             .await?;
         let session = self
@@ -571,9 +585,10 @@ impl Idp {
                 options: Box::new(options),
             });
         }
-        self.add_session_auth(session_token, &[AuthMethod::Password], req)
+        let session = self
+            .add_session_auth(session_token, &[AuthMethod::Password], req)
             .await?;
-        Ok(StepUp::Done)
+        Ok(StepUp::Done(session))
     }
 
     /// The key's answer to a step-up: records password and key in the session.
@@ -583,7 +598,7 @@ impl Idp {
         ticket: &str,
         assertion: &serde_json::Value,
         req: &RequestInfo,
-    ) -> Result<()> {
+    ) -> Result<NewSession> {
         let session = self.session(session_token).await?;
         let (account, key_id) = self
             .verify_key_answer("reauth", ticket, assertion, req)
@@ -639,8 +654,8 @@ impl Idp {
         Ok(name)
     }
 
-    /// Removes one of the account's keys: only within `STEP_UP_SECS` of a step-up with the
-    /// password and a key (`session_auth`). Answers how many keys remain.
+    /// Removes one of the account's keys: only after a fresh login with the password and a
+    /// key (`session_auth`, `sessions::is_fresh_login`); the previous addresses are told. Answers how many keys remain.
     pub async fn remove_key(
         &self,
         account_id: i64,
@@ -650,16 +665,8 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<usize> {
         let now = self.clock.now();
-        let fresh = |want: fn(&AuthMethod) -> bool| {
-            session_auth
-                .iter()
-                .any(|a| want(&a.method) && now - a.at <= STEP_UP_SECS)
-        };
-        if !(fresh(|m| matches!(m, AuthMethod::Password))
-            && fresh(|m| matches!(m, AuthMethod::SecurityKey { .. })))
-        {
-            return Err(Error::StepUpRequired);
-        }
+        // the key being removed is one of the account's, so the rule asks for a key login
+        self.require_fresh_login(account_id, session_auth).await?;
         // a key registered at NIA is deactivated there first; if NIA cannot be reached,
         // nothing changes here either (retrying later is safe: deactivating twice is fine)
         let means = sqlx::query(
@@ -682,14 +689,28 @@ impl Idp {
             }
         }
         let mut tx = self.db.pool.begin().await?;
-        let done = sqlx::query("DELETE FROM security_keys WHERE id = $1 AND account_id = $2")
-            .bind(key_id)
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
+        let name: Option<String> = sqlx::query(
+            "DELETE FROM security_keys WHERE id = $1 AND account_id = $2 RETURNING name",
+        )
+        .bind(key_id)
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("name"))
+        .transpose()?;
+        let Some(name) = name else {
             return Err(Error::NotFound);
-        }
+        };
+        let to = crate::notices::previous(&mut tx, account_id).await?;
+        crate::notices::send(
+            &mut tx,
+            account_id,
+            now,
+            &to,
+            crate::notices::Change::KeyRemoved { name: &name },
+            req,
+        )
+        .await?;
         audit::record(
             &mut *tx,
             now,

@@ -13,6 +13,7 @@ pub mod key_check;
 pub mod keys;
 pub mod mds;
 pub mod nia;
+pub mod notices;
 pub mod outbox;
 pub mod pairing;
 pub mod pairing_code;
@@ -44,10 +45,19 @@ pub struct RequestInfo {
 /// Tunables of the domain, validated by the server's configuration.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    /// Failed logins of one username within the window before it is throttled.
+    /// Failed logins of one username from one address within the window before each
+    /// further try is delayed (growing delays, never a hard stop).
     pub max_failures_per_account: i64,
-    /// Failed logins from one address within the window before it is throttled.
+    /// Failed logins from one address (any username) before its tries are delayed.
     pub max_failures_per_address: i64,
+    /// Failed logins of one username from all addresses before the addresses that failed
+    /// for it are delayed (an address with no failure is not).
+    pub max_failures_per_username: i64,
+    /// Failed 2FA-reset answers from one address within the window before it is refused
+    /// (checked before any hashing).
+    pub max_reset_failures_per_address: i64,
+    /// A changed e-mail or phone receives no 2FA-reset PIN for this long.
+    pub contact_cooling_off_secs: i64,
     pub throttle_window_secs: i64,
     /// Sessions end after this long without a request…
     pub session_idle_secs: i64,
@@ -66,6 +76,9 @@ impl Default for Policy {
         Self {
             max_failures_per_account: 5,
             max_failures_per_address: 20,
+            max_failures_per_username: 100,
+            max_reset_failures_per_address: 10,
+            contact_cooling_off_secs: 72 * 3600,
             throttle_window_secs: 15 * 60,
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 3600,

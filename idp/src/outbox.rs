@@ -157,9 +157,28 @@ impl Idp {
         Ok(sent)
     }
 
-    /// Removes expired sessions, old login failures and used verification codes.
+    /// Removes expired sessions, old login and reset failures, used verification codes,
+    /// control codes and 2FA resets past their lifetime, and the text of delivered messages
+    /// a day after delivery (PINs, codes and links must not outlive their use in our
+    /// database; the row stays, with its recipient and subject, for support).
     pub async fn housekeeping(&self) -> Result<()> {
         let now = self.clock.now();
+        sqlx::query(
+            "UPDATE outbox SET body = '(removed after delivery)' WHERE status = 'sent' AND sent_at < $1 AND body <> '(removed after delivery)'",
+        )
+        .bind(now - 86_400)
+        .execute(&self.db.pool)
+        .await?;
+        for sql in [
+            "DELETE FROM control_codes WHERE expires_at < $1",
+            "DELETE FROM twofa_resets WHERE expires_at < $1",
+        ] {
+            sqlx::query(sql).bind(now).execute(&self.db.pool).await?;
+        }
+        sqlx::query("DELETE FROM reset_failures WHERE at < $1")
+            .bind(now - self.policy.throttle_window_secs)
+            .execute(&self.db.pool)
+            .await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(now)
             .execute(&self.db.pool)

@@ -20,7 +20,7 @@ use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::nia::{NiaError, RegistryData, SamlOutcome};
 use crate::outbox::{self, Channel, Outgoing};
-use crate::sessions::{AuthMethod, AuthRecord};
+use crate::sessions::AuthRecord;
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
 
 /// How long a request to NIA's portal may take.
@@ -28,7 +28,7 @@ pub const LOGIN_TTL_SECS: i64 = 30 * 60;
 /// How long received registry data waits for the citizen's confirmation.
 const DATA_TTL_SECS: i64 = 30 * 24 * 3600;
 /// A fresh login for linking: password + key within this many seconds.
-pub const FRESH_SECS: i64 = 300;
+pub const FRESH_SECS: i64 = crate::sessions::FRESH_LOGIN_SECS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -186,12 +186,7 @@ pub struct NiaStatus {
 /// Whether `auth` holds a password and a security-key login within `FRESH_SECS` (a
 /// certificate login does not count).
 pub fn fresh_password_and_key(auth: &[AuthRecord], now: i64) -> bool {
-    let recent = |f: &dyn Fn(&AuthMethod) -> bool| {
-        auth.iter()
-            .any(|a| now - a.at <= FRESH_SECS && f(&a.method))
-    };
-    recent(&|m| matches!(m, AuthMethod::Password))
-        && recent(&|m| matches!(m, AuthMethod::SecurityKey { .. }))
+    crate::sessions::is_fresh_login(auth, now, true)
 }
 
 fn row_to_request(r: &sqlx::any::AnyRow) -> Result<PairingRequest> {
@@ -965,18 +960,14 @@ impl Idp {
             json!({ "request": id, "method": request.method, "keys": keys }),
         )
         .await?;
-        notify(
+        let to = crate::notices::previous(&mut tx, account_id).await?;
+        crate::notices::send(
             &mut tx,
             account_id,
             now,
-            &Outgoing {
-                subject: "mojeID: účet propojen s NIA / account linked to NIA".into(),
-                body: "Váš účet mojeID je nyní propojen s Národním bodem pro identifikaci a autentizaci (NIA). \
-Můžete se jím přihlašovat ke službám veřejné správy. Jméno, příjmení, datum narození a adresa trvalého pobytu \
-se nyní přebírají z registru obyvatel.\n\nYour mojeID account is now linked to NIA. You can use it to log in to \
-public administration services. Your name, birth date and permanent address now come from the population register.\n"
-                    .into(),
-            },
+            &to,
+            crate::notices::Change::NiaLinked,
+            job,
         )
         .await?;
         tx.commit().await?;
@@ -1217,6 +1208,7 @@ async fn notify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sessions::AuthMethod;
     use State::*;
 
     const ALL: [State; 8] = [

@@ -53,14 +53,41 @@ fn is_blocklisted(password: &str, username: &str) -> bool {
 /// Hashes and verifies with argon2id (OWASP parameters: 19 MiB, 2 passes, 1 lane) on tokio's
 /// blocking pool, at most `workers` at a time and at most `max_queue` waiting; past that the
 /// caller gets `Error::Overloaded` (HTTP 503 with Retry-After) instead of an unbounded queue.
+///
+/// Recovery (the 2FA reset's password check) has a share of its own — one verification at a
+/// time and a short queue — so that a flood of reset attempts can never take the logins'.
 #[derive(Clone)]
 pub struct Hasher {
+    logins: Share,
+    recovery: Share,
+    argon: Argon2<'static>,
+    dummy_hash: Arc<str>,
+    /// How long the last verification took (µs): what an answer that needs none waits, so
+    /// that it cannot be told apart by its time.
+    typical_micros: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A bounded share of the hashing capacity.
+#[derive(Clone)]
+struct Share {
     permits: Arc<Semaphore>,
     in_flight: Arc<AtomicUsize>,
     capacity: usize,
-    argon: Argon2<'static>,
-    dummy_hash: Arc<str>,
 }
+
+impl Share {
+    fn new(workers: usize, max_queue: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            capacity: workers.max(1) + max_queue,
+        }
+    }
+}
+
+/// Recovery's share: one verification at a time, four waiting.
+const RECOVERY_WORKERS: usize = 1;
+const RECOVERY_QUEUE: usize = 4;
 
 impl Hasher {
     pub fn new(workers: usize, max_queue: usize) -> Result<Self> {
@@ -73,24 +100,25 @@ impl Hasher {
             .map_err(|e| Error::Internal(e.to_string()))?
             .to_string();
         Ok(Self {
-            permits: Arc::new(Semaphore::new(workers.max(1))),
-            in_flight: Arc::new(AtomicUsize::new(0)),
-            capacity: workers.max(1) + max_queue,
+            logins: Share::new(workers, max_queue),
+            recovery: Share::new(RECOVERY_WORKERS, RECOVERY_QUEUE),
             argon,
             dummy_hash: dummy_hash.into(),
+            typical_micros: Arc::new(std::sync::atomic::AtomicU64::new(20_000)),
         })
     }
 
     async fn run<T: Send + 'static>(
         &self,
+        share: &Share,
         job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T> {
-        if self.in_flight.fetch_add(1, Ordering::SeqCst) >= self.capacity {
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if share.in_flight.fetch_add(1, Ordering::SeqCst) >= share.capacity {
+            share.in_flight.fetch_sub(1, Ordering::SeqCst);
             return Err(Error::Overloaded);
         }
-        let guard = InFlight(self.in_flight.clone());
-        let permit = self
+        let guard = InFlight(share.in_flight.clone());
+        let permit = share
             .permits
             .clone()
             .acquire_owned()
@@ -108,7 +136,7 @@ impl Hasher {
     }
 
     pub async fn hash(&self, password: String) -> Result<String> {
-        self.run(move |argon| {
+        self.run(&self.logins, move |argon| {
             let salt = SaltString::generate(&mut OsRng);
             argon
                 .hash_password(password.as_bytes(), &salt)
@@ -122,16 +150,45 @@ impl Hasher {
     /// unknown usernames take as long as known ones. A stored value starting with `!` is no
     /// password (the login was reset): nothing matches it, in the same time.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
+        self.verify_in(&self.logins, password, hash).await
+    }
+
+    /// `verify` on recovery's own share (the 2FA reset): when that is full the caller gets
+    /// `Error::Overloaded`, and logins are not affected.
+    pub async fn verify_for_recovery(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool> {
+        self.verify_in(&self.recovery, password, hash).await
+    }
+
+    /// Waits about as long as a verification takes, without using the hashing capacity: for
+    /// answers that need no verification but must not be faster than those that do.
+    pub async fn pause_like_verify(&self) {
+        let micros = self.typical_micros.load(Ordering::Relaxed).min(1_000_000);
+        tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
+    }
+
+    async fn verify_in(
+        &self,
+        share: &Share,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool> {
         let hash = hash.filter(|h| !h.starts_with(NO_PASSWORD));
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let started = std::time::Instant::now();
         let ok = self
-            .run(move |argon| {
+            .run(share, move |argon| {
                 PasswordHash::new(&hash)
                     .map(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
                     .unwrap_or(false)
             })
             .await?;
+        self.typical_micros
+            .store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         Ok(ok && known)
     }
 }
@@ -205,7 +262,7 @@ mod tests {
         let busy = h.clone();
         let first = tokio::spawn(async move { busy.hash("first password here".into()).await });
         // wait until the first job holds the only place
-        while h.in_flight.load(Ordering::SeqCst) == 0 {
+        while h.logins.in_flight.load(Ordering::SeqCst) == 0 {
             tokio::task::yield_now().await;
         }
         assert!(matches!(
@@ -214,6 +271,33 @@ mod tests {
         ));
         assert!(first.await.expect("join").is_ok());
         assert!(h.hash("third password".into()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_full_recovery_share_leaves_logins_their_own() {
+        let h = Hasher::new(1, 0).expect("hasher");
+        // recovery's share filled (one running, four waiting) and then some
+        let flood: Vec<_> = (0..8)
+            .map(|_| {
+                let h = h.clone();
+                tokio::spawn(async move { h.verify_for_recovery("guess".into(), None).await })
+            })
+            .collect();
+        while h.recovery.in_flight.load(Ordering::SeqCst) < RECOVERY_WORKERS + RECOVERY_QUEUE {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            h.verify_for_recovery("one more".into(), None).await,
+            Err(Error::Overloaded)
+        ));
+        // a login is still served from its own share
+        assert!(!h
+            .verify("a login".into(), None)
+            .await
+            .expect("login served"));
+        for f in flood {
+            let _ = f.await.expect("join");
+        }
     }
 
     #[tokio::test]

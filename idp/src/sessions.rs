@@ -24,11 +24,39 @@ pub struct AuthRecord {
     pub at: i64,
 }
 
+/// How recent the login must be for the actions that ask for a new one (step-up): linking
+/// and detaching, removing a key, adding one, changing a contact or the password.
+pub const FRESH_LOGIN_SECS: i64 = 300;
+
+/// The one step-up rule: the password and — when the account has security keys — a key,
+/// each within `FRESH_LOGIN_SECS`. A certificate login does not count.
+pub fn is_fresh_login(auth: &[AuthRecord], now: i64, has_keys: bool) -> bool {
+    let recent = |want: fn(&AuthMethod) -> bool| {
+        auth.iter()
+            .any(|a| want(&a.method) && now - a.at <= FRESH_LOGIN_SECS && a.at <= now)
+    };
+    recent(|m| matches!(m, AuthMethod::Password))
+        && (!has_keys || recent(|m| matches!(m, AuthMethod::SecurityKey { .. })))
+}
+
 /// A session just started: the token goes into the cookie and nowhere else.
 #[derive(Clone, Debug)]
 pub struct NewSession {
     pub token: String,
     pub expires_at: i64,
+}
+
+/// One of the account's sessions, as its owner sees it ("Signed-in devices").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// An opaque handle (the stored hash of the token, never the token).
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    /// The session this list is shown in.
+    pub current: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -125,13 +153,25 @@ impl Idp {
         })
     }
 
-    /// Records fresh authentication (a step-up) in a live session.
+    /// `Error::StepUpRequired` unless the session holds a fresh login for this account
+    /// (`is_fresh_login`).
+    pub async fn require_fresh_login(&self, account_id: i64, auth: &[AuthRecord]) -> Result<()> {
+        let has_keys = self.has_security_keys(account_id).await?;
+        if is_fresh_login(auth, self.clock.now(), has_keys) {
+            Ok(())
+        } else {
+            Err(Error::StepUpRequired)
+        }
+    }
+
+    /// Records fresh authentication (a step-up) in a live session, which gets a new token
+    /// (whoever held the old one — a cookie read before the step-up — holds nothing now).
     pub async fn add_session_auth(
         &self,
         token: &str,
         methods: &[AuthMethod],
         req: &RequestInfo,
-    ) -> Result<()> {
+    ) -> Result<NewSession> {
         let session = self.session(token).await?;
         let now = self.clock.now();
         let mut auth = session.auth;
@@ -147,12 +187,18 @@ impl Idp {
             seen.push(a.method.clone());
             fresh
         });
+        let new_token = random_token();
         let mut tx = self.db.pool.begin().await?;
-        sqlx::query("UPDATE sessions SET auth_methods = $1 WHERE id_hash = $2")
-            .bind(serde_json::to_string(&auth).map_err(|e| Error::Internal(e.to_string()))?)
-            .bind(sha256_hex(token))
-            .execute(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "UPDATE sessions SET auth_methods = $1, id_hash = $2 WHERE id_hash = $3 RETURNING expires_at",
+        )
+        .bind(serde_json::to_string(&auth).map_err(|e| Error::Internal(e.to_string()))?)
+        .bind(sha256_hex(&new_token))
+        .bind(sha256_hex(token))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotAuthenticated)?;
+        let expires_at: i64 = row.try_get("expires_at")?;
         audit::record(
             &mut *tx,
             now,
@@ -161,6 +207,73 @@ impl Idp {
             Event::StepUp,
             req,
             json!({ "methods": methods }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NewSession {
+            token: new_token,
+            expires_at,
+        })
+    }
+
+    /// The account's live sessions, the most recently used first.
+    pub async fn sessions_of(
+        &self,
+        account_id: i64,
+        current_token: &str,
+    ) -> Result<Vec<SessionInfo>> {
+        let now = self.clock.now();
+        let current = sha256_hex(current_token);
+        let rows = sqlx::query(
+            "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions \
+             WHERE account_id = $1 AND expires_at > $2 AND last_seen_at > $3 ORDER BY last_seen_at DESC",
+        )
+        .bind(account_id)
+        .bind(now)
+        .bind(now - self.policy.session_idle_secs)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id_hash")?;
+                Ok(SessionInfo {
+                    current: id == current,
+                    id,
+                    created_at: r.try_get("created_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                })
+            })
+            .collect()
+    }
+
+    /// "End session": the account's session `id` ends (another account's id is not found).
+    pub async fn end_session(
+        &self,
+        account_id: i64,
+        actor: &str,
+        id: &str,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let mut tx = self.db.pool.begin().await?;
+        let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(Error::NotFound);
+        }
+        audit::record(
+            &mut *tx,
+            self.clock.now(),
+            Some(account_id),
+            actor,
+            Event::SessionEnded,
+            req,
+            json!({ "session": &id[..id.len().min(12)] }),
         )
         .await?;
         tx.commit().await?;

@@ -72,7 +72,8 @@ impl Idp {
         }
         let ticket = random_token();
         let account = sqlx::query(
-            "SELECT a.id, c.email, c.phone FROM accounts a JOIN contacts c ON c.account_id = a.id \
+            "SELECT a.id, c.email, c.phone, c.email_changed_at, c.phone_changed_at FROM accounts a \
+             JOIN contacts c ON c.account_id = a.id \
              WHERE a.username = $1 AND c.email_verified_at IS NOT NULL AND c.phone_verified_at IS NOT NULL",
         )
         .bind(username.trim().to_lowercase())
@@ -97,9 +98,64 @@ impl Idp {
                 },
             ));
         }
-        let (pin1, pin2) = (pin(), pin());
         let email: String = account.try_get("email")?;
         let phone: String = account.try_get("phone")?;
+        // a contact changed lately gets no PIN: whoever took over a session and swapped the
+        // addresses must not be able to reset the keys away before the owner has heard of it
+        let changed_at = [
+            account.try_get::<Option<i64>, _>("email_changed_at")?,
+            account.try_get::<Option<i64>, _>("phone_changed_at")?,
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(changed) = changed_at.filter(|c| now - c < self.policy.contact_cooling_off_secs)
+        {
+            let from = changed + self.policy.contact_cooling_off_secs;
+            let when = time::OffsetDateTime::from_unix_timestamp(from)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::macros::format_description!(
+                        "[day]. [month]. [year] [hour]:[minute] UTC"
+                    ))
+                    .ok()
+                })
+                .unwrap_or_default();
+            let mut tx = self.db.pool.begin().await?;
+            outbox::enqueue(
+                &mut *tx,
+                now,
+                Some(account_id),
+                Channel::Email,
+                &email,
+                &Outgoing {
+                    subject: "mojeID: zrušení dvoufázového ověření zatím nelze / two-factor reset not possible yet".into(),
+                    body: format!(
+                        "Někdo požádal o zrušení dvoufázového ověření vašeho účtu mojeID. E-mail nebo telefon účtu byl \
+nedávno změněn, proto vám PIN1 a PIN2 z bezpečnostních důvodů pošleme až od {when}. Pokud jste o nic nežádali ani nic \
+neměnili, zavolejte nonstop helpdesk mojeID +420 222 745 111.\n\n\
+Somebody asked to reset two-factor authentication of your mojeID account. The account's e-mail or phone changed \
+recently, so for your safety PIN1 and PIN2 can be sent from {when}. If you asked for nothing and changed nothing, call \
+the mojeID helpdesk (24/7) at +420 222 745 111.\n"
+                    ),
+                },
+            )
+            .await?;
+            audit::record(
+                &mut *tx,
+                now,
+                Some(account_id),
+                "citizen",
+                Event::TwofaResetRefused,
+                req,
+                json!({ "reason": "contact_cooling_off", "until": from }),
+            )
+            .await?;
+            tx.commit().await?;
+            // the page answers as for any account: the ticket leads nowhere
+            return Ok(ticket);
+        }
+        let (pin1, pin2) = (pin(), pin());
         let mut tx = self.db.pool.begin().await?;
         sqlx::query(
             "INSERT INTO twofa_resets (ticket_hash, account_id, pin1_hash, pin2_hash, attempts, created_at, expires_at) \
@@ -166,30 +222,66 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         req: &RequestInfo,
     ) -> Result<()> {
         let now = self.clock.now();
+        // cheap refusals first: nothing here is hashed for a flood
+        let too_long = ticket.len() > 64
+            || pin1.len() > 32
+            || pin2.len() > 32
+            || password.chars().count() > crate::password::MAX_LEN;
+        if ticket.is_empty() || too_long {
+            return Err(Error::invalid("pins", Violation::CodeWrong));
+        }
+        let recent = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM reset_failures WHERE ip = $1 AND at > $2",
+        )
+        .bind(&req.ip)
+        .bind(now - self.policy.throttle_window_secs)
+        .fetch_one(&self.db.pool)
+        .await?;
+        let n: i64 = recent.try_get("n")?;
+        let last: Option<i64> = recent.try_get("last")?;
+        let wait = last.unwrap_or(0)
+            + crate::accounts::growing_delay(
+                n,
+                self.policy.max_reset_failures_per_address,
+                self.policy.throttle_window_secs,
+            )
+            - now;
+        if wait > 0 {
+            return Err(Error::Throttled {
+                retry_after_secs: wait,
+            });
+        }
         let row = sqlx::query(
             "SELECT account_id, pin1_hash, pin2_hash, attempts, expires_at FROM twofa_resets WHERE ticket_hash = $1",
         )
         .bind(sha256_hex(ticket))
         .fetch_optional(&self.db.pool)
         .await?;
-        // an unknown ticket (no such account) is answered like wrong PINs
+        // an unknown ticket (no such account) is answered like wrong PINs, in about the time
+        // a password check takes, without taking one from anybody
         let Some(row) = row else {
-            let _ = self.hasher.verify(password.to_owned(), None).await?;
+            self.record_reset_failure(&req.ip, now).await?;
+            self.hasher.pause_like_verify().await;
             return Err(Error::invalid("pins", Violation::CodeWrong));
         };
         let account_id: i64 = row.try_get("account_id")?;
-        let attempts: i64 = row.try_get("attempts")?;
         let expires_at: i64 = row.try_get("expires_at")?;
         if expires_at <= now {
             return Err(Error::invalid("pins", Violation::CodeExpired));
         }
-        if attempts >= MAX_ATTEMPTS {
+        // the attempt is counted before anything is checked, in one statement: parallel
+        // answers cannot guess more than MAX_ATTEMPTS times
+        let counted = sqlx::query(
+            "UPDATE twofa_resets SET attempts = attempts + 1 WHERE ticket_hash = $1 AND attempts < $2 RETURNING attempts",
+        )
+        .bind(sha256_hex(ticket))
+        .bind(MAX_ATTEMPTS)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        let Some(counted) = counted else {
             return Err(Error::invalid("pins", Violation::CodeAttemptsExhausted));
-        }
-        sqlx::query("UPDATE twofa_resets SET attempts = attempts + 1 WHERE ticket_hash = $1")
-            .bind(sha256_hex(ticket))
-            .execute(&self.db.pool)
-            .await?;
+        };
+        let attempts: i64 = counted.try_get::<i64, _>("attempts")? - 1;
         let pin1_hash: String = row.try_get("pin1_hash")?;
         let pin2_hash: String = row.try_get("pin2_hash")?;
         let hash: Option<String> = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
@@ -198,10 +290,19 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             .await?
             .map(|r| r.try_get("password_hash"))
             .transpose()?;
-        let password_ok = self.hasher.verify(password.to_owned(), hash).await?;
-        let pins_ok = sha256_hex(&format!("{ticket}:{}", pin1.trim())) == pin1_hash
-            && sha256_hex(&format!("{ticket}:{}", pin2.trim())) == pin2_hash;
+        let pins_ok = crate::constant_time_eq(
+            &sha256_hex(&format!("{ticket}:{}", pin1.trim())),
+            &pin1_hash,
+        ) && crate::constant_time_eq(
+            &sha256_hex(&format!("{ticket}:{}", pin2.trim())),
+            &pin2_hash,
+        );
+        let password_ok = self
+            .hasher
+            .verify_for_recovery(password.to_owned(), hash)
+            .await?;
         if !(password_ok && pins_ok) {
+            self.record_reset_failure(&req.ip, now).await?;
             audit::record(
                 &self.db.pool,
                 now,
@@ -216,10 +317,6 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         }
         // NIA first: each means deactivated (and forgotten here at once); an outage stops it
         self.deactivate_all_means(account_id).await?;
-        let contacts = sqlx::query("SELECT email, phone FROM contacts WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&self.db.pool)
-            .await?;
         let mut tx = self.db.pool.begin().await?;
         let (keys, linked) = remove_second_factors(&mut tx, account_id).await?;
         audit::record(
@@ -244,37 +341,27 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             )
             .await?;
         }
-        if let Some(c) = contacts {
-            let email: Option<String> = c.try_get("email")?;
-            let phone: Option<String> = c.try_get("phone")?;
-            let text = "Dvoufázové ověření vašeho účtu mojeID bylo zrušeno (všechny bezpečnostní klíče odebrány, propojení s NIA ukončeno). \
-Pokud jste to nebyli vy, kontaktujte ihned podporu.\n\nTwo-factor authentication of your mojeID account was reset \
-(all security keys removed, the link to NIA ended). If this was not you, contact support at once.\n";
-            if let Some(email) = email {
-                outbox::enqueue(
-                    &mut *tx,
-                    now,
-                    Some(account_id),
-                    Channel::Email,
-                    &email,
-                    &Outgoing {
-                        subject:
-                            "mojeID: dvoufázové ověření zrušeno / two-factor authentication reset"
-                                .into(),
-                        body: text.into(),
-                    },
-                )
-                .await?;
-            }
-            if let Some(phone) = phone {
-                outbox::enqueue(&mut *tx, now, Some(account_id), Channel::Sms, &phone, &Outgoing {
-                    subject: String::new(),
-                    body: "mojeID: dvoufazove overeni bylo zruseno. Pokud jste to nebyli vy, volejte +420 222 745 111.".into(),
-                })
-                .await?;
-            }
-        }
+        let to = crate::notices::previous(&mut tx, account_id).await?;
+        crate::notices::send(
+            &mut tx,
+            account_id,
+            now,
+            &to,
+            crate::notices::Change::TwofaReset,
+            req,
+        )
+        .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// A wrong 2FA-reset answer from `ip`: counts toward that address's delay.
+    async fn record_reset_failure(&self, ip: &str, now: i64) -> Result<()> {
+        sqlx::query("INSERT INTO reset_failures (ip, at) VALUES ($1, $2)")
+            .bind(ip)
+            .bind(now)
+            .execute(&self.db.pool)
+            .await?;
         Ok(())
     }
 }

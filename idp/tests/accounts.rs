@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::req;
+use common::{fresh, req};
 use idp::contacts::ContactKind;
 use idp::keys::LoginStep;
 use idp::outbox::Outgoing;
@@ -106,42 +106,92 @@ both_databases!(
 );
 
 both_databases!(
-    wrong_password_is_audited_and_throttled_per_account,
+    wrong_passwords_delay_the_guessing_address_but_never_lock_out_the_owner,
     |idp: Idp| async move {
         let (account, _) = idp
             .create_account("petr", PW, &req("10.0.0.3"))
             .await
             .expect("create");
-        for i in 0..5 {
+        let attacker = req("10.1.0.1");
+        for _ in 0..5 {
             let err = idp
-                .login(
-                    "petr",
-                    "wrong password here",
-                    None,
-                    ORIGIN,
-                    &req(&format!("10.1.0.{i}")),
-                )
+                .login("petr", "wrong password here", None, ORIGIN, &attacker)
                 .await
                 .expect_err("wrong");
             assert!(matches!(err, Error::BadCredentials), "{err:?}");
         }
-        // the sixth try is refused even with the right password, from another address
-        match idp.login("petr", PW, None, ORIGIN, &req("10.9.9.9")).await {
-            Err(Error::Throttled { retry_after_secs }) => {
-                assert!(retry_after_secs > 0 && retry_after_secs <= 900)
-            }
-            other => panic!("expected throttling, got {other:?}"),
-        }
-        idp.clock.advance(15 * 60 + 1);
+        // the guessing address now waits, and the wait grows with each failure
+        let wait = |r: Result<_, Error>| match r {
+            Err(Error::Throttled { retry_after_secs }) => retry_after_secs,
+            other => panic!("expected a delay, got {other:?}"),
+        };
+        assert_eq!(
+            wait(
+                idp.login("petr", PW, None, ORIGIN, &attacker)
+                    .await
+                    .map(|_| ())
+            ),
+            1
+        );
+        idp.clock.advance(1);
+        assert!(matches!(
+            idp.login("petr", "wrong password here", None, ORIGIN, &attacker)
+                .await,
+            Err(Error::BadCredentials)
+        ));
+        assert_eq!(
+            wait(
+                idp.login("petr", "x", None, ORIGIN, &attacker)
+                    .await
+                    .map(|_| ())
+            ),
+            2
+        );
+        // the owner's right password from another address works at once
         idp.login("petr", PW, None, ORIGIN, &req("10.9.9.9"))
             .await
-            .expect("allowed after the window");
+            .expect("the owner is not locked out");
+        // and the guessing address, once its delay has passed, may try the right one
+        idp.clock.advance(2);
+        idp.login("petr", PW, None, ORIGIN, &attacker)
+            .await
+            .expect("a delay, not a stop");
         let events = idp.audit_for_account(account.id, 20).await.expect("audit");
         assert_eq!(
             events.iter().filter(|e| e.event == "login.failed").count(),
-            5
+            6
         );
         assert_eq!(events[0].event, "login.succeeded");
+    }
+);
+
+both_databases!(
+    guesses_from_many_addresses_delay_those_addresses_not_the_owner,
+    |idp: Idp| async move {
+        idp.create_account("jana", PW, &req("10.0.0.5"))
+            .await
+            .expect("create");
+        // a botnet: 100 addresses, one wrong guess each
+        for i in 0..100 {
+            let _ = idp
+                .login(
+                    "jana",
+                    "wrong password here",
+                    None,
+                    ORIGIN,
+                    &req(&format!("10.7.{}.{}", i / 250, i % 250)),
+                )
+                .await;
+        }
+        // each of them is delayed now, however few guesses it made itself
+        assert!(matches!(
+            idp.login("jana", PW, None, ORIGIN, &req("10.7.0.1")).await,
+            Err(Error::Throttled { .. })
+        ));
+        // the owner's address never failed: in at once
+        idp.login("jana", PW, None, ORIGIN, &req("10.0.0.5"))
+            .await
+            .expect("the owner is not locked out");
     }
 );
 
@@ -167,6 +217,11 @@ both_databases!(
                 .await,
             Err(Error::Throttled { .. })
         ));
+        // a delay, not a stop: it ends
+        idp.clock.advance(2);
+        idp.login("victim", PW, None, ORIGIN, &req("10.6.6.6"))
+            .await
+            .expect("allowed after the delay");
         idp.login("victim", PW, None, ORIGIN, &req("10.0.0.4"))
             .await
             .expect("other addresses unaffected");
@@ -282,6 +337,7 @@ both_databases!(email_verification_with_code, |idp: Idp| async move {
         .start_contact_verification(
             a.id,
             "kontakt",
+            &fresh(&idp),
             ContactKind::Email,
             "not-an-email",
             compose,
@@ -297,6 +353,7 @@ both_databases!(email_verification_with_code, |idp: Idp| async move {
     idp.start_contact_verification(
         a.id,
         "kontakt",
+        &fresh(&idp),
         ContactKind::Email,
         "jan@Example.cz",
         compose,
@@ -351,6 +408,7 @@ both_databases!(
         idp.start_contact_verification(
             a.id,
             "telefon",
+            &fresh(&idp),
             ContactKind::Phone,
             "777 123 456",
             compose,
@@ -377,6 +435,7 @@ both_databases!(
         idp.start_contact_verification(
             a.id,
             "telefon",
+            &fresh(&idp),
             ContactKind::Phone,
             "777 123 456",
             compose,
@@ -419,6 +478,7 @@ both_databases!(
             idp.start_contact_verification(
                 a.id,
                 "telefon",
+                &fresh(&idp),
                 ContactKind::Phone,
                 "777 123 456",
                 compose,
@@ -431,6 +491,7 @@ both_databases!(
             .start_contact_verification(
                 a.id,
                 "telefon",
+                &fresh(&idp),
                 ContactKind::Phone,
                 "777 123 456",
                 compose,

@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::req;
+use common::{fresh, req};
 use idp::contacts::ContactKind;
 use idp::outbox::{Mailer, Outgoing};
 use idp::Idp;
@@ -68,6 +68,7 @@ async fn queue_email(idp: &Idp, address: &str) {
     idp.start_contact_verification(
         a.id,
         "posta",
+        &fresh(idp),
         ContactKind::Email,
         address,
         |code| Outgoing {

@@ -8,6 +8,14 @@ ALTER TABLE contacts ADD COLUMN email_changed_at BIGINT;
 ALTER TABLE contacts ADD COLUMN phone_changed_at BIGINT;
 CREATE INDEX login_failures_username_ip ON login_failures(username, ip, at);
 
+-- wrong 2FA-reset answers per address (throttled before any hashing)
+CREATE TABLE reset_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ip TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX reset_failures_ip ON reset_failures(ip, at);
+
 -- accounts validated before this migration: the person is the one whose data the locked
 -- profile took from the register
 UPDATE accounts SET validated_birth_date = (SELECT birth_date FROM profiles WHERE profiles.account_id = accounts.id)

@@ -50,8 +50,6 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// The transport credential the register's data-box delivery presents at `/intake/rob`.
     pub intake_token: String,
-    /// A changed e-mail or phone receives no 2FA-reset PIN for this long.
-    pub contact_cooling_off_secs: i64,
     /// FIDO metadata BLOB (JWS) and the root its chain must lead to (DER).
     pub mds_blob_path: String,
     pub mds_root_path: String,
@@ -205,16 +203,14 @@ impl Config {
             None => "dev-nia-token".into(),
         };
         let data_dir = r.raw("DATA_DIR").unwrap_or_else(|| "data".into());
-        let contact_cooling_off_secs: i64 =
-            r.parse("CONTACT_COOLING_OFF_SECS", &(72 * 3600).to_string());
-        if contact_cooling_off_secs < 0 {
-            r.errors
-                .push("CONTACT_COOLING_OFF_SECS: must not be negative".into());
-        }
+
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let policy = idp::Policy {
             max_failures_per_account: r.parse("LOGIN_MAX_FAILURES_PER_ACCOUNT", "5"),
             max_failures_per_address: r.parse("LOGIN_MAX_FAILURES_PER_ADDRESS", "20"),
+            max_failures_per_username: r.parse("LOGIN_MAX_FAILURES_PER_USERNAME", "100"),
+            max_reset_failures_per_address: r.parse("RESET_MAX_FAILURES_PER_ADDRESS", "10"),
+            contact_cooling_off_secs: r.parse("CONTACT_COOLING_OFF_SECS", "259200"),
             throttle_window_secs: r.parse("LOGIN_THROTTLE_WINDOW_SECS", "900"),
             session_idle_secs: r.parse("SESSION_IDLE_SECS", "1800"),
             session_absolute_secs: r.parse("SESSION_ABSOLUTE_SECS", "43200"),
@@ -230,6 +226,14 @@ impl Config {
                 "LOGIN_MAX_FAILURES_PER_ADDRESS",
                 policy.max_failures_per_address,
             ),
+            (
+                "LOGIN_MAX_FAILURES_PER_USERNAME",
+                policy.max_failures_per_username,
+            ),
+            (
+                "RESET_MAX_FAILURES_PER_ADDRESS",
+                policy.max_reset_failures_per_address,
+            ),
             ("LOGIN_THROTTLE_WINDOW_SECS", policy.throttle_window_secs),
             ("SESSION_IDLE_SECS", policy.session_idle_secs),
             ("SESSION_ABSOLUTE_SECS", policy.session_absolute_secs),
@@ -241,6 +245,10 @@ impl Config {
             if v < 1 {
                 r.errors.push(format!("{name}={v}: must be at least 1"));
             }
+        }
+        if policy.contact_cooling_off_secs < 0 {
+            r.errors
+                .push("CONTACT_COOLING_OFF_SECS: must not be negative".into());
         }
         let config = Config {
             mode,
@@ -292,7 +300,6 @@ impl Config {
             nia_signing_cert_pins,
             metrics_token,
             intake_token,
-            contact_cooling_off_secs,
         };
         if config.mode == Mode::Production && config.seed_demo {
             r.errors.push(

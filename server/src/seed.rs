@@ -19,6 +19,12 @@ pub async fn demo_account(idp: &idp::Idp) -> Result<bool, idp::Error> {
     let (account, _) = idp
         .create_account(DEMO_USERNAME, DEMO_PASSWORD, &req)
         .await?;
+    // the account was just created with its password: that is the fresh login a contact
+    // change asks for
+    let fresh = [idp::sessions::AuthRecord {
+        method: idp::sessions::AuthMethod::Password,
+        at: idp.clock.now(),
+    }];
     let profile = ProfileInput {
         first_name: "Jana".into(),
         last_name: "Nováková".into(),
@@ -40,6 +46,7 @@ pub async fn demo_account(idp: &idp::Idp) -> Result<bool, idp::Error> {
         idp.start_contact_verification(
             account.id,
             DEMO_USERNAME,
+            &fresh,
             kind,
             address,
             |code| {

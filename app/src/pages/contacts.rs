@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{settings_overview, PendingView, SendCode, VerifyCode};
+use crate::api::{fresh_login, settings_overview, PendingView, SendCode, VerifyCode};
 use crate::components::{form_error, ErrorSummary, Field, Submit};
+use crate::error::ApiError;
 use crate::i18n::{format_time, t, tr_args, use_lang};
 
 use super::settings::{contact_state, load_failed};
@@ -12,10 +13,16 @@ pub fn ContactsPage() -> impl IntoView {
     // reloaded after every successful step, never after a refused one (so nothing typed is lost)
     let version = RwSignal::new(0u32);
     let data = Resource::new(move || version.get(), |_| settings_overview());
+    let fresh = Resource::new(|| (), |_| fresh_login());
     view! {
         <Title text=t("contacts-title") />
         <h1>{t("contacts-title")}</h1>
         <p>{t("contacts-intro")}</p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                (!matches!(fresh.await, Ok(true))).then(|| view! { <LogInAgain /> })
+            })}
+        </Suspense>
         <Transition fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -44,6 +51,15 @@ pub fn ContactsPage() -> impl IntoView {
         <p>
             <a href="/settings">{t("back-to-settings")}</a>
         </p>
+    }
+}
+
+/// Changing a contact needs a fresh login: said before anything is typed.
+#[component]
+fn LogInAgain() -> impl IntoView {
+    view! {
+        <p class="notice">{t("contacts-needs-login")}</p>
+        <p><a class="button" href="/reauth?next=%2Fsettings%2Fcontacts">{t("contacts-log-in-again")}</a></p>
     }
 }
 
@@ -125,6 +141,10 @@ fn ContactSection(
             {pending_view}
             <ActionForm action=send attr:class="form inline" attr:novalidate=true>
                 <ErrorSummary errors=send_errors />
+                {move || {
+                    matches!(send.value().get(), Some(Err(ApiError::StepUpRequired)))
+                        .then(|| view! { <LogInAgain /> })
+                }}
                 <input type="hidden" name="kind" value=kind />
                 <Field
                     name="address"

@@ -7,11 +7,13 @@ pub mod events;
 pub mod key_check;
 pub mod login;
 pub mod nia;
+pub mod password;
 pub mod password_reset;
 pub mod profile;
 pub mod reauth;
 pub mod register;
 pub mod security_keys;
+pub mod sessions;
 pub mod settings;
 pub mod twofa_reset;
 

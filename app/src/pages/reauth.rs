@@ -12,6 +12,12 @@ use crate::components::{
 use crate::error::ApiError;
 use crate::i18n::t;
 
+/// Seconds since the epoch, for a cookie's Max-Age.
+#[cfg(feature = "ssr")]
+fn now() -> i64 {
+    crate::ssr::ctx().map_or(0, |c| c.idp.clock.now())
+}
+
 #[server(endpoint = "reauth")]
 pub async fn reauth(password: String, next: String) -> Result<LoginReply, ApiError> {
     let token = crate::ssr::session_token().ok_or(ApiError::NotAuthenticated)?;
@@ -22,7 +28,11 @@ pub async fn reauth(password: String, next: String) -> Result<LoginReply, ApiErr
         .await
         .map_err(crate::ssr::fail)?;
     Ok(match step {
-        idp::keys::StepUp::Done => LoginReply::Done(crate::ssr::safe_next(&next)),
+        idp::keys::StepUp::Done(session) => {
+            // a step-up is a new login: the session gets a new token
+            crate::ssr::set_session_cookie(&session.token, session.expires_at - now())?;
+            LoginReply::Done(crate::ssr::safe_next(&next))
+        }
         idp::keys::StepUp::KeyRequired { ticket, options } => LoginReply::Key {
             ticket,
             options: *options,
@@ -44,7 +54,10 @@ pub async fn reauth_key(
         .finish_reauth(&token, &ticket, &assertion, &crate::ssr::request_info())
         .await
     {
-        Ok(()) => Ok(crate::ssr::safe_next(&next)),
+        Ok(session) => {
+            crate::ssr::set_session_cookie(&session.token, session.expires_at - now())?;
+            Ok(crate::ssr::safe_next(&next))
+        }
         Err(idp::Error::NotFound) => Err(ApiError::NotAuthenticated),
         Err(e) => Err(crate::ssr::fail(e)),
     }

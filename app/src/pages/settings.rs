@@ -103,6 +103,12 @@ pub fn SettingsPage() -> impl IntoView {
                                     <dt>{t("account-created")}</dt>
                                     <dd>{format_date(lang, s.created_at)}</dd>
                                 </dl>
+                                <p>
+                                    <a href="/settings/password">{t("password-title")}</a>
+                                </p>
+                                <p>
+                                    <a href="/settings/sessions">{t("sessions-title")}</a>
+                                </p>
                             </section>
                             <section aria-labelledby="s-profile" class="card">
                                 <h2 id="s-profile">{t("section-profile")}</h2>

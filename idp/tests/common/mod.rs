@@ -69,3 +69,11 @@ macro_rules! both_databases {
         }
     };
 }
+
+/// A login made just now with the password (the fresh login contact changes ask for).
+pub fn fresh(idp: &idp::Idp) -> Vec<idp::sessions::AuthRecord> {
+    vec![idp::sessions::AuthRecord {
+        method: idp::sessions::AuthMethod::Password,
+        at: idp.clock.now(),
+    }]
+}

@@ -1,0 +1,74 @@
+//! `/settings/password`: changing the password, after a fresh login (password, and a key
+//! when the account has one). Every other session ends; the previous addresses are told.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::fresh_login;
+use crate::components::{form_error, ErrorSummary, PasswordField, Submit};
+use crate::error::ApiError;
+use crate::i18n::t;
+
+/// Where "Log in again" leads: the step-up, then back here.
+const REAUTH: &str = "/reauth?next=%2Fsettings%2Fpassword";
+
+#[server(endpoint = "change_password")]
+pub async fn change_password(password: String, confirmation: String) -> Result<(), ApiError> {
+    use crate::ssr::{ctx, current_session, fail, request_info, session_token};
+    let s = current_session().await?;
+    let token = session_token().ok_or(ApiError::NotAuthenticated)?;
+    ctx()?
+        .idp
+        .change_password(
+            s.account_id,
+            &s.username,
+            &token,
+            &s.auth,
+            &password,
+            &confirmation,
+            &request_info(),
+        )
+        .await
+        .map_err(fail)
+}
+
+#[component]
+pub fn PasswordPage() -> impl IntoView {
+    let fresh = Resource::new(|| (), |_| fresh_login());
+    let change = ServerAction::<ChangePassword>::new();
+    let errors = form_error(change.value());
+    let done = move || matches!(change.value().get(), Some(Ok(())));
+    let step_up = move || matches!(change.value().get(), Some(Err(ApiError::StepUpRequired)));
+    view! {
+        <Title text=t("password-title") />
+        <h1>{t("password-title")}</h1>
+        <p>{t("password-intro")}</p>
+        <Show when=move || !done() fallback=|| view! {
+            <p class="notice" role="status">{t("password-done")}</p>
+            <p><a href="/settings">{t("back-to-settings")}</a></p>
+        }>
+            <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+                {move || Suspend::new(async move {
+                    let needs_login = !matches!(fresh.await, Ok(true)) || step_up();
+                    if needs_login {
+                        return view! {
+                            <p class="notice">{t("password-needs-login")}</p>
+                            <p><a class="button" href=REAUTH>{t("password-log-in-again")}</a></p>
+                        }
+                        .into_any();
+                    }
+                    view! {
+                        <ActionForm action=change attr:class="form" attr:novalidate=true>
+                            <ErrorSummary errors=errors />
+                            <PasswordField name="password" label="password-new" hint="register-password-hint" autocomplete="new-password" errors=errors />
+                            <PasswordField name="confirmation" label="password-confirmation" autocomplete="new-password" errors=errors />
+                            <Submit label="password-submit" pending=change.pending() />
+                        </ActionForm>
+                    }
+                    .into_any()
+                })}
+            </Suspense>
+            <p><a href="/settings">{t("back-to-settings")}</a></p>
+        </Show>
+    }
+}
