@@ -505,3 +505,4 @@ sessions-end-label = Ukončit relaci: { $device }
 sessions-ended = Relace byla ukončena.
 contacts-needs-login = Kontakt lze změnit jen hned po novém přihlášení.
 contacts-log-in-again = Přihlásit se znovu
+admin-step-up = Tento úkon vyžaduje čerstvé přihlášení bezpečnostním klíčem (v posledních 5 minutách). Přihlaste se znovu a úkon zopakujte.

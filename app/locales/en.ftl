@@ -497,3 +497,4 @@ sessions-end-label = End session: { $device }
 sessions-ended = The session has been ended.
 contacts-needs-login = A contact can be changed only right after a new login.
 contacts-log-in-again = Log in again
+admin-step-up = This action needs a fresh login with your security key (within the last 5 minutes). Log in again and repeat it.

@@ -395,6 +395,15 @@ pub(crate) fn growing_delay(n: i64, limit: i64, cap: i64) -> i64 {
     (1i64 << doublings).min(cap)
 }
 
+fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account> {
+    Ok(Account {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        state: r.try_get("state")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::growing_delay;
@@ -407,13 +416,4 @@ mod tests {
         assert_eq!(d[19], 900);
         assert_eq!(growing_delay(i64::MAX, 5, 900), 900);
     }
-}
-
-fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account> {
-    Ok(Account {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        state: r.try_get("state")?,
-        created_at: r.try_get("created_at")?,
-    })
 }

@@ -9,6 +9,8 @@ pub mod contacts;
 pub mod czech_point;
 pub mod db;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod key_check;
 pub mod keys;
 pub mod mds;

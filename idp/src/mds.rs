@@ -376,6 +376,15 @@ impl Metadata {
         Ok(Self::index(payload, stale))
     }
 
+    /// The payload JSON of a BLOB whose signature has been checked elsewhere (for the
+    /// fuzzers: the parser behind `load`, without needing a signed BLOB).
+    #[cfg(feature = "fuzzing")]
+    pub fn from_verified_payload(json: &[u8], stale: bool) -> Result<Self, MdsError> {
+        let payload: Payload =
+            serde_json::from_slice(json).map_err(|e| MdsError::Payload(e.to_string()))?;
+        Ok(Self::index(payload, stale))
+    }
+
     fn index(payload: Payload, stale: bool) -> Self {
         let mut models: Vec<Model> = payload
             .entries

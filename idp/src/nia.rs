@@ -412,181 +412,20 @@ impl NiaClient {
             .verified_xml(xml, now)
             .await?
             .ok_or_else(|| invalid("the signature does not verify with NIA's certificate"))?;
-        let resp: samael::schema::Response = signed
-            .parse()
-            .map_err(|e| NiaError::Invalid(format!("Response: {e}")))?;
-        if resp.issuer.as_ref().and_then(|i| i.value.as_deref()) != Some(NIA_ENTITY_ID) {
-            return Err(invalid("the issuer is not NIA"));
-        }
-        if resp.destination.as_deref() != Some(self.config.acs_url.as_str()) {
-            return Err(invalid("the response is for another destination"));
-        }
-        let issued = resp.issue_instant.timestamp();
-        if issued > now + SKEW_SECS || issued < now - 600 {
-            return Err(invalid("the response is expired or from the future"));
-        }
-        let in_response_to = resp
-            .in_response_to
-            .clone()
-            .ok_or_else(|| invalid("the response answers no request"))?;
-        let top = resp
-            .status
-            .as_ref()
-            .and_then(|s| s.status_code.value.clone())
-            .unwrap_or_default();
-        if !top.ends_with(":status:Success") {
-            let outcome = if signed.contains(":status:RequestDenied") {
-                SamlOutcome::ConsentRefused
-            } else if signed.contains(":status:NoAuthnContext") {
-                SamlOutcome::LoaTooLow
-            } else if signed.contains(":status:AuthnFailed") {
-                SamlOutcome::LoginFailed
-            } else {
-                SamlOutcome::Unavailable
-            };
-            return Ok(VerifiedResponse {
-                in_response_to,
-                outcome,
-            });
-        }
-        let a = resp
-            .assertion
-            .as_ref()
-            .ok_or_else(|| invalid("no assertion (encrypted assertions are not accepted yet)"))?;
-        if a.issuer.value.as_deref() != Some(NIA_ENTITY_ID) {
-            return Err(invalid("the assertion's issuer is not NIA"));
-        }
-        let c = a
-            .conditions
-            .as_ref()
-            .ok_or_else(|| invalid("the assertion has no conditions"))?;
-        let not_before = c.not_before.map(|t| t.timestamp()).unwrap_or(i64::MIN);
-        let not_after = c
-            .not_on_or_after
-            .map(|t| t.timestamp())
-            .ok_or_else(|| invalid("the assertion has no expiry"))?;
-        if now + SKEW_SECS < not_before || now - SKEW_SECS >= not_after {
-            return Err(invalid("the assertion is expired or not yet valid"));
-        }
-        let audience_ok = c.audience_restrictions.as_ref().is_some_and(|rs| {
-            rs.iter()
-                .all(|r| r.audience.iter().any(|x| x == &self.config.sp_entity_id))
-                && !rs.is_empty()
-        });
-        if !audience_ok {
-            return Err(invalid("the assertion is for another audience"));
-        }
-        let subject = a.subject.as_ref().ok_or_else(|| invalid("no subject"))?;
-        let confirmed = subject.subject_confirmations.as_ref().is_some_and(|cs| {
-            cs.iter().any(|sc| {
-                sc.subject_confirmation_data.as_ref().is_some_and(|d| {
-                    d.recipient.as_deref() == Some(self.config.acs_url.as_str())
-                        && d.in_response_to.as_deref() == Some(in_response_to.as_str())
-                        && d.not_on_or_after
-                            .is_some_and(|t| now - SKEW_SECS < t.timestamp())
-                })
-            })
-        });
-        if !confirmed {
-            return Err(invalid(
-                "the subject confirmation does not match this request",
-            ));
-        }
-        let loa = a
-            .authn_statements
-            .as_ref()
-            .and_then(|s| s.first())
-            .and_then(|s| s.authn_context.as_ref())
-            .and_then(|c| c.value.as_ref())
-            .and_then(|v| v.value.clone())
-            .unwrap_or_default();
-        if loa != LOA_SUBSTANTIAL && loa != LOA_HIGH {
-            return Ok(VerifiedResponse {
-                in_response_to,
-                outcome: SamlOutcome::LoaTooLow,
-            });
-        }
-        let attr = |name: &str| -> Option<String> {
-            a.attribute_statements.as_ref()?.iter().find_map(|s| {
-                s.attributes
-                    .iter()
-                    .find(|at| at.name.as_deref() == Some(&format!("{NATURAL}{name}")))
-                    .and_then(|at| at.values.first())
-                    .and_then(|v| v.value.clone())
-            })
-        };
-        let bsi = attr("PersonIdentifier")
-            .or_else(|| subject.name_id.as_ref().map(|n| n.value.clone()))
-            .ok_or_else(|| invalid("no PersonIdentifier"))?;
-        let address = attr("CurrentAddress")
-            .and_then(|b64| String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok());
-        let part = |xml: &Option<String>, tag: &str| -> Option<String> {
-            let xml = xml.as_ref()?;
-            let open = format!("<eidas:{tag}>");
-            let start = xml.find(&open)? + open.len();
-            let end = xml[start..].find("</")? + start;
-            Some(unescape(&xml[start..end]))
-        };
-        let data = RegistryData {
-            bsi,
-            given_name: attr("CurrentGivenName").ok_or_else(|| invalid("no CurrentGivenName"))?,
-            family_name: attr("CurrentFamilyName")
-                .ok_or_else(|| invalid("no CurrentFamilyName"))?,
-            birth_date: attr("DateOfBirth").ok_or_else(|| invalid("no DateOfBirth"))?,
-            birth_place: attr("PlaceOfBirth"),
-            street: part(&address, "Thoroughfare"),
-            house_number: part(&address, "LocatorDesignator"),
-            city: part(&address, "PostName"),
-            postcode: part(&address, "PostCode"),
-        };
-        Ok(VerifiedResponse {
-            in_response_to,
-            outcome: SamlOutcome::Success {
-                data: Box::new(data),
-                assertion_id: a.id.clone(),
-                valid_until: not_after,
-            },
-        })
+        read_response(&self.config, &signed, now)
     }
 
     /// Verifies a delivery of population-register data (the register's signed message
     /// that a Czech POINT office caused) and reads it.
     pub async fn verify_delivery(&self, xml: &str, now: i64) -> Result<Delivery, NiaError> {
-        let invalid = |m: &str| NiaError::Invalid(m.to_owned());
         if xml.len() > MAX_DELIVERY_BYTES {
-            return Err(invalid("the delivery is too large"));
+            return Err(NiaError::Invalid("the delivery is too large".into()));
         }
         let signed = self
             .verified_xml(xml.to_owned(), now)
             .await?
-            .ok_or_else(|| invalid("the delivery's signature does not verify"))?;
-        let tag = |name: &str| -> Option<String> {
-            let open = format!("<rob:{name}>");
-            let start = signed.find(&open)? + open.len();
-            let end = signed[start..].find(&format!("</rob:{name}>"))? + start;
-            Some(unescape(signed[start..end].trim()))
-        };
-        let required = |name: &str| {
-            tag(name)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| invalid(&format!("no {name}")))
-        };
-        Ok(Delivery {
-            message_id: required("PodaniId")?,
-            message_for_recipient: tag("ZpravaProPrijemce").unwrap_or_default(),
-            data: RegistryData {
-                bsi: String::new(),
-                given_name: required("Jmeno")?,
-                family_name: required("Prijmeni")?,
-                birth_date: required("DatumNarozeni")?,
-                birth_place: tag("MistoNarozeni").filter(|v| !v.is_empty()),
-                street: tag("Ulice").filter(|v| !v.is_empty()),
-                house_number: tag("CisloDomovni").filter(|v| !v.is_empty()),
-                city: tag("Obec").filter(|v| !v.is_empty()),
-                postcode: tag("Psc").filter(|v| !v.is_empty()),
-            },
-            document: tag("Pdf"),
-        })
+            .ok_or_else(|| NiaError::Invalid("the delivery's signature does not verify".into()))?;
+        read_delivery(&signed)
     }
 
     /// Ztotožnění by personal data (the Czech POINT path has no BSI yet): the BSI of the
@@ -672,6 +511,184 @@ impl NiaClient {
         let last = body["last"].as_i64().unwrap_or(since);
         Ok((changes, last))
     }
+}
+
+/// Reads a Response whose signature has been verified (`signed` is the part the signature
+/// covers): issuer, destination, times and, for a success, the assertion's audience,
+/// recipient, LoA and the person's attributes. Which request it answers (InResponseTo) and
+/// replay are for the caller to check.
+pub(crate) fn read_response(
+    config: &NiaConfig,
+    signed: &str,
+    now: i64,
+) -> Result<VerifiedResponse, NiaError> {
+    let invalid = |m: &str| NiaError::Invalid(m.to_owned());
+    let resp: samael::schema::Response = signed
+        .parse()
+        .map_err(|e| NiaError::Invalid(format!("Response: {e}")))?;
+    if resp.issuer.as_ref().and_then(|i| i.value.as_deref()) != Some(NIA_ENTITY_ID) {
+        return Err(invalid("the issuer is not NIA"));
+    }
+    if resp.destination.as_deref() != Some(config.acs_url.as_str()) {
+        return Err(invalid("the response is for another destination"));
+    }
+    let issued = resp.issue_instant.timestamp();
+    if issued > now + SKEW_SECS || issued < now - 600 {
+        return Err(invalid("the response is expired or from the future"));
+    }
+    let in_response_to = resp
+        .in_response_to
+        .clone()
+        .ok_or_else(|| invalid("the response answers no request"))?;
+    let top = resp
+        .status
+        .as_ref()
+        .and_then(|s| s.status_code.value.clone())
+        .unwrap_or_default();
+    if !top.ends_with(":status:Success") {
+        let outcome = if signed.contains(":status:RequestDenied") {
+            SamlOutcome::ConsentRefused
+        } else if signed.contains(":status:NoAuthnContext") {
+            SamlOutcome::LoaTooLow
+        } else if signed.contains(":status:AuthnFailed") {
+            SamlOutcome::LoginFailed
+        } else {
+            SamlOutcome::Unavailable
+        };
+        return Ok(VerifiedResponse {
+            in_response_to,
+            outcome,
+        });
+    }
+    let a = resp
+        .assertion
+        .as_ref()
+        .ok_or_else(|| invalid("no assertion (encrypted assertions are not accepted yet)"))?;
+    if a.issuer.value.as_deref() != Some(NIA_ENTITY_ID) {
+        return Err(invalid("the assertion's issuer is not NIA"));
+    }
+    let c = a
+        .conditions
+        .as_ref()
+        .ok_or_else(|| invalid("the assertion has no conditions"))?;
+    let not_before = c.not_before.map(|t| t.timestamp()).unwrap_or(i64::MIN);
+    let not_after = c
+        .not_on_or_after
+        .map(|t| t.timestamp())
+        .ok_or_else(|| invalid("the assertion has no expiry"))?;
+    if now + SKEW_SECS < not_before || now - SKEW_SECS >= not_after {
+        return Err(invalid("the assertion is expired or not yet valid"));
+    }
+    let audience_ok = c.audience_restrictions.as_ref().is_some_and(|rs| {
+        rs.iter()
+            .all(|r| r.audience.iter().any(|x| x == &config.sp_entity_id))
+            && !rs.is_empty()
+    });
+    if !audience_ok {
+        return Err(invalid("the assertion is for another audience"));
+    }
+    let subject = a.subject.as_ref().ok_or_else(|| invalid("no subject"))?;
+    let confirmed = subject.subject_confirmations.as_ref().is_some_and(|cs| {
+        cs.iter().any(|sc| {
+            sc.subject_confirmation_data.as_ref().is_some_and(|d| {
+                d.recipient.as_deref() == Some(config.acs_url.as_str())
+                    && d.in_response_to.as_deref() == Some(in_response_to.as_str())
+                    && d.not_on_or_after
+                        .is_some_and(|t| now - SKEW_SECS < t.timestamp())
+            })
+        })
+    });
+    if !confirmed {
+        return Err(invalid(
+            "the subject confirmation does not match this request",
+        ));
+    }
+    let loa = a
+        .authn_statements
+        .as_ref()
+        .and_then(|s| s.first())
+        .and_then(|s| s.authn_context.as_ref())
+        .and_then(|c| c.value.as_ref())
+        .and_then(|v| v.value.clone())
+        .unwrap_or_default();
+    if loa != LOA_SUBSTANTIAL && loa != LOA_HIGH {
+        return Ok(VerifiedResponse {
+            in_response_to,
+            outcome: SamlOutcome::LoaTooLow,
+        });
+    }
+    let attr = |name: &str| -> Option<String> {
+        a.attribute_statements.as_ref()?.iter().find_map(|s| {
+            s.attributes
+                .iter()
+                .find(|at| at.name.as_deref() == Some(&format!("{NATURAL}{name}")))
+                .and_then(|at| at.values.first())
+                .and_then(|v| v.value.clone())
+        })
+    };
+    let bsi = attr("PersonIdentifier")
+        .or_else(|| subject.name_id.as_ref().map(|n| n.value.clone()))
+        .ok_or_else(|| invalid("no PersonIdentifier"))?;
+    let address = attr("CurrentAddress")
+        .and_then(|b64| String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok());
+    let part = |xml: &Option<String>, tag: &str| -> Option<String> {
+        let xml = xml.as_ref()?;
+        let open = format!("<eidas:{tag}>");
+        let start = xml.find(&open)? + open.len();
+        let end = xml[start..].find("</")? + start;
+        Some(unescape(&xml[start..end]))
+    };
+    let data = RegistryData {
+        bsi,
+        given_name: attr("CurrentGivenName").ok_or_else(|| invalid("no CurrentGivenName"))?,
+        family_name: attr("CurrentFamilyName").ok_or_else(|| invalid("no CurrentFamilyName"))?,
+        birth_date: attr("DateOfBirth").ok_or_else(|| invalid("no DateOfBirth"))?,
+        birth_place: attr("PlaceOfBirth"),
+        street: part(&address, "Thoroughfare"),
+        house_number: part(&address, "LocatorDesignator"),
+        city: part(&address, "PostName"),
+        postcode: part(&address, "PostCode"),
+    };
+    Ok(VerifiedResponse {
+        in_response_to,
+        outcome: SamlOutcome::Success {
+            data: Box::new(data),
+            assertion_id: a.id.clone(),
+            valid_until: not_after,
+        },
+    })
+}
+
+/// Reads a register delivery whose signature has been verified.
+pub(crate) fn read_delivery(signed: &str) -> Result<Delivery, NiaError> {
+    let invalid = |m: &str| NiaError::Invalid(m.to_owned());
+    let tag = |name: &str| -> Option<String> {
+        let open = format!("<rob:{name}>");
+        let start = signed.find(&open)? + open.len();
+        let end = signed[start..].find(&format!("</rob:{name}>"))? + start;
+        Some(unescape(signed[start..end].trim()))
+    };
+    let required = |name: &str| {
+        tag(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| invalid(&format!("no {name}")))
+    };
+    Ok(Delivery {
+        message_id: required("PodaniId")?,
+        message_for_recipient: tag("ZpravaProPrijemce").unwrap_or_default(),
+        data: RegistryData {
+            bsi: String::new(),
+            given_name: required("Jmeno")?,
+            family_name: required("Prijmeni")?,
+            birth_date: required("DatumNarozeni")?,
+            birth_place: tag("MistoNarozeni").filter(|v| !v.is_empty()),
+            street: tag("Ulice").filter(|v| !v.is_empty()),
+            house_number: tag("CisloDomovni").filter(|v| !v.is_empty()),
+            city: tag("Obec").filter(|v| !v.is_empty()),
+            postcode: tag("Psc").filter(|v| !v.is_empty()),
+        },
+        document: tag("Pdf"),
+    })
 }
 
 fn unescape(s: &str) -> String {

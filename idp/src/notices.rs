@@ -59,6 +59,43 @@ impl Change<'_> {
     }
 }
 
+/// SMS in the GSM 7-bit alphabet: Czech without diacritics (one message, not three), as
+/// Czech SMS usually are.
+fn sms_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'á' => 'a',
+            'č' => 'c',
+            'ď' => 'd',
+            'é' | 'ě' => 'e',
+            'í' => 'i',
+            'ň' => 'n',
+            'ó' => 'o',
+            'ř' => 'r',
+            'š' => 's',
+            'ť' => 't',
+            'ú' | 'ů' => 'u',
+            'ý' => 'y',
+            'ž' => 'z',
+            'Á' => 'A',
+            'Č' => 'C',
+            'Ď' => 'D',
+            'É' | 'Ě' => 'E',
+            'Í' => 'I',
+            'Ň' => 'N',
+            'Ó' => 'O',
+            'Ř' => 'R',
+            'Š' => 'S',
+            'Ť' => 'T',
+            'Ú' | 'Ů' => 'U',
+            'Ý' => 'Y',
+            'Ž' => 'Z',
+            '„' | '“' => '"',
+            other => other,
+        })
+        .collect()
+}
+
 /// `+420777123456` → `+420 *** *** 456`: enough for the owner to recognise, not a number to
 /// call.
 fn mask_phone(phone: &str) -> String {
@@ -164,9 +201,9 @@ and end its link to NIA.\n"
             phone,
             &Outgoing {
                 subject: String::new(),
-                body: format!(
+                body: sms_text(&format!(
                     "mojeID: {cs} ({when}). Nebyli jste to vy? Volejte +420 222 745 111. / Not you? Call +420 222 745 111."
-                ),
+                )),
             },
         )
         .await?;
@@ -177,6 +214,14 @@ and end its link to NIA.\n"
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sms_go_without_diacritics() {
+        assert_eq!(
+            sms_text("dvoufázové ověření bylo zrušeno „Klíč“"),
+            "dvoufazove overeni bylo zruseno \"Klic\""
+        );
+    }
 
     #[test]
     fn phones_are_masked_to_their_last_three_digits() {

@@ -234,7 +234,7 @@ impl Idp {
         form_id: i64,
         req: &RequestInfo,
     ) -> Result<(String, String, Vec<u8>)> {
-        self.staff(staff, &[Role::BackOffice, Role::Auditor])
+        self.staff_fresh(staff, &[Role::BackOffice, Role::Auditor])
             .await?;
         let r = sqlx::query(
             "SELECT account_id, reference, scan_type, scan FROM paper_forms WHERE id = $1",
@@ -269,7 +269,7 @@ impl Idp {
         link_base: &str,
         req: &RequestInfo,
     ) -> Result<()> {
-        self.staff(staff, &[Role::BackOffice]).await?;
+        self.staff_fresh(staff, &[Role::BackOffice]).await?;
         let form = self.paper_form(form_id).await?;
         if form.state != FormState::Recorded {
             return Err(Error::Conflict);
@@ -285,7 +285,7 @@ impl Idp {
         form_id: i64,
         req: &RequestInfo,
     ) -> Result<()> {
-        self.staff(staff, &[Role::BackOffice]).await?;
+        self.staff_fresh(staff, &[Role::BackOffice]).await?;
         let form = self.paper_form(form_id).await?;
         let now = self.clock.now();
         let mut tx = self.db.pool.begin().await?;

@@ -15,6 +15,8 @@ use crate::{Idp, RequestInfo};
 
 /// How long an identity check allows the unlink.
 const CHECK_VALID_SECS: i64 = 15 * 60;
+/// Identity checks of one account per hour, by all staff together.
+const CHECKS_PER_ACCOUNT_PER_HOUR: i64 = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +135,23 @@ impl Idp {
         Ok(role)
     }
 
+    /// `staff`, for the actions that cannot be undone or that read a citizen's documents
+    /// (unlink, login reset, a scan): the key login must be fresh too
+    /// (`sessions::FRESH_LOGIN_SECS`), not only some time in a 12-hour session.
+    pub async fn staff_fresh(&self, session: &Session, allowed: &[Role]) -> Result<Role> {
+        let role = self.staff(session, allowed).await?;
+        let now = self.clock.now();
+        let fresh_key = session.auth.iter().any(|a| {
+            matches!(a.method, AuthMethod::SecurityKey { .. })
+                && now - a.at <= crate::sessions::FRESH_LOGIN_SECS
+        });
+        if fresh_key {
+            Ok(role)
+        } else {
+            Err(Error::StepUpRequired)
+        }
+    }
+
     /// Finds an account by username for the helpdesk.
     pub async fn helpdesk_find(&self, username: &str) -> Result<Option<FoundAccount>> {
         let Some(r) = sqlx::query(
@@ -166,6 +185,21 @@ impl Idp {
     ) -> Result<CheckResult> {
         self.staff(staff, &[Role::Helpdesk, Role::BackOffice])
             .await?;
+        // the questions are a way to guess a citizen's data: a few an hour per account,
+        // whoever asks
+        let now = self.clock.now();
+        let asked: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM identity_checks WHERE account_id = $1 AND at > $2",
+        )
+        .bind(account_id)
+        .bind(now - 3600)
+        .fetch_one(&self.db.pool)
+        .await?;
+        if asked.0 >= CHECKS_PER_ACCOUNT_PER_HOUR {
+            return Err(Error::Throttled {
+                retry_after_secs: 3600,
+            });
+        }
         let p = self.profile(account_id).await?;
         let c = self.contacts(account_id).await?;
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -212,7 +246,6 @@ impl Idp {
                 .map(|c| c.0.to_owned())
                 .collect(),
         };
-        let now = self.clock.now();
         let mut tx = self.db.pool.begin().await?;
         sqlx::query("INSERT INTO identity_checks (staff_id, account_id, matched, all_matched, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(staff.account_id)
@@ -244,7 +277,7 @@ impl Idp {
         account_id: i64,
         req: &RequestInfo,
     ) -> Result<()> {
-        self.staff(staff, &[Role::Helpdesk, Role::BackOffice])
+        self.staff_fresh(staff, &[Role::Helpdesk, Role::BackOffice])
             .await?;
         if !self.recently_checked(staff, account_id).await? {
             return Err(Error::Forbidden);
@@ -273,7 +306,7 @@ impl Idp {
         account_id: i64,
         req: &RequestInfo,
     ) -> Result<()> {
-        self.staff(staff, &[Role::Helpdesk, Role::BackOffice])
+        self.staff_fresh(staff, &[Role::Helpdesk, Role::BackOffice])
             .await?;
         let now = self.clock.now();
         if !self.recently_checked(staff, account_id).await? {

@@ -78,7 +78,16 @@ both_databases!(
             method: AuthMethod::Password,
             at: idp.clock.now(),
         }];
-        // the first key needs no step-up
+        // the first key needs only a fresh password login
+        let stale = vec![AuthRecord {
+            method: AuthMethod::Password,
+            at: idp.clock.now() - 301,
+        }];
+        assert!(matches!(
+            idp.start_add_key(a.id, "dalsi", &stale, ORIGIN, &req("10.0.2.1"))
+                .await,
+            Err(Error::StepUpRequired)
+        ));
         idp.start_add_key(a.id, "dalsi", &password_only, ORIGIN, &req("10.0.2.1"))
             .await
             .expect("first key");

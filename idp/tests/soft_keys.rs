@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{req, START};
+use common::{fresh, req, START};
 use idp::attestation::{check, Ceremony, KeyKind, Reason};
 use idp::keys::LoginStep;
 use idp::mds::{Level, Metadata, Staleness};
@@ -265,7 +265,7 @@ both_databases!(
         // refused registrations store nothing
         for (origin, rp_tamper) in [("https://evil.example", false), (ORIGIN, true)] {
             let (ticket, options) = idp
-                .start_add_key(account.id, "soft", &[], ORIGIN, &req("10.0.9.1"))
+                .start_add_key(account.id, "soft", &fresh(&idp), ORIGIN, &req("10.0.9.1"))
                 .await
                 .expect("start");
             let mut options = serde_json::to_value(&options).expect("json");
@@ -290,7 +290,7 @@ both_databases!(
 
         // an expired challenge
         let (ticket, options) = idp
-            .start_add_key(account.id, "soft", &[], ORIGIN, &req("10.0.9.1"))
+            .start_add_key(account.id, "soft", &fresh(&idp), ORIGIN, &req("10.0.9.1"))
             .await
             .expect("start");
         let response = key.register(&serde_json::to_value(&options).expect("json"), ORIGIN);
@@ -311,7 +311,7 @@ both_databases!(
 
         // accepted, with its level
         let (ticket, options) = idp
-            .start_add_key(account.id, "soft", &[], ORIGIN, &req("10.0.9.1"))
+            .start_add_key(account.id, "soft", &fresh(&idp), ORIGIN, &req("10.0.9.1"))
             .await
             .expect("start");
         let response = key.register(&serde_json::to_value(&options).expect("json"), ORIGIN);

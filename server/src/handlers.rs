@@ -402,6 +402,11 @@ pub async fn paper_form_scan(
         Err(idp::Error::Forbidden) => {
             (StatusCode::FORBIDDEN, tr(meta.lang, "err-forbidden")).into_response()
         }
+        // the key login is too old for reading a citizen's document: log in again, back here
+        Err(idp::Error::StepUpRequired) => Redirect::to(&format!(
+            "/reauth?next=%2Fadmin%2Fpaper-forms%2F{id}%2Fscan"
+        ))
+        .into_response(),
         Err(idp::Error::NotFound) => {
             (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
         }

@@ -491,3 +491,117 @@ async fn site_assets_are_served_precompressed_when_available() {
     h.close().await;
     let _ = std::fs::remove_dir_all(site);
 }
+
+both_databases!(
+    the_public_xml_edges_turn_away_cheaply_what_nothing_vouches_for,
+    |h: Client| async move {
+        let acs = |body: String| {
+            Request::post("/nia/acs")
+                .header(ORIGIN, "http://127.0.0.1:3001")
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .expect("req")
+        };
+        // more than NIA ever sends: cut off before it is read
+        let huge = format!("SAMLResponse={}&RelayState=x", "A".repeat(2 * 1024 * 1024));
+        let res = h.send(acs(huge)).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        // a RelayState nobody issued: counted, sampled once into the audit log, no XML read
+        for _ in 0..50 {
+            let res = h
+                .send(acs("SAMLResponse=PHg+&RelayState=forged".into()))
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            assert_eq!(
+                res.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+                Some("/settings/nia?nia=invalid")
+            );
+        }
+        let idp = &h.state.idp;
+        assert_eq!(
+            idp.edge_counters().rejected(idp::public_edge::Edge::NiaAcs),
+            50
+        );
+        let sampled: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_events WHERE event = 'public_edge.rejected'",
+        )
+        .fetch_one(&idp.db.pool)
+        .await
+        .expect("audit");
+        assert!(
+            (1..=2).contains(&sampled.0),
+            "sampled, not a row each: {}",
+            sampled.0
+        );
+
+        // the intake: without the data box's credential nothing is read
+        let intake = |auth: Option<&str>, body: &str| {
+            let mut r = Request::post("/intake/rob").header(CONTENT_TYPE, "application/xml");
+            if let Some(a) = auth {
+                r = r.header(http::header::AUTHORIZATION, a);
+            }
+            r.body(Body::from(body.to_owned())).expect("req")
+        };
+        let res = h.send(intake(None, "<x/>")).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let res = h
+            .send(intake(Some("Bearer wrong-token-0123456789"), "<x/>"))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        // with it, a document type declaration is refused before any parser sees it
+        let entity = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>";
+        let res = h
+            .send(intake(Some("Bearer dev-intake-token-0000"), entity))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            idp.edge_counters()
+                .rejected(idp::public_edge::Edge::RobIntake),
+            3
+        );
+
+        // /metrics exists only with a token, and only for its holder
+        let res = h
+            .send(get("/metrics").body(Body::empty()).expect("req"))
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+);
+
+#[tokio::test]
+async fn metrics_count_the_rejects_for_the_token_holder_only() {
+    let h = harness(
+        TempDatabase::sqlite(),
+        &[("METRICS_TOKEN", "metrics-token-0123456789")],
+    )
+    .await;
+    let _ = h
+        .send(
+            Request::post("/intake/rob")
+                .body(Body::from("<x/>"))
+                .expect("req"),
+        )
+        .await;
+    let res = h
+        .send(get("/metrics").body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = h
+        .send(
+            get("/metrics")
+                .header(
+                    http::header::AUTHORIZATION,
+                    "Bearer metrics-token-0123456789",
+                )
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = text(res).await;
+    assert!(
+        body.contains("mojeid_public_edge_rejects_total{edge=\"rob_intake\"} 1"),
+        "{body}"
+    );
+    h.close().await;
+}

@@ -1630,3 +1630,184 @@ async fn a_czech_point_code_filed_by_somebody_else_brings_their_data_nowhere() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_contact_swap_chain_breaks_at_every_link() {
+    use idp::contacts::ContactKind;
+    use idp::outbox::Outgoing;
+    on_both(|w| {
+        Box::pin(async move {
+            let compose = |code: &str| Outgoing {
+                subject: "kód".into(),
+                body: format!("Kód {code}"),
+            };
+            let now = w.idp.clock.now();
+            let at = |method: AuthMethod, at: i64| AuthRecord { method, at };
+            // 1. a session taken over an hour after its login cannot move the contacts
+            let stale = [
+                at(AuthMethod::Password, now - 3600),
+                at(AuthMethod::SecurityKey { id: w.key }, now - 3600),
+            ];
+            // 2. nor can the password alone, on an account with a security key
+            let password_only = [at(AuthMethod::Password, now)];
+            for auth in [&stale[..], &password_only[..]] {
+                let e = w
+                    .idp
+                    .start_contact_verification(
+                        w.account,
+                        "obcan",
+                        auth,
+                        ContactKind::Email,
+                        "attacker@evil.example",
+                        compose,
+                        &req(),
+                    )
+                    .await
+                    .expect_err("no fresh login");
+                assert!(matches!(e, Error::StepUpRequired), "{e:?}");
+            }
+            assert_eq!(outbox_to(&w.idp, "attacker@evil.example").await, 0);
+
+            // 3. with a fresh password + key login the change goes through, and the old
+            //    addresses hear of it at once
+            for (kind, address) in [
+                (ContactKind::Email, "attacker@evil.example"),
+                (ContactKind::Phone, "+420 608 000 999"),
+            ] {
+                w.idp
+                    .start_contact_verification(
+                        w.account,
+                        "obcan",
+                        &w.fresh(),
+                        kind,
+                        address,
+                        compose,
+                        &req(),
+                    )
+                    .await
+                    .expect("code sent");
+                let to = if kind == ContactKind::Email {
+                    address.to_owned()
+                } else {
+                    "+420608000999".to_owned()
+                };
+                let code = pin_in(&last_message(&w.idp, &to).await);
+                w.idp
+                    .verify_contact(w.account, "obcan", kind, &code, &req())
+                    .await
+                    .expect("verified");
+            }
+            let to_old_email = last_message(&w.idp, "jana@example.cz").await;
+            assert!(
+                to_old_email.contains("changed to attacker@evil.example")
+                    && to_old_email.contains("From: address 10.9.9.9")
+                    && to_old_email.contains("If not:"),
+                "{to_old_email}"
+            );
+            let to_old_phone = last_message(&w.idp, "+420777000111").await;
+            assert!(
+                to_old_phone.contains("telefon uctu byl zmenen na +420 *** *** 999"),
+                "{to_old_phone}"
+            );
+
+            // 4. the 2FA reset sends no PIN to the new addresses during the cooling-off
+            let (t, c) = w.idp.new_control_code().await.expect("control");
+            let reset = w
+                .idp
+                .start_2fa_reset("obcan", &t, &c, &req())
+                .await
+                .expect("the page answers as always");
+            let to_new_phone = last_message(&w.idp, "+420608000999").await;
+            assert!(!to_new_phone.contains("PIN2"), "{to_new_phone}");
+            let to_new_email = last_message(&w.idp, "attacker@evil.example").await;
+            assert!(
+                to_new_email.contains("not possible yet")
+                    || to_new_email.contains("can be sent from"),
+                "{to_new_email}"
+            );
+            assert!(w
+                .idp
+                .finish_2fa_reset(&reset, "000000", "000000", PW, &req())
+                .await
+                .is_err());
+            assert_eq!(w.idp.security_keys(w.account).await.expect("k").len(), 1);
+
+            // 5. after the cooling-off (the owner who really moved house), it works
+            w.idp.clock.advance(72 * 3600 + 1);
+            let (t, c) = w.idp.new_control_code().await.expect("control");
+            w.idp
+                .start_2fa_reset("obcan", &t, &c, &req())
+                .await
+                .expect("started");
+            assert!(last_message(&w.idp, "+420608000999").await.contains("PIN2"));
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_guesses_are_throttled_per_address_before_hashing_and_counted_atomically() {
+    on_both(|w| {
+        Box::pin(async move {
+            // a flood of unknown tickets from one address: after ten, refused outright
+            for i in 0..10 {
+                let e = w
+                    .idp
+                    .finish_2fa_reset(&format!("forged-{i}"), "1", "2", "x", &req())
+                    .await
+                    .expect_err("unknown");
+                assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+            }
+            let e = w
+                .idp
+                .finish_2fa_reset("forged-10", "1", "2", "x", &req())
+                .await
+                .expect_err("throttled");
+            assert!(matches!(e, Error::Throttled { .. }), "{e:?}");
+            // over-long input is refused without any work
+            let long = "x".repeat(10_000);
+            let other = RequestInfo {
+                ip: "10.8.8.8".into(),
+                user_agent: "t".into(),
+            };
+            assert!(w
+                .idp
+                .finish_2fa_reset(&long, "1", "2", "x", &other)
+                .await
+                .is_err());
+
+            // a real reset guessed in parallel: never more than five attempts counted
+            let (t, c) = w.idp.new_control_code().await.expect("control");
+            let reset = w
+                .idp
+                .start_2fa_reset("obcan", &t, &c, &other)
+                .await
+                .expect("started");
+            let guesses: Vec<_> = (0..12)
+                .map(|i| {
+                    let idp = w.idp.clone();
+                    let reset = reset.clone();
+                    tokio::spawn(async move {
+                        let from = RequestInfo {
+                            ip: format!("10.5.5.{i}"),
+                            user_agent: "t".into(),
+                        };
+                        idp.finish_2fa_reset(&reset, "111111", "222222", PW, &from)
+                            .await
+                    })
+                })
+                .collect();
+            for g in guesses {
+                assert!(g.await.expect("join").is_err());
+            }
+            let attempts: (i64,) = sqlx::query_as("SELECT attempts FROM twofa_resets")
+                .fetch_one(&w.idp.db.pool)
+                .await
+                .expect("reset");
+            assert_eq!(attempts.0, 5);
+            w.close().await;
+        })
+    })
+    .await;
+}

@@ -43,6 +43,35 @@ fn bad_configuration_names_every_bad_variable_and_exits_2() {
     assert!(!err.contains("hunter2"), "secret printed: {err}");
 }
 
+#[test]
+fn without_app_mode_the_server_starts_as_production_or_says_what_to_set() {
+    // a deployment that forgot APP_MODE must not get the dev tools, the demo account or
+    // the simulator: it is a production start, refused for what production lacks
+    let out = Command::new(BIN)
+        .env_remove("APP_MODE")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .output()
+        .expect("run server");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in [
+        "APP_MODE is not set",
+        "PUBLIC_URL",
+        "SMTP_URL",
+        "NIA_SIGNING_CERT_SHA256",
+    ] {
+        assert!(err.contains(name), "{name} not named in: {err}");
+    }
+    // and production refuses the demo data outright
+    let out = Command::new(BIN)
+        .env("APP_MODE", "production")
+        .env("SEED_DEMO", "true")
+        .output()
+        .expect("run server");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEED_DEMO"));
+}
+
 #[tokio::test]
 async fn sigterm_lets_requests_in_flight_finish() {
     let port = free_port();
@@ -117,9 +146,12 @@ fn analyze_gives_support_the_same_verdict_as_the_server() {
         serde_json::from_str(&std::fs::read_to_string(&vector).expect("vector")).expect("json");
     let file = std::env::temp_dir().join(format!("analyze-{}.json", std::process::id()));
     std::fs::write(&file, document["credential"].to_string()).expect("write");
+    // with the server's environment; here that of development (the shipped BLOB is stale,
+    // which only dev and test accept)
     let out = Command::new(BIN)
         .arg("analyze")
         .arg(&file)
+        .env("APP_MODE", "test")
         .current_dir(root)
         .output()
         .expect("run");
@@ -151,9 +183,12 @@ fn analyze_gives_support_the_same_verdict_as_the_server() {
 
     // garbage is refused with a reason, not a panic
     std::fs::write(&file, "{\"id\": 1}").expect("write");
+    // with the server's environment; here that of development (the shipped BLOB is stale,
+    // which only dev and test accept)
     let out = Command::new(BIN)
         .arg("analyze")
         .arg(&file)
+        .env("APP_MODE", "test")
         .current_dir(root)
         .output()
         .expect("run");

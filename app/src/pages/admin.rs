@@ -290,6 +290,7 @@ pub fn AdminPage() -> impl IntoView {
                                                     <button type="submit">{t("admin-queue")}</button>
                                                 </ActionForm>
                                             }.into_any()),
+                                            Some(Err(ApiError::StepUpRequired)) => Some(view! { <StaffStepUp /> }.into_any()),
                                             Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any()),
                                             None => None,
                                         }}
@@ -392,6 +393,7 @@ fn PaperForms(account_id: i64) -> impl IntoView {
                         <p>{t("paper-queue-hint")}</p>
                     </div>
                 }.into_any()),
+                Some(Err(ApiError::StepUpRequired)) => Some(view! { <StaffStepUp /> }.into_any()),
                 Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.field_message("reference", lang).unwrap_or_else(|| e.summary(lang))}</p> }.into_any()),
                 None => None,
             }}
@@ -590,5 +592,17 @@ pub fn AuditPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Unlinking, resetting a login and reading a scan need a key login of the last few minutes:
+/// what to do when the one at the start of the shift is too old.
+#[component]
+fn StaffStepUp() -> impl IntoView {
+    view! {
+        <div class="alert" role="alert">
+            <p>{t("admin-step-up")}</p>
+            <p><a href="/reauth?next=%2Fadmin">{t("password-log-in-again")}</a></p>
+        </div>
     }
 }
