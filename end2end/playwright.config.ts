@@ -78,6 +78,8 @@ export default defineConfig({
       RUST_LOG: 'warn',
       // every test registers from 127.0.0.1
       REGISTRATIONS_PER_ADDRESS_PER_HOUR: '1000',
+      // as behind our own proxy: a test can come from a second address (the owner elsewhere)
+      TRUST_FORWARDED_FOR: 'true',
     },
   },
 });

@@ -131,6 +131,7 @@ err-code-exhausted = Příliš mnoho chybných pokusů. Nechte si poslat nový k
 err-too-many-codes = Kódů jsme poslali příliš mnoho. Další si můžete vyžádat za { $minutes } min.
 err-bad-credentials = Nesprávné uživatelské jméno nebo heslo.
 err-throttled = Příliš mnoho neúspěšných pokusů o přihlášení. Zkuste to znovu za { $minutes } min.
+err-throttled-seconds = Příliš mnoho neúspěšných pokusů. Zkuste to znovu za { $seconds } s; s každým dalším neúspěšným pokusem se čekání prodlužuje.
 err-too-many-registrations = Z vaší adresy bylo založeno příliš mnoho účtů. Zkuste to znovu za { $minutes } min.
 err-step-up = Z bezpečnostních důvodů se nejdříve znovu přihlaste (heslem a bezpečnostním klíčem, pokud ho účet má); pak to zkuste znovu.
 err-step-up-system = Účet má systémový bezpečnostní klíč (Windows Hello nebo Android). Nový klíč přidejte na tomto zařízení hned po přihlášení jeho systémovým klíčem.

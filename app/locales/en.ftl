@@ -123,6 +123,7 @@ err-code-exhausted = Too many wrong attempts. Ask for a new code.
 err-too-many-codes = We have sent too many codes. You can ask for another in { $minutes } min.
 err-bad-credentials = Incorrect username or password.
 err-throttled = Too many failed login attempts. Try again in { $minutes } min.
+err-throttled-seconds = Too many failed attempts. Try again in { $seconds } s; each further failed attempt makes the wait longer.
 err-too-many-registrations = Too many accounts have been created from your address. Try again in { $minutes } min.
 err-step-up = For your security, first log in again (with your password, and your security key if the account has one); then try again.
 err-step-up-system = This account has a system security key (Windows Hello or Android). Add the new key on that device, right after logging in with its system key.

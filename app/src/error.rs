@@ -164,6 +164,12 @@ impl ApiError {
         match self {
             ApiError::Invalid(_) => tr(lang, "form-has-errors"),
             ApiError::BadCredentials => tr(lang, "err-bad-credentials"),
+            // the delays grow from a second: short ones are said in seconds
+            ApiError::Throttled { retry_after_secs } if *retry_after_secs < 60 => tr_args(
+                lang,
+                "err-throttled-seconds",
+                &[("seconds", (*retry_after_secs).max(1).into())],
+            ),
             ApiError::Throttled { retry_after_secs } => tr_args(
                 lang,
                 "err-throttled",

@@ -66,6 +66,7 @@ function analyze(file: string): unknown {
     env: {
       ...process.env,
       RUST_LOG: 'error',
+      APP_MODE: 'test',
       MDS_BLOB_PATH: path.join(mds, 'blob.jwt'),
       MDS_ROOT_PATH: path.join(mds, 'root.crt'),
     },

@@ -217,42 +217,87 @@ impl Idp {
         }
         let key: String = key.chars().take(validate::USERNAME_MAX + 1).collect();
         let now = self.clock.now();
-        if let Some(retry_after_secs) = self.throttled(&key, &req.ip, now).await? {
-            audit::record(
-                &self.db.pool,
-                now,
-                None,
-                &key,
-                Event::LoginThrottled,
-                req,
-                json!({}),
-            )
-            .await?;
-            return Err(Error::Throttled { retry_after_secs });
-        }
-        let row = sqlx::query("SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1")
-            .bind(&key)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        let hash: Option<String> = row
-            .as_ref()
-            .map(|r| r.try_get("password_hash"))
-            .transpose()?;
-        // no stored password is longer than the policy allows: a longer one is wrong without
-        // spending a hash on it (and cannot be used to make the server hash megabytes)
-        let ok = if password.chars().count() > password::MAX_LEN {
-            false
-        } else {
-            self.hasher.verify(password.to_owned(), hash).await?
+        // the attempt is written before it is judged, so that guesses sent in parallel count
+        // each other (a right password takes it back)
+        let attempt: i64 = sqlx::query(
+            "INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(&key)
+        .bind(&req.ip)
+        .bind(now)
+        .fetch_one(&self.db.pool)
+        .await?
+        .try_get("id")?;
+        let take_back = || async move {
+            sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                .bind(attempt)
+                .execute(&self.db.pool)
+                .await
         };
-        let account = row.map(|r| account_from_row(&r)).transpose()?;
+        let judged = async {
+            if let Some(retry_after_secs) = self
+                .throttled_before(&key, &req.ip, now, Some(attempt))
+                .await?
+            {
+                return Ok(Err(retry_after_secs));
+            }
+            let row = sqlx::query("SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1")
+                .bind(&key)
+                .fetch_optional(&self.db.pool)
+                .await?;
+            let hash: Option<String> = row
+                .as_ref()
+                .map(|r| r.try_get("password_hash"))
+                .transpose()?;
+            // no stored password is longer than the policy allows: a longer one is wrong
+            // without spending a hash on it (and cannot make the server hash megabytes)
+            let ok = if password.chars().count() > password::MAX_LEN {
+                false
+            } else {
+                self.hasher.verify(password.to_owned(), hash).await?
+            };
+            Ok::<_, Error>(Ok((ok, row.map(|r| account_from_row(&r)).transpose()?)))
+        }
+        .await;
+        let (ok, account) = match judged {
+            Ok(Ok(v)) => v,
+            Ok(Err(retry_after_secs)) => {
+                take_back().await?;
+                audit::record(
+                    &self.db.pool,
+                    now,
+                    None,
+                    &key,
+                    Event::LoginThrottled,
+                    req,
+                    json!({}),
+                )
+                .await?;
+                return Err(Error::Throttled { retry_after_secs });
+            }
+            Err(e) => {
+                // overloaded or broken: not a failed guess
+                take_back().await?;
+                return Err(e);
+            }
+        };
         let account = match account {
-            Some(a) if ok => a,
+            Some(a) if ok => {
+                take_back().await?;
+                a
+            }
             other => {
                 let account_id = other.as_ref().map(|a| a.id);
-                let details = json!({ "known_username": account_id.is_some() });
-                self.record_login_failure(account_id, &key, req, details)
-                    .await?;
+                audit::record(
+                    &self.db.pool,
+                    now,
+                    account_id,
+                    &key,
+                    Event::LoginFailed,
+                    req,
+                    json!({ "known_username": account_id.is_some() }),
+                )
+                .await?;
                 return Err(Error::BadCredentials);
             }
         };
@@ -337,16 +382,32 @@ impl Idp {
         ip: &str,
         now: i64,
     ) -> Result<Option<i64>> {
+        self.throttled_before(username, ip, now, None).await
+    }
+
+    /// `throttled`, counting only the failures recorded before attempt `before` (the row
+    /// the caller wrote for the attempt being judged).
+    async fn throttled_before(
+        &self,
+        username: &str,
+        ip: &str,
+        now: i64,
+        before: Option<i64>,
+    ) -> Result<Option<i64>> {
         let since = now - self.policy.throttle_window_secs;
-        let count = |sql: &'static str, binds: Vec<String>| async move {
-            let mut q = sqlx::query(sql);
-            for b in &binds {
-                q = q.bind(b.clone());
+        let earlier = before.map_or(String::new(), |id| format!(" AND id < {id}"));
+        let count = |sql: &'static str, binds: Vec<String>| {
+            let sql = sql.replace(" AND at >", &format!("{earlier} AND at >"));
+            async move {
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.clone());
+                }
+                let row = q.bind(since).fetch_one(&self.db.pool).await?;
+                let n: i64 = row.try_get("n")?;
+                let last: Option<i64> = row.try_get("last")?;
+                Ok::<(i64, i64), Error>((n, last.unwrap_or(0)))
             }
-            let row = q.bind(since).fetch_one(&self.db.pool).await?;
-            let n: i64 = row.try_get("n")?;
-            let last: Option<i64> = row.try_get("last")?;
-            Ok::<(i64, i64), Error>((n, last.unwrap_or(0)))
         };
         let pair = count(
             "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE username = $1 AND ip = $2 AND at > $3",

@@ -52,8 +52,8 @@ impl Change<'_> {
                 "the account was linked to government services (NIA)".into(),
             ),
             Change::NiaUnlinked => (
-                "propojení účtu se službami veřejné správy (NIA) bylo zrušeno".into(),
-                "the account's link to government services (NIA) ended".into(),
+                "propojení účtu se službami veřejné správy (NIA) bylo zrušeno; bezpečnostní klíče zůstaly".into(),
+                "the account's link to government services (NIA) ended; its security keys remain".into(),
             ),
         }
     }

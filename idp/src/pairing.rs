@@ -1336,18 +1336,14 @@ impl Idp {
             json!({ "reason": "detached", "means": means }),
         )
         .await?;
-        notify(
+        let to = crate::notices::previous(&mut tx, account_id).await?;
+        crate::notices::send(
             &mut tx,
             account_id,
             now,
-            &Outgoing {
-                subject: "mojeID: účet odpojen od NIA / account detached from NIA".into(),
-                body: "Váš účet mojeID už není propojen s NIA; ke službám veřejné správy se jím nepřihlásíte. \
-Bezpečnostní klíče zůstaly. Pokud jste to nebyli vy, kontaktujte ihned podporu.\n\n\
-Your mojeID account is no longer linked to NIA; it cannot be used for public administration services. \
-Your security keys remain. If this was not you, contact support at once.\n"
-                    .into(),
-            },
+            &to,
+            crate::notices::Change::NiaUnlinked,
+            req,
         )
         .await?;
         tx.commit().await?;

@@ -166,6 +166,45 @@ both_databases!(
 );
 
 both_databases!(
+    guesses_sent_in_parallel_are_counted_before_they_are_judged,
+    |idp: Idp| async move {
+        idp.create_account("soubeh", PW, &req("10.0.0.6"))
+            .await
+            .expect("create");
+        // twenty guesses at once from one address: no more than the five free ones are ever
+        // checked against the password
+        let guesses: Vec<_> = (0..20)
+            .map(|_| {
+                let idp = idp.clone();
+                tokio::spawn(async move {
+                    idp.login(
+                        "soubeh",
+                        "wrong password here",
+                        None,
+                        ORIGIN,
+                        &req("10.4.4.4"),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut checked = 0;
+        for g in guesses {
+            match g.await.expect("join") {
+                Err(Error::BadCredentials) => checked += 1,
+                Err(Error::Throttled { .. }) | Err(Error::Overloaded) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(checked, 5);
+        // and the owner elsewhere is in
+        idp.login("soubeh", PW, None, ORIGIN, &req("10.0.0.6"))
+            .await
+            .expect("owner");
+    }
+);
+
+both_databases!(
     guesses_from_many_addresses_delay_those_addresses_not_the_owner,
     |idp: Idp| async move {
         idp.create_account("jana", PW, &req("10.0.0.5"))
@@ -598,5 +637,132 @@ both_databases!(
                 .await,
             Err(Error::Throttled { .. })
         ));
+    }
+);
+
+both_databases!(
+    a_citizen_sees_their_sessions_ends_one_and_cannot_end_anothers,
+    |idp: Idp| async move {
+        let (a, here) = idp
+            .create_account("relace", PW, &req("10.0.3.1"))
+            .await
+            .expect("create");
+        let (_, LoginStep::Done(there)) = idp
+            .login("relace", PW, None, ORIGIN, &req("10.0.3.2"))
+            .await
+            .expect("second device")
+        else {
+            panic!("no key: logged in");
+        };
+        let list = idp.sessions_of(a.id, &here.token).await.expect("list");
+        assert_eq!(list.len(), 2);
+        assert_eq!(list.iter().filter(|s| s.current).count(), 1);
+        let other = list.iter().find(|s| !s.current).expect("the other");
+        assert_eq!(other.ip, "10.0.3.2");
+        // nobody else can end it, whatever id they send
+        let (b, _) = idp
+            .create_account("cizi", PW, &req("10.0.3.3"))
+            .await
+            .expect("create");
+        assert!(matches!(
+            idp.end_session(b.id, "cizi", &other.id, &req("10.0.3.3"))
+                .await,
+            Err(Error::NotFound)
+        ));
+        idp.end_session(a.id, "relace", &other.id, &req("10.0.3.1"))
+            .await
+            .expect("ended");
+        assert!(matches!(
+            idp.session(&there.token).await,
+            Err(Error::NotAuthenticated)
+        ));
+        assert!(idp.session(&here.token).await.is_ok());
+        // a step-up gives the session a new token: the old one is worth nothing
+        let renewed = idp
+            .add_session_auth(
+                &here.token,
+                &[idp::sessions::AuthMethod::Password],
+                &req("10.0.3.1"),
+            )
+            .await
+            .expect("step-up");
+        assert!(matches!(
+            idp.session(&here.token).await,
+            Err(Error::NotAuthenticated)
+        ));
+        assert!(idp.session(&renewed.token).await.is_ok());
+    }
+);
+
+both_databases!(
+    a_password_change_needs_a_fresh_login_ends_other_sessions_and_tells_the_old_address,
+    |idp: Idp| async move {
+        let (a, here) = idp
+            .create_account("heslo", PW, &req("10.0.3.5"))
+            .await
+            .expect("create");
+        sqlx::query("UPDATE contacts SET email = 'heslo@example.cz', email_verified_at = 1 WHERE account_id = $1")
+            .bind(a.id)
+            .execute(&idp.db.pool)
+            .await
+            .expect("contact");
+        let (_, LoginStep::Done(there)) = idp
+            .login("heslo", PW, None, ORIGIN, &req("10.0.3.6"))
+            .await
+            .expect("second device")
+        else {
+            panic!("no key: logged in");
+        };
+        let new = "lokomotiva jede pres most do brna";
+        let stale = [idp::sessions::AuthRecord {
+            method: idp::sessions::AuthMethod::Password,
+            at: idp.clock.now() - 3600,
+        }];
+        assert!(matches!(
+            idp.change_password(
+                a.id,
+                "heslo",
+                &here.token,
+                &stale,
+                new,
+                new,
+                &req("10.0.3.5")
+            )
+            .await,
+            Err(Error::StepUpRequired)
+        ));
+        assert!(matches!(
+            idp.change_password(a.id, "heslo", &here.token, &fresh(&idp), new, "jine heslo nez to prvni", &req("10.0.3.5"))
+                .await,
+            Err(Error::Invalid(v)) if v[0].field == "confirmation"
+        ));
+        idp.change_password(
+            a.id,
+            "heslo",
+            &here.token,
+            &fresh(&idp),
+            new,
+            new,
+            &req("10.0.3.5"),
+        )
+        .await
+        .expect("changed");
+        assert!(idp.session(&here.token).await.is_ok(), "this device stays");
+        assert!(matches!(
+            idp.session(&there.token).await,
+            Err(Error::NotAuthenticated)
+        ));
+        let told = idp.outbox_recent(5).await.expect("outbox");
+        assert!(told
+            .iter()
+            .any(|m| m.recipient == "heslo@example.cz"
+                && m.body.contains("the password was changed")));
+        assert!(matches!(
+            idp.login("heslo", PW, None, ORIGIN, &req("10.0.3.7")).await,
+            Err(Error::BadCredentials)
+        ));
+        idp.login("heslo", new, None, ORIGIN, &req("10.0.3.7"))
+            .await
+            .expect("the new password");
     }
 );
