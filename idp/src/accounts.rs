@@ -156,7 +156,6 @@ impl Idp {
         let hash = self.hasher.hash(new_password.to_owned()).await?;
         let now = self.clock.now();
         let mut tx = self.db.pool.begin().await?;
-        let to = crate::notices::previous(&mut tx, account_id).await?;
         sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(account_id)
@@ -178,11 +177,10 @@ impl Idp {
             json!({ "other_sessions_ended": ended }),
         )
         .await?;
-        crate::notices::send(
+        crate::notices::tell(
             &mut tx,
             account_id,
             now,
-            &to,
             crate::notices::Change::Password,
             req,
         )

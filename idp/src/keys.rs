@@ -381,12 +381,10 @@ impl Idp {
             json!({ "key_id": id, "aaguid": verdict.aaguid, "level": verdict.level.fido_name(), "nia_eligible": verdict.nia_eligible }),
         )
         .await?;
-        let to = crate::notices::previous(&mut tx, account_id).await?;
-        crate::notices::send(
+        crate::notices::tell(
             &mut tx,
             account_id,
             now,
-            &to,
             crate::notices::Change::KeyAdded { name: &name },
             req,
         )
@@ -701,12 +699,10 @@ impl Idp {
         let Some(name) = name else {
             return Err(Error::NotFound);
         };
-        let to = crate::notices::previous(&mut tx, account_id).await?;
-        crate::notices::send(
+        crate::notices::tell(
             &mut tx,
             account_id,
             now,
-            &to,
             crate::notices::Change::KeyRemoved { name: &name },
             req,
         )

@@ -133,6 +133,32 @@ pub(crate) async fn previous(tx: &mut Transaction<'_, Any>, account_id: i64) -> 
     })
 }
 
+/// A time as the notices write it (`25. 11. 2026 10:00 UTC`).
+pub(crate) fn when(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[day]. [month]. [year] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The notice of a change that leaves the contacts as they are, to the account's verified
+/// addresses (read inside `tx`).
+pub(crate) async fn tell(
+    tx: &mut Transaction<'_, Any>,
+    account_id: i64,
+    now: i64,
+    change: Change<'_>,
+    req: &RequestInfo,
+) -> Result<()> {
+    let to = previous(tx, account_id).await?;
+    send(tx, account_id, now, &to, change, req).await
+}
+
 /// Sends the notice of `change` to every address in `to`: an e-mail with the time, the
 /// address it came from and what to do if it was not the owner; a short SMS.
 pub(crate) async fn send(
@@ -144,15 +170,7 @@ pub(crate) async fn send(
     req: &RequestInfo,
 ) -> Result<()> {
     let (cs, en) = change.what();
-    let when = time::OffsetDateTime::from_unix_timestamp(now)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[day]. [month]. [year] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_default();
+    let when = when(now);
     // a background job (finishing a link) has no address of its own
     let (from_cs, from_en) = if req.ip == "job" || req.ip.is_empty() {
         (String::new(), String::new())

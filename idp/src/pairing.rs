@@ -960,12 +960,10 @@ impl Idp {
             json!({ "request": id, "method": request.method, "keys": keys }),
         )
         .await?;
-        let to = crate::notices::previous(&mut tx, account_id).await?;
-        crate::notices::send(
+        crate::notices::tell(
             &mut tx,
             account_id,
             now,
-            &to,
             crate::notices::Change::NiaLinked,
             job,
         )
@@ -1336,12 +1334,10 @@ impl Idp {
             json!({ "reason": "detached", "means": means }),
         )
         .await?;
-        let to = crate::notices::previous(&mut tx, account_id).await?;
-        crate::notices::send(
+        crate::notices::tell(
             &mut tx,
             account_id,
             now,
-            &to,
             crate::notices::Change::NiaUnlinked,
             req,
         )

@@ -112,15 +112,7 @@ impl Idp {
         if let Some(changed) = changed_at.filter(|c| now - c < self.policy.contact_cooling_off_secs)
         {
             let from = changed + self.policy.contact_cooling_off_secs;
-            let when = time::OffsetDateTime::from_unix_timestamp(from)
-                .ok()
-                .and_then(|t| {
-                    t.format(&time::macros::format_description!(
-                        "[day]. [month]. [year] [hour]:[minute] UTC"
-                    ))
-                    .ok()
-                })
-                .unwrap_or_default();
+            let when = crate::notices::when(from);
             let mut tx = self.db.pool.begin().await?;
             outbox::enqueue(
                 &mut *tx,
@@ -341,12 +333,10 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             )
             .await?;
         }
-        let to = crate::notices::previous(&mut tx, account_id).await?;
-        crate::notices::send(
+        crate::notices::tell(
             &mut tx,
             account_id,
             now,
-            &to,
             crate::notices::Change::TwofaReset,
             req,
         )
