@@ -249,6 +249,7 @@ loading = Načítám…
 
 ## NIA
 err-locked-by-nia = Tento údaj se u účtu propojeného s NIA přebírá z registru obyvatel; zde jej nelze změnit.
+err-locked-by-czech-point = Dokud čeká vaše žádost na Czech POINT, jméno, příjmení a datum narození zůstávají, jak byly při jejím založení. Chcete-li je změnit, žádost nejdřív zrušte v sekci Propojení se službami veřejné správy.
 err-conflict = Tento krok už není možný (žádost mezitím pokročila). Načtěte stránku znovu.
 err-not-eligible = Váš účet zatím nesplňuje podmínky pro propojení s NIA. Co chybí, vidíte výše.
 nia-outage = Není možné dokončit proces zpřístupnění služeb veřejné správy.

@@ -241,6 +241,7 @@ loading = Loading…
 
 ## NIA
 err-locked-by-nia = This field comes from the population register while your account is linked to NIA; it cannot be changed here.
+err-locked-by-czech-point = While your Czech POINT request waits, the first name, last name and birth date stay as they were when it began. To change them, first cancel the request in the section Link to government services.
 err-conflict = This step is no longer possible (the request has moved on). Reload the page.
 err-not-eligible = Your account does not meet the conditions for linking to NIA yet. See what is missing above.
 nia-outage = It is not possible to complete the access to public administration services.

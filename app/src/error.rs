@@ -36,6 +36,7 @@ pub enum FieldCode {
     KeyDataIncorrect,
     KeyAlreadyRegistered,
     LockedByNia,
+    LockedByCzechPoint,
     FileType,
     FileTooLarge { max_mb: usize },
     NoVerifiedEmail,
@@ -129,6 +130,7 @@ impl FieldCode {
             FieldCode::KeyDataIncorrect => tr(lang, "check-refused"),
             FieldCode::KeyAlreadyRegistered => tr(lang, "err-key-already-registered"),
             FieldCode::LockedByNia => tr(lang, "err-locked-by-nia"),
+            FieldCode::LockedByCzechPoint => tr(lang, "err-locked-by-czech-point"),
             FieldCode::FileType => tr(lang, "err-file-type"),
             FieldCode::FileTooLarge { max_mb } => {
                 tr_args(lang, "err-file-too-large", &[("max", (*max_mb).into())])

@@ -226,6 +226,7 @@ fn field_code(v: idp::Violation) -> FieldCode {
         V::KeyDataIncorrect => FieldCode::KeyDataIncorrect,
         V::KeyAlreadyRegistered => FieldCode::KeyAlreadyRegistered,
         V::LockedByNia => FieldCode::LockedByNia,
+        V::LockedByCzechPoint => FieldCode::LockedByCzechPoint,
         V::FileType => FieldCode::FileType,
         V::FileTooLarge { max_mb } => FieldCode::FileTooLarge { max_mb },
         V::NoVerifiedEmail => FieldCode::NoVerifiedEmail,

@@ -217,21 +217,8 @@ impl Idp {
         let now = self.clock.now();
         // the attempt is written before it is judged, so that guesses sent in parallel count
         // each other (a right password takes it back)
-        let attempt: i64 = sqlx::query(
-            "INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(&key)
-        .bind(&req.ip)
-        .bind(now)
-        .fetch_one(&self.db.pool)
-        .await?
-        .try_get("id")?;
-        let take_back = || async move {
-            sqlx::query("DELETE FROM login_failures WHERE id = $1")
-                .bind(attempt)
-                .execute(&self.db.pool)
-                .await
-        };
+        let attempt = self.reserve_attempt(&key, &req.ip, now).await?;
+        let take_back = || self.take_back_attempt(attempt);
         let judged = async {
             if let Some(retry_after_secs) = self
                 .throttled_before(&key, &req.ip, now, Some(attempt))
@@ -364,6 +351,28 @@ impl Idp {
         Ok(())
     }
 
+    /// Writes a password attempt as a failure before it is judged (parallel guesses count
+    /// each other); `take_back_attempt` when it was right or could not be judged.
+    pub(crate) async fn reserve_attempt(&self, username: &str, ip: &str, now: i64) -> Result<i64> {
+        Ok(sqlx::query(
+            "INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(username)
+        .bind(ip)
+        .bind(now)
+        .fetch_one(&self.db.pool)
+        .await?
+        .try_get("id")?)
+    }
+
+    pub(crate) async fn take_back_attempt(&self, attempt: i64) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1")
+            .bind(attempt)
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Seconds until a login for this username from this address is allowed again, or
     /// `None` when it is allowed now (NIST SP 800-63B §5.2.2: delays that grow, never a hard
     /// stop that an attacker can use to keep the owner out). Three rules, each counting the
@@ -371,21 +380,14 @@ impl Idp {
     /// - this username from this address: past `max_failures_per_account`, each further try
     ///   waits twice as long after the last failure (1 s, 2 s, 4 s, … up to the window);
     /// - this address, any username: the same past `max_failures_per_address`;
-    /// - this username from every address: past `max_failures_per_username`, the same delay
-    ///   for every address that has failed for it — an address with no failure of its own
-    ///   (the owner at home) is never delayed by somebody else's guesses.
-    pub(crate) async fn throttled(
-        &self,
-        username: &str,
-        ip: &str,
-        now: i64,
-    ) -> Result<Option<i64>> {
-        self.throttled_before(username, ip, now, None).await
-    }
-
-    /// `throttled`, counting only the failures recorded before attempt `before` (the row
-    /// the caller wrote for the attempt being judged).
-    async fn throttled_before(
+    /// - this username from every address: past `max_failures_per_username`, one shared delay
+    ///   (at most a minute) for every address the owner has not used in 90 days — the owner
+    ///   at home is never delayed by somebody else's guesses, and at a new address only
+    ///   briefly.
+    ///
+    /// Only the failures recorded before attempt `before` count (the row the caller wrote for
+    /// the attempt being judged).
+    pub(crate) async fn throttled_before(
         &self,
         username: &str,
         ip: &str,
@@ -417,30 +419,50 @@ impl Idp {
             vec![ip.to_owned()],
         )
         .await?;
+        let window = self.policy.throttle_window_secs;
         let mut rules = vec![
-            (pair, self.policy.max_failures_per_account),
-            (address, self.policy.max_failures_per_address),
+            (pair, self.policy.max_failures_per_account, window),
+            (address, self.policy.max_failures_per_address, window),
         ];
-        if pair.0 > 0 {
-            let everywhere = count(
-                "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE username = $1 AND at > $2",
-                vec![username.to_owned()],
-            )
-            .await?;
-            // the delay runs from this address's own last failure
-            rules.push((
-                (everywhere.0, pair.1),
-                self.policy.max_failures_per_username,
-            ));
+        let everywhere = count(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE username = $1 AND at > $2",
+            vec![username.to_owned()],
+        )
+        .await?;
+        // guesses spread over many addresses: past the limit every address the owner has not
+        // used shares one delay, from the last failure anywhere, never longer than a minute
+        // (an owner at a new address waits at most that); known addresses are not delayed
+        if everywhere.0 >= self.policy.max_failures_per_username
+            && !self.known_address(username, ip, now).await?
+        {
+            rules.push((everywhere, self.policy.max_failures_per_username, 60));
         }
         let wait = rules
             .into_iter()
-            .filter_map(|((n, last), limit)| {
-                let secs = last + growing_delay(n, limit, self.policy.throttle_window_secs) - now;
+            .filter_map(|((n, last), limit, cap)| {
+                let secs = last + growing_delay(n, limit, cap) - now;
                 (secs > 0).then_some(secs)
             })
             .max();
         Ok(wait)
+    }
+
+    /// Whether the account behind `username` was created or logged into from `ip` in the last
+    /// 90 days (the owner's own address).
+    async fn known_address(&self, username: &str, ip: &str, now: i64) -> Result<bool> {
+        let Some(account) = self.find_account(username).await? else {
+            return Ok(false);
+        };
+        let n: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND at > $2 AND ip = $3 \
+             AND event IN ('login.succeeded', 'account.created')",
+        )
+        .bind(account.id)
+        .bind(now - 90 * 86_400)
+        .bind(ip)
+        .fetch_one(&self.db.pool)
+        .await?;
+        Ok(n.0 > 0)
     }
 }
 

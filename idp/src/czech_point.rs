@@ -55,20 +55,29 @@ impl Idp {
     /// and could be handed to somebody else: their data must not land in this account.
     pub(crate) async fn is_profile_person(
         &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         account_id: i64,
         data: &crate::nia::RegistryData,
     ) -> Result<bool> {
-        if self.other_person(account_id, data).await?.is_some() {
+        // read inside the delivery's transaction (a pool of one connection must not wait
+        // for itself)
+        let r = sqlx::query(
+            "SELECT p.first_name, p.last_name, p.birth_date, a.validated_birth_date FROM profiles p \
+             JOIN accounts a ON a.id = p.account_id WHERE p.account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let validated: Option<String> = r.try_get("validated_birth_date")?;
+        if validated.is_some_and(|b| b.trim() != data.birth_date.trim()) {
             return Ok(false);
         }
-        let p = self.profile(account_id).await?;
-        let same = |a: &Option<String>, b: &str| {
-            a.as_deref()
-                .is_some_and(|a| a.trim().to_lowercase() == b.trim().to_lowercase())
+        let same = |a: Option<String>, b: &str| {
+            a.is_some_and(|a| a.trim().to_lowercase() == b.trim().to_lowercase())
         };
-        Ok(same(&p.first_name, &data.given_name)
-            && same(&p.last_name, &data.family_name)
-            && same(&p.birth_date, &data.birth_date))
+        Ok(same(r.try_get("first_name")?, &data.given_name)
+            && same(r.try_get("last_name")?, &data.family_name)
+            && same(r.try_get("birth_date")?, &data.birth_date))
     }
 }
 
@@ -229,7 +238,10 @@ impl Idp {
                 let id: i64 = r.try_get("id")?;
                 let account_id: i64 = r.try_get("account_id")?;
                 if state == State::AwaitingOffice.as_str() && expires_at > now {
-                    if self.is_profile_person(account_id, &delivery.data).await? {
+                    if self
+                        .is_profile_person(&mut tx, account_id, &delivery.data)
+                        .await?
+                    {
                         (DeliveryOutcome::Matched, Some(id))
                     } else {
                         (DeliveryOutcome::PersonMismatch, Some(id))

@@ -38,6 +38,8 @@ pub enum Violation {
     KeyAlreadyRegistered,
     /// The field comes from the population register while the account is linked to NIA.
     LockedByNia,
+    /// The field names the person a waiting Czech POINT request is for.
+    LockedByCzechPoint,
     /// An uploaded file of a type that is not accepted.
     FileType,
     FileTooLarge {

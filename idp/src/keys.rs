@@ -546,25 +546,46 @@ impl Idp {
     ) -> Result<StepUp> {
         let session = self.session(session_token).await?;
         let now = self.clock.now();
-        if let Some(retry_after_secs) = self.throttled(&session.username, &req.ip, now).await? {
-            return Err(Error::Throttled { retry_after_secs });
-        }
-        let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
-            .bind(session.account_id)
-            .fetch_one(&self.db.pool)
-            .await?
-            .try_get("password_hash")?;
-        let ok = password.chars().count() <= crate::password::MAX_LEN
-            && self.hasher.verify(password.to_owned(), Some(hash)).await?;
-        if !ok {
-            self.record_login_failure(
-                Some(session.account_id),
-                &session.username,
-                req,
-                json!({ "step": "reauth" }),
-            )
+        // counted before it is judged, as at the login (a stolen session must not guess the
+        // password in parallel)
+        let attempt = self
+            .reserve_attempt(&session.username, &req.ip, now)
             .await?;
-            return Err(Error::BadCredentials);
+        let judged = async {
+            if let Some(retry_after_secs) = self
+                .throttled_before(&session.username, &req.ip, now, Some(attempt))
+                .await?
+            {
+                return Err(Error::Throttled { retry_after_secs });
+            }
+            let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+                .bind(session.account_id)
+                .fetch_one(&self.db.pool)
+                .await?
+                .try_get("password_hash")?;
+            Ok(password.chars().count() <= crate::password::MAX_LEN
+                && self.hasher.verify(password.to_owned(), Some(hash)).await?)
+        }
+        .await;
+        match judged {
+            Ok(true) => self.take_back_attempt(attempt).await?,
+            Ok(false) => {
+                audit::record(
+                    &self.db.pool,
+                    now,
+                    Some(session.account_id),
+                    &session.username,
+                    Event::LoginFailed,
+                    req,
+                    json!({ "step": "reauth" }),
+                )
+                .await?;
+                return Err(Error::BadCredentials);
+            }
+            Err(e) => {
+                self.take_back_attempt(attempt).await?;
+                return Err(e);
+            }
         }
         if self.has_security_keys(session.account_id).await? {
             let LoginStep::KeyRequired { ticket, options } = self

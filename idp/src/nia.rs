@@ -139,6 +139,8 @@ pub struct NiaClient {
     cert: X509,
     http: reqwest::Client,
     nia_cert: RwLock<Option<(Vec<u8>, i64)>>,
+    /// When the metadata was last asked for, whatever came of it.
+    metadata_asked_at: std::sync::atomic::AtomicI64,
 }
 
 fn esc(s: &str) -> String {
@@ -232,6 +234,7 @@ impl NiaClient {
             cert,
             http,
             nia_cert: RwLock::new(None),
+            metadata_asked_at: std::sync::atomic::AtomicI64::new(i64::MIN),
         })
     }
 
@@ -302,13 +305,39 @@ impl NiaClient {
     /// NIA's signing certificate from its metadata (kept an hour; `fresh` asks again, but
     /// never more than once a minute, so forged messages cannot make us fetch it in a loop).
     async fn nia_certificate(&self, now: i64, fresh: bool) -> Result<Vec<u8>, NiaError> {
-        if let Ok(guard) = self.nia_cert.read() {
-            if let Some((c, at)) = guard.as_ref() {
-                let age = now - at;
-                if age < METADATA_REFRESH_SECS || (!fresh && age < METADATA_TTL_SECS) {
-                    return Ok(c.clone());
-                }
+        let cached = self
+            .nia_cert
+            .read()
+            .ok()
+            .and_then(|g| g.as_ref().map(|(c, at)| (c.clone(), *at)));
+        if let Some((c, at)) = &cached {
+            let age = now - at;
+            if age < METADATA_REFRESH_SECS || (!fresh && age < METADATA_TTL_SECS) {
+                return Ok(c.clone());
             }
+        }
+        // at most one fetch a minute, also when the last one failed (or several arrive at
+        // once): the cached certificate, or NIA counts as unavailable until then
+        let asked = self
+            .metadata_asked_at
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(asked) < METADATA_REFRESH_SECS
+            || self
+                .metadata_asked_at
+                .compare_exchange(
+                    asked,
+                    now,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_err()
+        {
+            return match cached {
+                Some((c, _)) => Ok(c),
+                None => Err(NiaError::Unavailable(
+                    "NIA's metadata was asked for less than a minute ago".into(),
+                )),
+            };
         }
         let xml = self
             .http

@@ -518,34 +518,38 @@ impl Idp {
         let account_id: i64 = row.try_get("account_id")?;
         let expected: Option<String> = row.try_get("saml_request_id")?;
         let browser_hash: Option<String> = row.try_get("browser_hash")?;
+        if request.state != State::NiaLogin || request.expires_at <= now {
+            // replayed or late: whoever holds the RelayState may send it any number of times
+            return self
+                .unauthenticated_reject(
+                    &format!(
+                        "request {} is {} (replayed or late response)",
+                        request.id,
+                        request.state.as_str()
+                    ),
+                    req,
+                )
+                .await;
+        }
         let same_browser = match (browser_hash, browser_nonce) {
             (Some(h), Some(n)) => crate::constant_time_eq(&h, &sha256_hex(n)),
             _ => false,
         };
         if !same_browser {
             // the answer was brought by a browser that did not press "Verify": somebody
-            // else's NIA login must never reach this account
-            audit::record(
-                &self.db.pool,
-                now,
-                Some(account_id),
-                "nia",
-                Event::NiaResponseRejected,
+            // else's NIA login must never reach this account. Anyone holding the RelayState
+            // can post this again and again, so it is counted and sampled like the other
+            // unauthenticated rejects, not written once each
+            self.edge_reject(
+                crate::public_edge::Edge::NiaAcs,
+                &format!(
+                    "another browser (request {}, account {account_id})",
+                    request.id
+                ),
                 req,
-                json!({ "reason": "another browser", "request": request.id }),
             )
             .await?;
             return Err(Error::NiaOtherBrowser);
-        }
-        if request.state != State::NiaLogin || request.expires_at <= now {
-            return reject(
-                format!(
-                    "the request is {} (replayed or late response)",
-                    request.state.as_str()
-                ),
-                Some(account_id),
-            )
-            .await;
         }
         let verified = match client.verify_response(saml_response, now).await {
             Ok(v) => v,
@@ -553,7 +557,24 @@ impl Idp {
                 tracing::warn!(error = %e, "NIA metadata unavailable while a response arrived");
                 return Err(Error::NiaUnavailable);
             }
-            Err(e) => return reject(e.to_string(), Some(account_id)).await,
+            Err(e) => {
+                // a forged or broken answer in the right browser ends the request: it is not
+                // verified again and again
+                let mut tx = self.db.pool.begin().await?;
+                self.transition(
+                    &mut tx,
+                    request.id,
+                    account_id,
+                    "nia",
+                    State::NiaLogin,
+                    State::Failed,
+                    Some("invalid_response"),
+                    req,
+                )
+                .await?;
+                tx.commit().await?;
+                return reject(e.to_string(), Some(account_id)).await;
+            }
         };
         if expected.as_deref() != Some(verified.in_response_to.as_str()) {
             return reject(

@@ -60,6 +60,9 @@ impl Profile {
     }
 }
 
+/// The fields that name the person a waiting Czech POINT request is for.
+const LOCKED_BY_CZECH_POINT: [&str; 3] = ["first_name", "last_name", "birth_date"];
+
 /// The fields that come from the population register while the account is linked to NIA.
 pub const LOCKED_BY_NIA: [&str; 8] = [
     "first_name",
@@ -192,6 +195,25 @@ impl Idp {
                 .iter()
                 .filter(|f| LOCKED_BY_NIA.contains(f))
                 .map(|f| FieldViolation::new(f, Violation::LockedByNia))
+                .collect();
+            if !locked.is_empty() {
+                return Err(Error::Invalid(locked));
+            }
+        }
+        // while a Czech POINT request waits, the person it is for stays the same: the
+        // register's data are used only for the name and birth date the request began with
+        let waiting: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM pairing_requests WHERE account_id = $1 AND method = 'czech_point' \
+             AND state IN ('awaiting_office', 'data_received')",
+        )
+        .bind(account_id)
+        .fetch_one(&self.db.pool)
+        .await?;
+        if waiting.0 > 0 {
+            let locked: Vec<FieldViolation> = changed
+                .iter()
+                .filter(|f| LOCKED_BY_CZECH_POINT.contains(f))
+                .map(|f| FieldViolation::new(f, Violation::LockedByCzechPoint))
                 .collect();
             if !locked.is_empty() {
                 return Err(Error::Invalid(locked));

@@ -75,9 +75,14 @@ impl EdgeCounters {
 }
 
 /// Refuses a document type declaration (and with it every entity trick) before any parser
-/// sees the message: neither NIA's answers nor the register's deliveries have one.
+/// sees the message: neither NIA's answers nor the register's deliveries have one. A NUL
+/// byte or a UTF-16 byte-order mark is refused too: the parser would read such a body as
+/// UTF-16, where a declaration is not spelled with these bytes.
 pub fn has_doctype(xml: &[u8]) -> bool {
-    xml.windows(9).any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
+    xml.contains(&0)
+        || xml.starts_with(&[0xFF, 0xFE])
+        || xml.starts_with(&[0xFE, 0xFF])
+        || xml.windows(9).any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
         || xml.windows(8).any(|w| w.eq_ignore_ascii_case(b"<!ENTITY"))
 }
 

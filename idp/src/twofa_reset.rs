@@ -114,6 +114,21 @@ impl Idp {
             let from = changed + self.policy.contact_cooling_off_secs;
             let when = crate::notices::when(from);
             let mut tx = self.db.pool.begin().await?;
+            // a reset that no PIN opens: it counts toward the three an hour, so the notice
+            // below cannot be sent to the account in a loop
+            sqlx::query(
+                "INSERT INTO twofa_resets (ticket_hash, account_id, pin1_hash, pin2_hash, attempts, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(sha256_hex(&ticket))
+            .bind(account_id)
+            .bind(sha256_hex(&random_token()))
+            .bind(sha256_hex(&random_token()))
+            .bind(MAX_ATTEMPTS)
+            .bind(now)
+            .bind(now + RESET_TTL_SECS)
+            .execute(&mut *tx)
+            .await?;
             outbox::enqueue(
                 &mut *tx,
                 now,
