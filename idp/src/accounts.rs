@@ -267,10 +267,9 @@ impl Idp {
             }
         };
         let account = match account {
-            Some(a) if ok => {
-                take_back().await?;
-                a
-            }
+            // a right password: its row goes with the address's failures when the session
+            // starts, or now when a key must still answer
+            Some(a) if ok => a,
             other => {
                 let account_id = other.as_ref().map(|a| a.id);
                 audit::record(
@@ -287,10 +286,12 @@ impl Idp {
             }
         };
         if account.state != "active" {
+            take_back().await?;
             return Err(Error::AccountInactive);
         }
         // an account with security keys is not logged in until a key answers
         if self.has_security_keys(account.id).await? {
+            take_back().await?;
             let step = self.start_key_login(account.id, origin, req).await?;
             return Ok((account, step));
         }
