@@ -9,6 +9,18 @@ use crate::keys::LoginStep;
 use crate::sessions::{AuthMethod, NewSession};
 use crate::{password, validate, Idp, RequestInfo};
 
+/// What a password check under throttling came to (`Idp::judge_password`).
+pub(crate) enum Judged {
+    /// Right; `attempt` is its row in `login_failures`.
+    Right {
+        attempt: i64,
+    },
+    Wrong,
+    Throttled {
+        retry_after_secs: i64,
+    },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     pub id: i64,
@@ -215,39 +227,23 @@ impl Idp {
         }
         let key: String = key.chars().take(validate::USERNAME_MAX + 1).collect();
         let now = self.clock.now();
-        // the attempt is written before it is judged, so that guesses sent in parallel count
-        // each other (a right password takes it back)
-        let attempt = self.reserve_attempt(&key, &req.ip, now).await?;
-        let take_back = || self.take_back_attempt(attempt);
-        let judged = async {
-            if let Some(retry_after_secs) = self
-                .throttled_before(&key, &req.ip, now, Some(attempt))
-                .await?
-            {
-                return Ok(Err(retry_after_secs));
-            }
-            let row = sqlx::query("SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1")
-                .bind(&key)
-                .fetch_optional(&self.db.pool)
-                .await?;
-            let hash: Option<String> = row
-                .as_ref()
-                .map(|r| r.try_get("password_hash"))
-                .transpose()?;
-            // no stored password is longer than the policy allows: a longer one is wrong
-            // without spending a hash on it (and cannot make the server hash megabytes)
-            let ok = if password.chars().count() > password::MAX_LEN {
-                false
-            } else {
-                self.hasher.verify(password.to_owned(), hash).await?
-            };
-            Ok::<_, Error>(Ok((ok, row.map(|r| account_from_row(&r)).transpose()?)))
-        }
-        .await;
-        let (ok, account) = match judged {
-            Ok(Ok(v)) => v,
-            Ok(Err(retry_after_secs)) => {
-                take_back().await?;
+        let row = sqlx::query("SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1")
+            .bind(&key)
+            .fetch_optional(&self.db.pool)
+            .await?;
+        let hash: Option<String> = row
+            .as_ref()
+            .map(|r| r.try_get("password_hash"))
+            .transpose()?;
+        let account = row.map(|r| account_from_row(&r)).transpose()?;
+        let (account, attempt) = match (
+            self.judge_password(&key, password, hash, now, req).await?,
+            account,
+        ) {
+            // a right password: its row goes with the address's failures when the session
+            // starts, or now when a key must still answer
+            (Judged::Right { attempt }, Some(a)) => (a, attempt),
+            (Judged::Throttled { retry_after_secs }, _) => {
                 audit::record(
                     &self.db.pool,
                     now,
@@ -260,17 +256,7 @@ impl Idp {
                 .await?;
                 return Err(Error::Throttled { retry_after_secs });
             }
-            Err(e) => {
-                // overloaded or broken: not a failed guess
-                take_back().await?;
-                return Err(e);
-            }
-        };
-        let account = match account {
-            // a right password: its row goes with the address's failures when the session
-            // starts, or now when a key must still answer
-            Some(a) if ok => a,
-            other => {
+            (_, other) => {
                 let account_id = other.as_ref().map(|a| a.id);
                 audit::record(
                     &self.db.pool,
@@ -285,6 +271,7 @@ impl Idp {
                 return Err(Error::BadCredentials);
             }
         };
+        let take_back = || self.take_back_attempt(attempt);
         if account.state != "active" {
             take_back().await?;
             return Err(Error::AccountInactive);
@@ -352,9 +339,46 @@ impl Idp {
         Ok(())
     }
 
-    /// Writes a password attempt as a failure before it is judged (parallel guesses count
-    /// each other); `take_back_attempt` when it was right or could not be judged.
-    pub(crate) async fn reserve_attempt(&self, username: &str, ip: &str, now: i64) -> Result<i64> {
+    /// Checks `password` against `hash` (`None`: no such account, in the same time) for
+    /// `username` from `req`'s address. The attempt is written as a failure before it is
+    /// judged, so that guesses sent in parallel count each other; a throttled attempt, or one
+    /// that could not be judged (overload), is taken back, a wrong one stays as the failure,
+    /// and a right one is the caller's to take back or to leave for the session's clean-up.
+    pub(crate) async fn judge_password(
+        &self,
+        username: &str,
+        password: &str,
+        hash: Option<String>,
+        now: i64,
+        req: &RequestInfo,
+    ) -> Result<Judged> {
+        let attempt = self.reserve_attempt(username, &req.ip, now).await?;
+        let judged = async {
+            if let Some(retry_after_secs) = self
+                .throttled_before(username, &req.ip, now, Some(attempt))
+                .await?
+            {
+                return Ok(Judged::Throttled { retry_after_secs });
+            }
+            // no stored password is longer than the policy allows: a longer one is wrong
+            // without spending a hash on it (and cannot make the server hash megabytes)
+            let right = password.chars().count() <= password::MAX_LEN
+                && self.hasher.verify(password.to_owned(), hash).await?;
+            Ok(if right {
+                Judged::Right { attempt }
+            } else {
+                Judged::Wrong
+            })
+        }
+        .await;
+        if !matches!(judged, Ok(Judged::Right { .. } | Judged::Wrong)) {
+            self.take_back_attempt(attempt).await?;
+        }
+        judged
+    }
+
+    /// Writes a password attempt as a failure before it is judged.
+    async fn reserve_attempt(&self, username: &str, ip: &str, now: i64) -> Result<i64> {
         Ok(sqlx::query(
             "INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -388,7 +412,7 @@ impl Idp {
     ///
     /// Only the failures recorded before attempt `before` count (the row the caller wrote for
     /// the attempt being judged).
-    pub(crate) async fn throttled_before(
+    async fn throttled_before(
         &self,
         username: &str,
         ip: &str,

@@ -62,14 +62,21 @@ impl Idp {
         // read inside the delivery's transaction (a pool of one connection must not wait
         // for itself)
         let r = sqlx::query(
-            "SELECT p.first_name, p.last_name, p.birth_date, a.validated_birth_date FROM profiles p \
-             JOIN accounts a ON a.id = p.account_id WHERE p.account_id = $1",
+            "SELECT p.first_name, p.last_name, p.birth_date, a.validated_bsi, a.validated_birth_date \
+             FROM profiles p JOIN accounts a ON a.id = p.account_id WHERE p.account_id = $1",
         )
         .bind(account_id)
         .fetch_one(&mut **tx)
         .await?;
-        let validated: Option<String> = r.try_get("validated_birth_date")?;
-        if validated.is_some_and(|b| b.trim() != data.birth_date.trim()) {
+        if crate::pairing::not_the_validated_person(
+            r.try_get::<Option<String>, _>("validated_bsi")?.as_deref(),
+            r.try_get::<Option<String>, _>("validated_birth_date")?
+                .as_deref(),
+            &data.bsi,
+            &data.birth_date,
+        )
+        .is_some()
+        {
             return Ok(false);
         }
         let same = |a: Option<String>, b: &str| {

@@ -14,6 +14,7 @@ use webauthn_rs_core::proto::{
 };
 use webauthn_rs_core::WebauthnCore;
 
+use crate::accounts::Judged;
 use crate::attestation::{self, Ceremony, Verdict};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result, Violation};
@@ -21,8 +22,6 @@ use crate::sessions::{AuthMethod, AuthRecord, NewSession};
 use crate::{random_token, sha256_hex, validate, Idp, RequestInfo};
 
 const TTL_SECS: i64 = 300;
-/// How recent a security-key login must be to add another key.
-pub const STEP_UP_SECS: i64 = crate::sessions::FRESH_LOGIN_SECS;
 pub const NAME_MAX: usize = 60;
 
 /// A key in the account's list.
@@ -244,7 +243,7 @@ impl Idp {
     }
 
     /// Starts adding a key. An account that already has keys may add another only within
-    /// `STEP_UP_SECS` of a login with one of them (`session_auth`); if it has a system key
+    /// `sessions::FRESH_LOGIN_SECS` of a login with one of them (`session_auth`); if it has a system key
     /// (Windows Hello, Android), that login must have been with a system key, i.e. the new key
     /// is added on that device.
     pub async fn start_add_key(
@@ -262,7 +261,7 @@ impl Idp {
             let now = self.clock.now();
             let recent: Vec<i64> = session_auth
                 .iter()
-                .filter(|a| now - a.at <= STEP_UP_SECS)
+                .filter(|a| now - a.at <= crate::sessions::FRESH_LOGIN_SECS)
                 .filter_map(|a| match a.method {
                     AuthMethod::SecurityKey { id } => Some(id),
                     _ => None,
@@ -546,30 +545,22 @@ impl Idp {
     ) -> Result<StepUp> {
         let session = self.session(session_token).await?;
         let now = self.clock.now();
+        let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(session.account_id)
+            .fetch_one(&self.db.pool)
+            .await?
+            .try_get("password_hash")?;
         // counted before it is judged, as at the login (a stolen session must not guess the
         // password in parallel)
-        let attempt = self
-            .reserve_attempt(&session.username, &req.ip, now)
-            .await?;
-        let judged = async {
-            if let Some(retry_after_secs) = self
-                .throttled_before(&session.username, &req.ip, now, Some(attempt))
-                .await?
-            {
-                return Err(Error::Throttled { retry_after_secs });
+        match self
+            .judge_password(&session.username, password, Some(hash), now, req)
+            .await?
+        {
+            Judged::Right { attempt } => self.take_back_attempt(attempt).await?,
+            Judged::Throttled { retry_after_secs } => {
+                return Err(Error::Throttled { retry_after_secs })
             }
-            let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
-                .bind(session.account_id)
-                .fetch_one(&self.db.pool)
-                .await?
-                .try_get("password_hash")?;
-            Ok(password.chars().count() <= crate::password::MAX_LEN
-                && self.hasher.verify(password.to_owned(), Some(hash)).await?)
-        }
-        .await;
-        match judged {
-            Ok(true) => self.take_back_attempt(attempt).await?,
-            Ok(false) => {
+            Judged::Wrong => {
                 audit::record(
                     &self.db.pool,
                     now,
@@ -581,10 +572,6 @@ impl Idp {
                 )
                 .await?;
                 return Err(Error::BadCredentials);
-            }
-            Err(e) => {
-                self.take_back_attempt(attempt).await?;
-                return Err(e);
             }
         }
         if self.has_security_keys(session.account_id).await? {

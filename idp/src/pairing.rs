@@ -27,8 +27,6 @@ use crate::{random_token, sha256_hex, Idp, RequestInfo};
 pub const LOGIN_TTL_SECS: i64 = 30 * 60;
 /// How long received registry data waits for the citizen's confirmation.
 const DATA_TTL_SECS: i64 = 30 * 24 * 3600;
-/// A fresh login for linking: password + key within this many seconds.
-pub const FRESH_SECS: i64 = crate::sessions::FRESH_LOGIN_SECS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -183,8 +181,8 @@ pub struct NiaStatus {
     pub eligibility: Eligibility,
 }
 
-/// Whether `auth` holds a password and a security-key login within `FRESH_SECS` (a
-/// certificate login does not count).
+/// Whether `auth` holds a password and a security-key login within
+/// `sessions::FRESH_LOGIN_SECS` (a certificate login does not count).
 pub fn fresh_password_and_key(auth: &[AuthRecord], now: i64) -> bool {
     crate::sessions::is_fresh_login(auth, now, true)
 }
@@ -560,20 +558,15 @@ impl Idp {
             Err(e) => {
                 // a forged or broken answer in the right browser ends the request: it is not
                 // verified again and again
-                let mut tx = self.db.pool.begin().await?;
-                self.transition(
-                    &mut tx,
+                self.fail_nia_login(
                     request.id,
                     account_id,
-                    "nia",
-                    State::NiaLogin,
-                    State::Failed,
-                    Some("invalid_response"),
+                    "invalid_response",
+                    &e.to_string(),
                     req,
                 )
                 .await?;
-                tx.commit().await?;
-                return reject(e.to_string(), Some(account_id)).await;
+                return Err(Error::NiaResponseInvalid);
             }
         };
         if expected.as_deref() != Some(verified.in_response_to.as_str()) {
@@ -584,30 +577,12 @@ impl Idp {
             .await;
         }
         if let SamlOutcome::Success { data, .. } = &verified.outcome {
-            if let Some(reason) = self.other_person(account_id, data).await? {
-                let mut tx = self.db.pool.begin().await?;
-                self.transition(
-                    &mut tx,
-                    request.id,
-                    account_id,
-                    "nia",
-                    State::NiaLogin,
-                    State::Failed,
-                    Some("person_mismatch"),
-                    req,
-                )
-                .await?;
-                audit::record(
-                    &mut *tx,
-                    now,
-                    Some(account_id),
-                    "nia",
-                    Event::NiaResponseRejected,
-                    req,
-                    json!({ "reason": reason, "request": request.id }),
-                )
-                .await?;
-                tx.commit().await?;
+            if let Some(reason) = self
+                .other_person(account_id, &data.bsi, &data.birth_date)
+                .await?
+            {
+                self.fail_nia_login(request.id, account_id, "person_mismatch", reason, req)
+                    .await?;
                 return Err(Error::NiaPersonMismatch);
             }
         }
@@ -663,6 +638,42 @@ impl Idp {
         Ok((account_id, request))
     }
 
+    /// An answer that ends the eObčanka request (`nia_login → failed` with `outcome`), the
+    /// reason in the audit log, in one transaction.
+    async fn fail_nia_login(
+        &self,
+        request_id: i64,
+        account_id: i64,
+        outcome: &str,
+        reason: &str,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let mut tx = self.db.pool.begin().await?;
+        self.transition(
+            &mut tx,
+            request_id,
+            account_id,
+            "nia",
+            State::NiaLogin,
+            State::Failed,
+            Some(outcome),
+            req,
+        )
+        .await?;
+        audit::record(
+            &mut *tx,
+            self.clock.now(),
+            Some(account_id),
+            "nia",
+            Event::NiaResponseRejected,
+            req,
+            json!({ "reason": reason, "request": request_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// An answer at the ACS that no request of ours vouches for: counted and sampled, never
     /// a row each.
     async fn unauthenticated_reject(
@@ -675,27 +686,27 @@ impl Idp {
         Err(Error::NiaResponseInvalid)
     }
 
-    /// Why the register's person cannot be this account's owner, if they cannot: the
-    /// account was validated before as somebody else (another BSI or birth date).
+    /// Why the register's person (`bsi`, empty when the register does not say; `birth_date`)
+    /// cannot be this account's owner, if they cannot (`not_the_validated_person`).
     pub(crate) async fn other_person(
         &self,
         account_id: i64,
-        data: &RegistryData,
+        bsi: &str,
+        birth_date: &str,
     ) -> Result<Option<&'static str>> {
         let row =
             sqlx::query("SELECT validated_bsi, validated_birth_date FROM accounts WHERE id = $1")
                 .bind(account_id)
                 .fetch_one(&self.db.pool)
                 .await?;
-        let bsi: Option<String> = row.try_get("validated_bsi")?;
-        let birth: Option<String> = row.try_get("validated_birth_date")?;
-        if bsi.is_some_and(|b| !data.bsi.is_empty() && b != data.bsi) {
-            return Ok(Some("the account was validated as another person"));
-        }
-        if birth.is_some_and(|b| b.trim() != data.birth_date.trim()) {
-            return Ok(Some("the account was validated with another birth date"));
-        }
-        Ok(None)
+        Ok(not_the_validated_person(
+            row.try_get::<Option<String>, _>("validated_bsi")?
+                .as_deref(),
+            row.try_get::<Option<String>, _>("validated_birth_date")?
+                .as_deref(),
+            bsi,
+            birth_date,
+        ))
     }
 
     /// "Complete connection to NIA": the request goes to `completing`, which the job
@@ -891,11 +902,11 @@ impl Idp {
             Ok::<bool, Error>(true)
         };
         // the person NIA found must be the one the account was validated as, if it was
-        let person = RegistryData {
-            bsi: bsi.clone(),
-            ..data.clone()
-        };
-        if self.other_person(account_id, &person).await?.is_some() {
+        if self
+            .other_person(account_id, &bsi, &data.birth_date)
+            .await?
+            .is_some()
+        {
             return fail("person_mismatch".into()).await;
         }
         match client.match_person(&bsi).await {
@@ -1124,6 +1135,24 @@ The population register reported a change of your data; your mojeID profile has 
             .await?;
         Ok(n)
     }
+}
+
+/// The one rule of who can own an account that was validated before: not a person with
+/// another BSI (when both are known) or another birth date. `None` when the register's person
+/// may be the owner (or the account was never validated).
+pub(crate) fn not_the_validated_person(
+    validated_bsi: Option<&str>,
+    validated_birth_date: Option<&str>,
+    bsi: &str,
+    birth_date: &str,
+) -> Option<&'static str> {
+    if validated_bsi.is_some_and(|b| !bsi.is_empty() && b != bsi) {
+        return Some("the account was validated as another person");
+    }
+    if validated_birth_date.is_some_and(|b| b.trim() != birth_date.trim()) {
+        return Some("the account was validated with another birth date");
+    }
+    None
 }
 
 /// Writes the register's data into the profile (the locked fields); returns the names of

@@ -116,18 +116,14 @@ impl Idp {
             let mut tx = self.db.pool.begin().await?;
             // a reset that no PIN opens: it counts toward the three an hour, so the notice
             // below cannot be sent to the account in a loop
-            sqlx::query(
-                "INSERT INTO twofa_resets (ticket_hash, account_id, pin1_hash, pin2_hash, attempts, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            insert_reset(
+                &mut tx,
+                &ticket,
+                account_id,
+                (&random_token(), &random_token()),
+                MAX_ATTEMPTS,
+                now,
             )
-            .bind(sha256_hex(&ticket))
-            .bind(account_id)
-            .bind(sha256_hex(&random_token()))
-            .bind(sha256_hex(&random_token()))
-            .bind(MAX_ATTEMPTS)
-            .bind(now)
-            .bind(now + RESET_TTL_SECS)
-            .execute(&mut *tx)
             .await?;
             outbox::enqueue(
                 &mut *tx,
@@ -164,17 +160,14 @@ the mojeID helpdesk (24/7) at +420 222 745 111.\n"
         }
         let (pin1, pin2) = (pin(), pin());
         let mut tx = self.db.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO twofa_resets (ticket_hash, account_id, pin1_hash, pin2_hash, attempts, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, 0, $5, $6)",
+        insert_reset(
+            &mut tx,
+            &ticket,
+            account_id,
+            (&format!("{ticket}:{pin1}"), &format!("{ticket}:{pin2}")),
+            0,
+            now,
         )
-        .bind(sha256_hex(&ticket))
-        .bind(account_id)
-        .bind(sha256_hex(&format!("{ticket}:{pin1}")))
-        .bind(sha256_hex(&format!("{ticket}:{pin2}")))
-        .bind(now)
-        .bind(now + RESET_TTL_SECS)
-        .execute(&mut *tx)
         .await?;
         outbox::enqueue(
             &mut *tx,
@@ -369,6 +362,32 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             .await?;
         Ok(())
     }
+}
+
+/// Inside `tx`: a reset of `account_id` behind `ticket`, opened by the two PIN secrets
+/// (stored as hashes), with `attempts` already used.
+async fn insert_reset(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &str,
+    account_id: i64,
+    (pin1, pin2): (&str, &str),
+    attempts: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO twofa_resets (ticket_hash, account_id, pin1_hash, pin2_hash, attempts, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(sha256_hex(ticket))
+    .bind(account_id)
+    .bind(sha256_hex(pin1))
+    .bind(sha256_hex(pin2))
+    .bind(attempts)
+    .bind(now)
+    .bind(now + RESET_TTL_SECS)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Inside `tx`: removes every security key, the NIA link (its means already deactivated at
