@@ -75,7 +75,7 @@ impl Idp {
             return Err(Error::invalid("username", Violation::UsernameTaken));
         }
         let hash = self.hasher.hash(password.to_owned()).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO accounts (username, password_hash, state, created_at) \
              VALUES ($1, $2, 'active', $3) RETURNING id",
@@ -167,7 +167,7 @@ impl Idp {
         }
         let hash = self.hasher.hash(new_password.to_owned()).await?;
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(account_id)
@@ -282,7 +282,7 @@ impl Idp {
             let step = self.start_key_login(account.id, origin, req).await?;
             return Ok((account, step));
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if let Some(old) = previous_session {
             crate::sessions::delete_by_token(&mut tx, old).await?;
         }
@@ -318,7 +318,7 @@ impl Idp {
         details: serde_json::Value,
     ) -> Result<()> {
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)")
             .bind(username)
             .bind(&req.ip)

@@ -46,6 +46,10 @@ pub enum Event {
     PasswordChanged,
     SessionEnded,
     PaperFormScanViewed,
+    /// A means of ours at NIA that no link here holds was deactivated there.
+    NiaMeansOrphanDeactivated,
+    /// A means a link here holds is not active at NIA.
+    NiaMeansMissing,
 }
 
 impl Event {
@@ -87,6 +91,8 @@ impl Event {
             Event::PasswordChanged => "password.changed",
             Event::SessionEnded => "session.ended",
             Event::PaperFormScanViewed => "backoffice.paper_form_scan_viewed",
+            Event::NiaMeansOrphanDeactivated => "nia.means.orphan_deactivated",
+            Event::NiaMeansMissing => "nia.means.missing_at_nia",
         }
     }
 }

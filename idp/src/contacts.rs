@@ -147,7 +147,7 @@ impl Idp {
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
         let expires_at = now + self.policy.code_ttl_secs;
         let message = compose(&code);
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "UPDATE contact_verifications SET consumed_at = $1 WHERE account_id = $2 AND kind = $3 \
              AND consumed_at IS NULL",
@@ -238,7 +238,7 @@ impl Idp {
         let right = code.len() == 6
             && code.chars().all(|c| c.is_ascii_digit())
             && code_hash(account_id, kind, &code) == expected;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if !right {
             sqlx::query("UPDATE contact_verifications SET attempts = attempts + 1 WHERE id = $1")
                 .bind(id)

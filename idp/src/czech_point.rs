@@ -121,7 +121,7 @@ impl Idp {
     ) -> Result<OfficeRequest> {
         let now = self.clock.now();
         self.may_start_pairing(account_id, session_auth).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
         let code = crate::pairing_code::generate();
@@ -220,7 +220,7 @@ impl Idp {
             }
         };
         let code = crate::pairing_code::normalize(&delivery.message_for_recipient);
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let seen = sqlx::query("SELECT status FROM office_deliveries WHERE message_id = $1")
             .bind(&delivery.message_id)
             .fetch_optional(&mut *tx)
@@ -412,7 +412,7 @@ Settings, section Validation, click \"Finish validation for NIA\".\n"
             let date = time::OffsetDateTime::from_unix_timestamp(expires_at)
                 .map(|t| format!("{}. {}. {}", t.day(), u8::from(t.month()), t.year()))
                 .unwrap_or_default();
-            let mut tx = self.db.pool.begin().await?;
+            let mut tx = self.db.begin().await?;
             sqlx::query("UPDATE pairing_requests SET reminded_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(id)

@@ -72,6 +72,17 @@ impl Db {
         Ok(Self { pool, backend })
     }
 
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a transaction that read first and then wrote would otherwise fail with "database is
+    /// locked" when another writer committed in between, which the busy timeout cannot wait
+    /// out. Keep these short: no hashing or network call inside.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Used by `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -343,7 +343,7 @@ impl Idp {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| "unknown".into());
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO security_keys (account_id, credential_id, credential, name, format, aaguid, model, kind, \
              level, nia_eligible, verdict, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -502,7 +502,7 @@ impl Idp {
             .verify_key_answer("key_login", ticket, assertion, req)
             .await?;
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if let Some(old) = previous_session {
             crate::sessions::delete_by_token(&mut tx, old).await?;
         }
@@ -635,7 +635,7 @@ impl Idp {
             Err(v) => return Err(Error::invalid("name", v)),
         };
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let done =
             sqlx::query("UPDATE security_keys SET name = $1 WHERE id = $2 AND account_id = $3")
                 .bind(&name)
@@ -694,7 +694,7 @@ impl Idp {
                 return Err(Error::CannotDisableAuthenticator);
             }
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let name: Option<String> = sqlx::query(
             "DELETE FROM security_keys WHERE id = $1 AND account_id = $2 RETURNING name",
         )
@@ -787,7 +787,7 @@ impl Idp {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "unknown".into());
-            let mut tx = self.db.pool.begin().await?;
+            let mut tx = self.db.begin().await?;
             sqlx::query("UPDATE security_keys SET model = $1, kind = $2, level = $3, nia_eligible = $4, verdict = $5 WHERE id = $6")
                 .bind(&verdict.model)
                 .bind(&kind)

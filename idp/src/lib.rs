@@ -23,6 +23,7 @@ pub mod paper_reset;
 pub mod password;
 pub mod profile;
 pub mod public_edge;
+pub mod reconcile;
 pub mod sessions;
 pub mod staff;
 #[cfg(feature = "testing")]
@@ -102,6 +103,7 @@ pub struct Idp {
     metadata: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mds::Metadata>>>,
     nia: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<nia::NiaClient>>>>,
     edges: std::sync::Arc<public_edge::EdgeCounters>,
+    means: std::sync::Arc<reconcile::MeansCounters>,
 }
 
 impl Idp {
@@ -114,6 +116,7 @@ impl Idp {
             metadata: Default::default(),
             nia: Default::default(),
             edges: Default::default(),
+            means: Default::default(),
         }
     }
 

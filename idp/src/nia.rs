@@ -133,6 +133,19 @@ pub struct ChangeAddress {
     pub postcode: String,
 }
 
+/// One of a person's active means at NIA, as NIA lists it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ActiveMeans {
+    pub id: String,
+    /// Our reference of the key it stands for (`mojeid-key-<id>`).
+    pub means_ref: String,
+}
+
+/// The reference NIA keeps for one of our keys.
+pub fn means_ref(key_id: i64) -> String {
+    format!("mojeid-key-{key_id}")
+}
+
 pub struct NiaClient {
     pub config: NiaConfig,
     key: PKey<Private>,
@@ -529,6 +542,13 @@ impl NiaClient {
             Err(NiaError::Refused(c)) if c == "UNKNOWN_MEANS" => Ok(()),
             Err(e) => Err(e),
         }
+    }
+
+    /// The person's active means that we registered (NIA's list, `prostredky`).
+    pub async fn means_of(&self, bsi: &str) -> Result<Vec<ActiveMeans>, NiaError> {
+        let url = format!("{}/prostredky", self.config.api_url);
+        let body = self.call(self.http.get(url).query(&[("bsi", bsi)])).await?;
+        serde_json::from_value(body["means"].clone()).map_err(|e| NiaError::Invalid(e.to_string()))
     }
 
     /// Registry changes of linked persons after `since`.

@@ -27,6 +27,18 @@ use crate::{random_token, sha256_hex, Idp, RequestInfo};
 pub const LOGIN_TTL_SECS: i64 = 30 * 60;
 /// How long received registry data waits for the citizen's confirmation.
 const DATA_TTL_SECS: i64 = 30 * 24 * 3600;
+/// The outcome of a request for a person already linked to another account here.
+pub const LINKED_ELSEWHERE: &str = "person_linked_elsewhere";
+/// Errors of the completion job (not NIA's answers) before a request is given up.
+const JOB_ERRORS_MAX: i64 = 6;
+
+/// The pause before the completion job tries a request again after its `n`th error:
+/// 2, 4, 8 … seconds, at most ten minutes.
+fn retry_pause_secs(n: i64) -> i64 {
+    1i64.checked_shl(n.clamp(1, 30) as u32)
+        .unwrap_or(600)
+        .min(600)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -426,7 +438,7 @@ impl Idp {
         let now = self.clock.now();
         self.may_start_pairing(account_id, session_auth).await?;
         let client = self.nia_client()?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
         let relay = random_token();
@@ -585,8 +597,21 @@ impl Idp {
                     .await?;
                 return Err(Error::NiaPersonMismatch);
             }
+            if self.linked_elsewhere(account_id, &data.bsi).await? {
+                // said on the page at once; nothing was registered at NIA yet
+                self.fail_nia_login(
+                    request.id,
+                    account_id,
+                    LINKED_ELSEWHERE,
+                    "the person is linked to another account",
+                    req,
+                )
+                .await?;
+                let (request, _, _) = self.pairing_row(request.id).await?;
+                return Ok((account_id, request));
+            }
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (to, outcome, data) = match verified.outcome {
             SamlOutcome::Success {
                 data,
@@ -648,7 +673,7 @@ impl Idp {
         reason: &str,
         req: &RequestInfo,
     ) -> Result<()> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         self.transition(
             &mut tx,
             request_id,
@@ -730,7 +755,7 @@ impl Idp {
         if request.state != State::DataReceived || request.expires_at <= now {
             return Err(Error::Conflict);
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         self.transition(
             &mut tx,
             request_id,
@@ -765,7 +790,7 @@ impl Idp {
         if !request.state.can_become(State::Cancelled) {
             return Err(Error::Conflict);
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         self.transition(
             &mut tx,
             request_id,
@@ -781,24 +806,82 @@ impl Idp {
         Ok(())
     }
 
-    /// The job: finishes every request in `completing` (after a crash, too). Returns how
-    /// many reached a final state.
+    /// The job: finishes every request in `completing` (after a crash, too) whose retry
+    /// time has come. An error that is not NIA's answer (the database, a bug) is retried
+    /// after a growing pause and, after `JOB_ERRORS_MAX` of them, ends the request as
+    /// `failed` (`internal_error`): nothing links later without the citizen pressing again.
+    /// Returns how many reached a final state.
     pub async fn drive_pairings(&self) -> Result<usize> {
+        let now = self.clock.now();
         let rows = sqlx::query(
-            "SELECT id FROM pairing_requests WHERE state = 'completing' ORDER BY id LIMIT 20",
+            "SELECT id, account_id, job_errors FROM pairing_requests WHERE state = 'completing' \
+             AND (retry_at IS NULL OR retry_at <= $1) ORDER BY id LIMIT 20",
         )
+        .bind(now)
         .fetch_all(&self.db.pool)
         .await?;
         let mut finished = 0;
         for r in rows {
             let id: i64 = r.try_get("id")?;
+            let errors: i64 = r.try_get("job_errors")?;
             match self.complete_pairing(id).await {
                 Ok(true) => finished += 1,
                 Ok(false) => {}
-                Err(e) => tracing::warn!(request = id, error = %e, "pairing not completed"),
+                Err(e) if errors + 1 >= JOB_ERRORS_MAX => {
+                    tracing::error!(request = id, error = %e, "pairing not completed; giving up");
+                    let account_id: i64 = r.try_get("account_id")?;
+                    self.leave_completing(id, account_id, State::Failed, "internal_error")
+                        .await?;
+                    self.release_means_after_failure(id).await;
+                    finished += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(request = id, error = %e, attempt = errors + 1, "pairing not completed; retrying later");
+                    sqlx::query(
+                        "UPDATE pairing_requests SET job_errors = job_errors + 1, retry_at = $1 WHERE id = $2",
+                    )
+                    .bind(now + retry_pause_secs(errors + 1))
+                    .bind(id)
+                    .execute(&self.db.pool)
+                    .await?;
+                }
             }
         }
         Ok(finished)
+    }
+
+    /// After a request failed at the job: the means it may have registered for the person
+    /// are deactivated at NIA now if NIA answers (otherwise the reconciliation job does it).
+    async fn release_means_after_failure(&self, id: i64) {
+        let bsi = match self.pairing_row(id).await {
+            Ok((_, _, Some(bsi))) if !bsi.is_empty() => bsi,
+            _ => return,
+        };
+        match self.reconcile_person(&bsi).await {
+            Ok(r) if r.orphans_deactivated > 0 => {
+                tracing::info!(
+                    request = id,
+                    released = r.orphans_deactivated,
+                    "means of a failed link deactivated at NIA"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(request = id, error = %e, "means of a failed link left for the reconciliation job")
+            }
+        }
+    }
+
+    /// Whether the person is linked to another account here (one person, one linked account).
+    async fn linked_elsewhere(&self, account_id: i64, bsi: &str) -> Result<bool> {
+        Ok(
+            sqlx::query("SELECT account_id FROM nia_links WHERE bsi = $1 AND account_id <> $2")
+                .bind(bsi)
+                .bind(account_id)
+                .fetch_optional(&self.db.pool)
+                .await?
+                .is_some(),
+        )
     }
 
     /// The job gives up on `completing` for now (`DataReceived`: NIA unavailable) or for good
@@ -814,7 +897,7 @@ impl Idp {
             ip: "job".into(),
             user_agent: "pairing".into(),
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         self.transition(
             &mut tx,
             id,
@@ -850,10 +933,6 @@ impl Idp {
     }
 
     async fn complete_pairing(&self, id: i64) -> Result<bool> {
-        let job = RequestInfo {
-            ip: "job".into(),
-            user_agent: "pairing".into(),
-        };
         let (request, account_id, bsi) = self.pairing_row(id).await?;
         if request.state != State::Completing {
             return Ok(false);
@@ -890,7 +969,6 @@ impl Idp {
                 .await?;
             return Ok(true);
         };
-        let job = &job;
         let back_to_waiting = |outcome: &'static str| async move {
             self.leave_completing(id, account_id, State::DataReceived, outcome)
                 .await?;
@@ -908,6 +986,11 @@ impl Idp {
             .is_some()
         {
             return fail("person_mismatch".into()).await;
+        }
+        if self.linked_elsewhere(account_id, &bsi).await? {
+            fail(LINKED_ELSEWHERE.into()).await?;
+            self.release_means_after_failure(id).await;
+            return Ok(true);
         }
         match client.match_person(&bsi).await {
             Ok(()) => {}
@@ -928,18 +1011,58 @@ impl Idp {
         let mut means = Vec::new();
         for key in &keys {
             match client
-                .register_means(&bsi, &format!("mojeid-key-{key}"))
+                .register_means(&bsi, &crate::nia::means_ref(*key))
                 .await
             {
                 Ok(m) => means.push((*key, m)),
                 Err(NiaError::Unavailable(_)) => return back_to_waiting("nia_unavailable").await,
-                Err(NiaError::Refused(code)) => return fail(code).await,
-                Err(e) => return fail(format!("invalid: {e}")).await,
+                Err(NiaError::Refused(code)) => {
+                    fail(code).await?;
+                    self.release_means_after_failure(id).await;
+                    return Ok(true);
+                }
+                Err(e) => {
+                    fail(format!("invalid: {e}")).await?;
+                    self.release_means_after_failure(id).await;
+                    return Ok(true);
+                }
             }
         }
+        match self
+            .write_link(id, account_id, &bsi, &request, &data, &means, &keys)
+            .await
+        {
+            Ok(()) => Ok(true),
+            // another account linked the same person meanwhile (the unique BSI): this one
+            // fails, and what it registered at NIA is taken back
+            Err(Error::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                fail(LINKED_ELSEWHERE.into()).await?;
+                self.release_means_after_failure(id).await;
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The link, its means, the locked profile and the validation, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_link(
+        &self,
+        id: i64,
+        account_id: i64,
+        bsi: &str,
+        request: &PairingRequest,
+        data: &RegistryData,
+        means: &[(i64, String)],
+        keys: &[i64],
+    ) -> Result<()> {
+        let job = &RequestInfo {
+            ip: "job".into(),
+            user_agent: "pairing".into(),
+        };
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
-        for (key, means_id) in &means {
+        let mut tx = self.db.begin().await?;
+        for (key, means_id) in means {
             sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
                 .bind(key)
                 .execute(&mut *tx)
@@ -963,10 +1086,10 @@ impl Idp {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        write_registry_profile(&mut tx, account_id, &data, now).await?;
+        write_registry_profile(&mut tx, account_id, data, now).await?;
         sqlx::query("UPDATE accounts SET validated_at = $1, validated_bsi = $2, validated_birth_date = $3 WHERE id = $4")
             .bind(now)
-            .bind(&bsi)
+            .bind(bsi)
             .bind(&data.birth_date)
             .bind(account_id)
             .execute(&mut *tx)
@@ -1001,7 +1124,7 @@ impl Idp {
         )
         .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(())
     }
 
     /// The job: registry changes of linked persons update their locked profile fields; each
@@ -1026,7 +1149,7 @@ impl Idp {
         };
         let mut applied = 0;
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         for c in &changes {
             let Some(r) = sqlx::query("SELECT account_id FROM nia_links WHERE bsi = $1")
                 .bind(&c.bsi)
@@ -1107,7 +1230,7 @@ The population register reported a change of your data; your mojeID profile has 
             let Some(state) = State::parse(&state) else {
                 continue;
             };
-            let mut tx = self.db.pool.begin().await?;
+            let mut tx = self.db.begin().await?;
             match self
                 .transition(
                     &mut tx,
@@ -1369,7 +1492,7 @@ impl Idp {
             Some(n) => n,
             None => return Err(Error::Conflict),
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)

@@ -177,7 +177,7 @@ impl Idp {
         }
         let now = self.clock.now();
         let digest = hex::encode(Sha256::digest(scan));
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let id: (i64,) = sqlx::query_as(
             "INSERT INTO paper_forms (account_id, reference, scan, scan_type, scan_size, scan_sha256, recorded_by, recorded_at, state) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'recorded') RETURNING id",
@@ -288,7 +288,7 @@ impl Idp {
         self.staff_fresh(staff, &[Role::BackOffice]).await?;
         let form = self.paper_form(form_id).await?;
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let moved = sqlx::query(
             "UPDATE paper_forms SET state = 'queued', queued_by = $1 WHERE id = $2 AND state = 'recorded'",
         )
@@ -372,7 +372,7 @@ impl Idp {
         self.deactivate_all_means(account_id).await?;
         let now = self.clock.now();
         let token = random_token();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let moved = sqlx::query(
             "UPDATE paper_forms SET state = 'done', done_at = $1 WHERE id = $2 AND state = $3",
         )
@@ -489,7 +489,7 @@ method and the link to NIA were removed. Set a new password here (the link works
         }
         let hash = self.hasher.hash(password.to_owned()).await?;
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let used = sqlx::query("DELETE FROM password_resets WHERE token_hash = $1")
             .bind(sha256_hex(token.trim()))
             .execute(&mut *tx)

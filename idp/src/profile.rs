@@ -223,7 +223,7 @@ impl Idp {
             return Ok(new);
         }
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "UPDATE profiles SET first_name = $1, last_name = $2, birth_date = $3, street = $4, \
              house_number = $5, city = $6, postcode = $7, country = $8, organization = $9, \

@@ -188,7 +188,7 @@ impl Idp {
             fresh
         });
         let new_token = random_token();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let row = sqlx::query(
             "UPDATE sessions SET auth_methods = $1, id_hash = $2 WHERE id_hash = $3 RETURNING expires_at",
         )
@@ -256,7 +256,7 @@ impl Idp {
         id: &str,
         req: &RequestInfo,
     ) -> Result<()> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
@@ -287,7 +287,7 @@ impl Idp {
             Err(Error::NotAuthenticated) => None,
             Err(e) => return Err(e),
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         delete_by_token(&mut tx, token).await?;
         if let Some(s) = session {
             audit::record(

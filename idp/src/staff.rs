@@ -246,7 +246,7 @@ impl Idp {
                 .map(|c| c.0.to_owned())
                 .collect(),
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("INSERT INTO identity_checks (staff_id, account_id, matched, all_matched, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(staff.account_id)
             .bind(account_id)
@@ -312,7 +312,7 @@ impl Idp {
         if !self.recently_checked(staff, account_id).await? {
             return Err(Error::Forbidden);
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM queued_unlinks WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)
@@ -387,7 +387,7 @@ impl Idp {
             return Err(Error::Conflict);
         }
         let now = self.clock.now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)

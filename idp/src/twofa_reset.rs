@@ -113,7 +113,7 @@ impl Idp {
         {
             let from = changed + self.policy.contact_cooling_off_secs;
             let when = crate::notices::when(from);
-            let mut tx = self.db.pool.begin().await?;
+            let mut tx = self.db.begin().await?;
             // a reset that no PIN opens: it counts toward the three an hour, so the notice
             // below cannot be sent to the account in a loop
             insert_reset(
@@ -159,7 +159,7 @@ the mojeID helpdesk (24/7) at +420 222 745 111.\n"
             return Ok(ticket);
         }
         let (pin1, pin2) = (pin(), pin());
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         insert_reset(
             &mut tx,
             &ticket,
@@ -317,7 +317,7 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         }
         // NIA first: each means deactivated (and forgotten here at once); an outage stops it
         self.deactivate_all_means(account_id).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let (keys, linked) = remove_second_factors(&mut tx, account_id).await?;
         audit::record(
             &mut *tx,

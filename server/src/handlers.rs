@@ -79,6 +79,17 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             c.rejected(edge)
         ));
     }
+    let m = state.idp.means_counters();
+    text.push_str(&format!(
+        "# HELP mojeid_nia_means_orphans_deactivated_total Means of ours at NIA that no link held, deactivated by the reconciliation job.\n\
+         # TYPE mojeid_nia_means_orphans_deactivated_total counter\n\
+         mojeid_nia_means_orphans_deactivated_total {}\n\
+         # HELP mojeid_nia_means_missing_total Means a link holds that NIA did not list (each one is also in the audit log).\n\
+         # TYPE mojeid_nia_means_missing_total counter\n\
+         mojeid_nia_means_missing_total {}\n",
+        m.orphans_deactivated(),
+        m.missing_at_nia()
+    ));
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         text,

@@ -56,7 +56,21 @@ pub fn spawn(
                     Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
                 }
             }
-            // every minute (n counts seconds): a newly imported FIDO metadata BLOB replaces the one in use
+            // every minute (n counts seconds): NIA's means of a batch of persons against ours
+            if n.is_multiple_of(60) {
+                match idp.reconcile_means().await {
+                    Ok(r) if r.orphans_deactivated == 0 && r.missing_at_nia == 0 => {}
+                    Ok(r) => tracing::warn!(
+                        orphans_deactivated = r.orphans_deactivated,
+                        missing_at_nia = r.missing_at_nia,
+                        "NIA means reconciled"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reconciling NIA means failed; next run retries")
+                    }
+                }
+            }
+            // every minute: a newly imported FIDO metadata BLOB replaces the one in use
             if n.is_multiple_of(60) {
                 let mtime = crate::mds_import::blob_mtime(&config);
                 if mtime != blob_mtime {

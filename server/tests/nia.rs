@@ -61,7 +61,8 @@ fn client(dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> NiaClient {
 }
 
 async fn idp_on(url: &str, dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> Idp {
-    let db = Db::connect(url, 4).await.expect("db");
+    // as many connections as a server has by default
+    let db = Db::connect(url, 10).await.expect("db");
     let idp = Idp::new(
         db,
         idp::password::Hasher::new(2, 16).expect("hasher"),
@@ -179,6 +180,11 @@ fn uuid_like() -> String {
 
 impl World {
     fn fresh(&self) -> Vec<AuthRecord> {
+        self.fresh_with(self.key)
+    }
+
+    /// A password + key login just now, with key `key`.
+    fn fresh_with(&self, key: i64) -> Vec<AuthRecord> {
         let now = self.idp.clock.now();
         vec![
             AuthRecord {
@@ -186,18 +192,64 @@ impl World {
                 at: now,
             },
             AuthRecord {
-                method: AuthMethod::SecurityKey { id: self.key },
+                method: AuthMethod::SecurityKey { id: key },
                 at: now,
             },
         ]
     }
 
+    /// Another account of the same person (the same profile and contacts) with its own
+    /// certified key: its id and the key's.
+    async fn second_account(&self, username: &str) -> (i64, i64) {
+        let (account, _) = self
+            .idp
+            .create_account(username, PW, &req())
+            .await
+            .expect("account");
+        let now = self.idp.clock.now();
+        for sql in [
+            "UPDATE profiles SET (first_name, last_name, birth_date, street, house_number, city, postcode, country, organization) = \
+             (SELECT first_name, last_name, birth_date, street, house_number, city, postcode, country, organization FROM profiles WHERE account_id = $2) \
+             WHERE account_id = $1",
+            "UPDATE contacts SET email = (SELECT email FROM contacts WHERE account_id = $2), email_verified_at = 1, \
+             phone = (SELECT phone FROM contacts WHERE account_id = $2), phone_verified_at = 1 WHERE account_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(account.id)
+                .bind(self.account)
+                .execute(&self.idp.db.pool)
+                .await
+                .expect(sql);
+        }
+        let key: (i64,) = sqlx::query_as(
+            "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
+             VALUES ($1, $2, '{}', 'Klíč', 'hardware', 'FIDO_CERTIFIED_L1', 1, '{}', $3) RETURNING id",
+        )
+        .bind(account.id)
+        .bind(format!("cred-{username}"))
+        .bind(now)
+        .fetch_one(&self.idp.db.pool)
+        .await
+        .expect("key");
+        (account.id, key.0)
+    }
+
     /// Starts linking and walks the simulated portal with `card`; returns the posted
     /// SAMLResponse and RelayState, and the browser nonce of the one who pressed "Verify".
     async fn portal(&self, card: &str, consent: bool) -> (String, String, String) {
+        self.portal_for(self.account, self.key, card, consent).await
+    }
+
+    async fn portal_for(
+        &self,
+        account: i64,
+        key: i64,
+        card: &str,
+        consent: bool,
+    ) -> (String, String, String) {
         let start = self
             .idp
-            .start_eobcanka(self.account, "obcan", &self.fresh(), &req())
+            .start_eobcanka(account, "obcan", &self.fresh_with(key), &req())
             .await
             .expect("start");
         let url = start.url;
@@ -1902,6 +1954,326 @@ async fn while_a_czech_point_request_waits_the_person_it_is_for_stays_the_same()
                 .update_profile(w.account, "obcan", &input, &req())
                 .await
                 .expect("editable again");
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+/// Where NIA's answer for `card`, brought to `account`'s request, leaves it.
+async fn answer_for(w: &World, account: i64, key: i64, card: &str) -> idp::pairing::PairingRequest {
+    let (saml, relay, browser) = w.portal_for(account, key, card, true).await;
+    w.idp
+        .accept_nia_response(&saml, &relay, Some(&browser), &req())
+        .await
+        .expect("answer read")
+        .1
+}
+
+#[tokio::test]
+async fn a_second_account_of_a_linked_person_is_told_why_leaves_nothing_at_nia_and_never_links_later(
+) {
+    on_both(|w| {
+        Box::pin(async move {
+            let bsi = w.link("100000001").await;
+            let (other, other_key) = w.second_account("obcan2").await;
+
+            // the same eObčanka for the second account: said at once, nothing registered
+            let r = answer_for(&w, other, other_key, "100000001").await;
+            assert_eq!(r.state, State::Failed);
+            assert_eq!(r.outcome.as_deref(), Some(idp::pairing::LINKED_ELSEWHERE));
+            assert_eq!(
+                w.sim.active_means(&bsi).len(),
+                1,
+                "only the first account's"
+            );
+
+            // both accounts received the data before either completed: the second one's
+            // completion fails for the same reason, with nothing left at NIA
+            w.idp
+                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect("detach");
+            let first = answer_for(&w, w.account, w.key, "100000001").await;
+            let second = answer_for(&w, other, other_key, "100000001").await;
+            assert_eq!(first.state, State::DataReceived);
+            assert_eq!(second.state, State::DataReceived);
+            w.idp
+                .confirm_pairing(w.account, "obcan", first.id, &w.fresh(), &req())
+                .await
+                .expect("confirm first");
+            w.idp.drive_pairings().await.expect("job");
+            w.idp
+                .confirm_pairing(other, "obcan2", second.id, &w.fresh_with(other_key), &req())
+                .await
+                .expect("confirm second");
+            w.idp.drive_pairings().await.expect("job");
+            let second = w
+                .idp
+                .current_pairing(other)
+                .await
+                .expect("p")
+                .expect("request");
+            assert_eq!(second.state, State::Failed);
+            assert_eq!(
+                second.outcome.as_deref(),
+                Some(idp::pairing::LINKED_ELSEWHERE)
+            );
+            let at_nia = w.sim.active_means(&bsi);
+            assert_eq!(at_nia.len(), 1, "{at_nia:?}");
+            assert_eq!(at_nia[0].means_ref, idp::nia::means_ref(w.key));
+
+            // the first account detaches: the second one's ended request stays ended
+            w.idp.clock.advance(1);
+            w.idp
+                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .await
+                .expect("detach");
+            for _ in 0..3 {
+                w.idp.clock.advance(700);
+                w.idp.drive_pairings().await.expect("job");
+            }
+            assert!(
+                w.idp.nia_link(other).await.expect("l").is_none(),
+                "never links by itself"
+            );
+            let linked_mail: (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND event = 'nia.linked'",
+            )
+            .bind(other)
+            .fetch_one(&w.idp.db.pool)
+            .await
+            .expect("audit");
+            assert_eq!(linked_mail.0, 0);
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_reconciliation_job_deactivates_orphaned_means_and_reports_missing_ones() {
+    on_both(|w| {
+        Box::pin(async move {
+            let bsi = w.link("100000001").await;
+            let (other, other_key) = w.second_account("obcan2").await;
+            let nia = w.idp.nia().expect("nia");
+            // a means of the second account's key left at NIA (a link that died half-way)
+            nia.register_means(&bsi, &idp::nia::means_ref(other_key))
+                .await
+                .expect("registered");
+            assert_eq!(w.sim.active_means(&bsi).len(), 2);
+
+            // during an outage nothing is decided
+            w.sim.set_outage(true);
+            assert!(w.idp.reconcile_means().await.is_err());
+            w.sim.set_outage(false);
+            assert_eq!(w.sim.active_means(&bsi).len(), 2);
+
+            let r = w.idp.reconcile_means().await.expect("reconciled");
+            assert_eq!((r.orphans_deactivated, r.missing_at_nia), (1, 0));
+            let left = w.sim.active_means(&bsi);
+            assert_eq!(left.len(), 1);
+            assert_eq!(left[0].means_ref, idp::nia::means_ref(w.key), "the link's means stays");
+            let audited: (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND event = 'nia.means.orphan_deactivated'",
+            )
+            .bind(other)
+            .fetch_one(&w.idp.db.pool)
+            .await
+            .expect("audit");
+            assert_eq!(audited.0, 1);
+
+            // a means NIA no longer lists is reported, not silently dropped
+            nia.deactivate_means(&bsi, &left[0].id).await.expect("gone at NIA");
+            let r = w.idp.reconcile_means().await.expect("reconciled");
+            assert_eq!((r.orphans_deactivated, r.missing_at_nia), (0, 1));
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_some());
+            assert_eq!(w.idp.means_counters().missing_at_nia(), 1);
+            assert_eq!(w.idp.means_counters().orphans_deactivated(), 1);
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_completion_that_keeps_failing_backs_off_then_ends_and_releases_its_means() {
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay, browser) = w.portal("100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
+                .await
+                .expect("accepted");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            // writing the link fails here every time (a broken database, a bug), after NIA
+            // registered the means
+            sqlx::query("ALTER TABLE profiles RENAME TO profiles_gone")
+                .execute(&w.idp.db.pool)
+                .await
+                .expect("break");
+            let errors = || async {
+                let n: (i64,) =
+                    sqlx::query_as("SELECT job_errors FROM pairing_requests WHERE id = $1")
+                        .bind(request.id)
+                        .fetch_one(&w.idp.db.pool)
+                        .await
+                        .expect("row");
+                n.0
+            };
+            w.idp.drive_pairings().await.expect("job");
+            assert_eq!(errors().await, 1);
+            // not again in the same second, nor before the pause is over
+            w.idp.drive_pairings().await.expect("job");
+            assert_eq!(errors().await, 1);
+            w.idp.clock.advance(1);
+            w.idp.drive_pairings().await.expect("job");
+            assert_eq!(errors().await, 1, "the pause after the first error is 2 s");
+            for _ in 0..10 {
+                w.idp.clock.advance(600);
+                w.idp.drive_pairings().await.expect("job");
+            }
+            assert_eq!(errors().await, 5, "given up at the sixth error");
+            sqlx::query("ALTER TABLE profiles_gone RENAME TO profiles")
+                .execute(&w.idp.db.pool)
+                .await
+                .expect("repair");
+            assert_eq!(w.state().await, Some(State::Failed));
+            let r = w
+                .idp
+                .current_pairing(w.account)
+                .await
+                .expect("p")
+                .expect("r");
+            assert_eq!(r.outcome.as_deref(), Some("internal_error"));
+            assert!(w.sim.active_means(&bsi).is_empty(), "released at NIA");
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn twenty_citizens_registering_logging_in_and_pairing_at_once_never_see_a_locked_database() {
+    on_both(|w| {
+        Box::pin(async move {
+            let w = std::sync::Arc::new(w);
+            let mut tasks = tokio::task::JoinSet::new();
+            for i in 0..20 {
+                let w = w.clone();
+                tasks.spawn(async move {
+                    let name = format!("soubeh{i}");
+                    // a full hashing queue says "try again" (the page says so): a citizen would
+                    let pause = || tokio::time::sleep(Duration::from_millis(50));
+                    loop {
+                        match w.idp.create_account(&name, PW, &req()).await {
+                            Err(Error::Overloaded) => pause().await,
+                            r => break r.map(|_| ())?,
+                        }
+                    }
+                    let account = loop {
+                        match w
+                            .idp
+                            .login(&name, PW, None, "http://localhost:3000", &req())
+                            .await
+                        {
+                            Err(Error::Overloaded) => pause().await,
+                            r => break r?.0,
+                        }
+                    };
+                    let profile = w.idp.profile(w.account).await?;
+                    let text = |v: Option<String>| v.unwrap_or_default();
+                    w.idp
+                        .update_profile(
+                            account.id,
+                            &name,
+                            &idp::profile::ProfileInput {
+                                first_name: text(profile.first_name),
+                                last_name: text(profile.last_name),
+                                birth_date: "14. 3. 1985".into(),
+                                street: text(profile.street),
+                                house_number: text(profile.house_number),
+                                city: text(profile.city),
+                                postcode: text(profile.postcode),
+                                country: "CZ".into(),
+                                organization: String::new(),
+                            },
+                            &req(),
+                        )
+                        .await?;
+                    let now = w.idp.clock.now();
+                    sqlx::query("UPDATE contacts SET email = $2, email_verified_at = $3, phone = '+420777000111', phone_verified_at = $3 WHERE account_id = $1")
+                        .bind(account.id)
+                        .bind(format!("{name}@example.cz"))
+                        .bind(now)
+                        .execute(&w.idp.db.pool)
+                        .await?;
+                    let key: (i64,) = sqlx::query_as(
+                        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
+                         VALUES ($1, $2, '{}', 'Klíč', 'hardware', 'FIDO_CERTIFIED_L1', 1, '{}', $3) RETURNING id",
+                    )
+                    .bind(account.id)
+                    .bind(format!("cred-{name}"))
+                    .bind(now)
+                    .fetch_one(&w.idp.db.pool)
+                    .await?;
+                    let r = answer_for(&w, account.id, key.0, "100000001").await;
+                    if r.state == State::DataReceived {
+                        w.idp
+                            .confirm_pairing(account.id, &name, r.id, &w.fresh_with(key.0), &req())
+                            .await?;
+                    }
+                    // two job runners at once, as on two servers
+                    let (a, b) = tokio::join!(w.idp.drive_pairings(), w.idp.drive_pairings());
+                    for r in [a, b] {
+                        if let Err(e) = r {
+                            // the other runner moved the request first: not a lock
+                            if !matches!(e, Error::Conflict) {
+                                return Err(e);
+                            }
+                        }
+                    }
+                    Ok::<i64, Error>(account.id)
+                });
+            }
+            let mut accounts = Vec::new();
+            while let Some(done) = tasks.join_next().await {
+                match done.expect("task") {
+                    Ok(id) => accounts.push(id),
+                    Err(e) => panic!("a concurrent writer failed: {e}"),
+                }
+            }
+            while w.idp.drive_pairings().await.expect("job") > 0 {}
+            assert_eq!(accounts.len(), 20);
+            let mut linked = 0;
+            for id in &accounts {
+                let p = w.idp.current_pairing(*id).await.expect("p").expect("a request");
+                match p.state {
+                    State::Completed => linked += 1,
+                    State::Failed => {
+                        assert_eq!(p.outcome.as_deref(), Some(idp::pairing::LINKED_ELSEWHERE))
+                    }
+                    other => panic!("request left {other:?}"),
+                }
+            }
+            assert_eq!(linked, 1, "one person, one linked account");
+            let bsi = w
+                .idp
+                .current_pairing(accounts[0])
+                .await
+                .expect("p")
+                .and_then(|p| p.registry)
+                .expect("data")
+                .bsi;
+            assert_eq!(w.sim.active_means(&bsi).len(), 1, "no means left for the others");
+            let w = std::sync::Arc::into_inner(w).expect("the tasks are done");
             w.close().await;
         })
     })
