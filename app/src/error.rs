@@ -68,6 +68,9 @@ pub enum ApiError {
     StepUpRequired,
     #[error("step-up with the system key needed")]
     StepUpWithSystemKey,
+    /// A new login made for this action (detaching, removing a key linked to NIA).
+    #[error("a login made for this action needed")]
+    ActionLoginRequired,
     #[error("security key refused")]
     BadSecurityKey,
     #[error("account inactive")]
@@ -185,6 +188,7 @@ impl ApiError {
             ApiError::NotAuthenticated => tr(lang, "err-not-authenticated"),
             ApiError::StepUpRequired => tr(lang, "err-step-up"),
             ApiError::StepUpWithSystemKey => tr(lang, "err-step-up-system"),
+            ApiError::ActionLoginRequired => tr(lang, "err-action-login"),
             ApiError::BadSecurityKey => tr(lang, "err-bad-key"),
             ApiError::AccountInactive => tr(lang, "err-account-inactive"),
             ApiError::Overloaded => tr(lang, "err-overloaded"),

@@ -280,6 +280,10 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::FORBIDDEN, None);
             ApiError::StepUpWithSystemKey
         }
+        E::ActionLoginRequired => {
+            status(StatusCode::FORBIDDEN, None);
+            ApiError::ActionLoginRequired
+        }
         E::BadSecurityKey => {
             status(StatusCode::UNAUTHORIZED, None);
             ApiError::BadSecurityKey

@@ -84,6 +84,10 @@ pub enum Error {
     NotAuthenticated,
     #[error("a recent login with a security key is needed")]
     StepUpRequired,
+    /// The action needs a new login made for it (detaching from NIA, removing a key
+    /// linked to NIA), whatever the age of the last one.
+    #[error("a new login made for this action is needed")]
+    ActionLoginRequired,
     #[error("a recent login with the account's system key is needed")]
     StepUpWithSystemKey,
     #[error("the security key's answer was refused")]

@@ -15,6 +15,7 @@ use webauthn_rs_core::proto::{
 use webauthn_rs_core::WebauthnCore;
 
 use crate::accounts::Judged;
+use crate::action_login::{Action, ActionLogin};
 use crate::attestation::{self, Ceremony, Verdict};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result, Violation};
@@ -85,8 +86,8 @@ pub enum LoginStep {
 #[derive(Debug)]
 pub enum StepUp {
     /// No keys on the account: the password was enough and is recorded; the session has a
-    /// new token.
-    Done(NewSession),
+    /// new token (and, for a step-up made for an action, its proof).
+    Done(NewSession, Option<ActionLogin>),
     KeyRequired {
         ticket: String,
         options: Box<RequestChallengeResponse>,
@@ -540,6 +541,7 @@ impl Idp {
         &self,
         session_token: &str,
         password: &str,
+        action: Option<Action>,
         origin: &str,
         req: &RequestInfo,
     ) -> Result<StepUp> {
@@ -574,6 +576,7 @@ impl Idp {
                 return Err(Error::BadCredentials);
             }
         }
+        let session_account = session.account_id;
         if self.has_security_keys(session.account_id).await? {
             let LoginStep::KeyRequired { ticket, options } = self
                 .start_key_login(session.account_id, origin, req)
@@ -581,8 +584,9 @@ impl Idp {
             else {
                 return Err(Error::Internal("no key step".into()));
             };
-            // the same challenge, bound to step-up instead of login
-            sqlx::query("UPDATE webauthn_challenges SET purpose = 'reauth' WHERE ticket_hash = $1")
+            // the same challenge, bound to step-up (for `action`) instead of login
+            sqlx::query("UPDATE webauthn_challenges SET purpose = $1 WHERE ticket_hash = $2")
+                .bind(Action::challenge_purpose(action))
                 .bind(sha256_hex(&ticket))
                 .execute(&self.db.pool)
                 .await?;
@@ -594,7 +598,8 @@ impl Idp {
         let session = self
             .add_session_auth(session_token, &[AuthMethod::Password], req)
             .await?;
-        Ok(StepUp::Done(session))
+        let proof = action.map(|a| ActionLogin::new(session_account, a, now));
+        Ok(StepUp::Done(session, proof))
     }
 
     /// The key's answer to a step-up: records password and key in the session.
@@ -604,20 +609,31 @@ impl Idp {
         ticket: &str,
         assertion: &serde_json::Value,
         req: &RequestInfo,
-    ) -> Result<NewSession> {
+    ) -> Result<(NewSession, Option<ActionLogin>)> {
         let session = self.session(session_token).await?;
+        let purpose: String =
+            sqlx::query("SELECT purpose FROM webauthn_challenges WHERE ticket_hash = $1")
+                .bind(sha256_hex(ticket))
+                .fetch_optional(&self.db.pool)
+                .await?
+                .ok_or(Error::NotFound)?
+                .try_get("purpose")?;
+        let action = Action::of_challenge_purpose(&purpose)?;
         let (account, key_id) = self
-            .verify_key_answer("reauth", ticket, assertion, req)
+            .verify_key_answer(&purpose, ticket, assertion, req)
             .await?;
         if account.id != session.account_id {
             return Err(Error::BadSecurityKey);
         }
-        self.add_session_auth(
-            session_token,
-            &[AuthMethod::Password, AuthMethod::SecurityKey { id: key_id }],
-            req,
-        )
-        .await
+        let new = self
+            .add_session_auth(
+                session_token,
+                &[AuthMethod::Password, AuthMethod::SecurityKey { id: key_id }],
+                req,
+            )
+            .await?;
+        let proof = action.map(|a| ActionLogin::new(account.id, a, self.clock.now()));
+        Ok((new, proof))
     }
 
     /// Renames one of the account's keys.
@@ -661,13 +677,16 @@ impl Idp {
     }
 
     /// Removes one of the account's keys: only after a fresh login with the password and a
-    /// key (`session_auth`, `sessions::is_fresh_login`); the previous addresses are told. Answers how many keys remain.
+    /// key (`session_auth`, `sessions::is_fresh_login`), and a key linked to NIA only with a
+    /// new login made for removing it (`proof`); the previous addresses are told. Answers
+    /// how many keys remain.
     pub async fn remove_key(
         &self,
         account_id: i64,
         actor: &str,
         key_id: i64,
         session_auth: &[AuthRecord],
+        proof: Option<&ActionLogin>,
         req: &RequestInfo,
     ) -> Result<usize> {
         let now = self.clock.now();
@@ -684,6 +703,7 @@ impl Idp {
         .fetch_optional(&self.db.pool)
         .await?;
         if let Some(m) = &means {
+            ActionLogin::check(proof, account_id, Action::RemoveKey(key_id), now)?;
             let means_id: String = m.try_get("means_id")?;
             let bsi: String = m.try_get("bsi")?;
             let client = self

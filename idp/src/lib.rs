@@ -2,6 +2,7 @@
 //! log. It knows nothing of HTTP or Leptos; the server and the app call it.
 
 pub mod accounts;
+pub mod action_login;
 pub mod attestation;
 pub mod audit;
 pub mod clock;

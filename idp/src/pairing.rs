@@ -1081,7 +1081,7 @@ impl Idp {
             .await?;
         sqlx::query("INSERT INTO nia_links (account_id, bsi, method, loa, linked_at) VALUES ($1, $2, $3, 'substantial', $4)")
             .bind(account_id)
-            .bind(&bsi)
+            .bind(bsi)
             .bind(&request.method)
             .bind(now)
             .execute(&mut *tx)
@@ -1473,7 +1473,7 @@ mod tests {
 }
 
 impl Idp {
-    /// "Detach from NIA" (after a fresh password + key login): every means is deactivated at
+    /// "Detach from NIA" (only with a new login made for it, `proof`): every means is deactivated at
     /// NIA, then the link ends here; the keys stay and the account stays validated; the
     /// profile fields unlock. If NIA cannot be reached, nothing changes here for the means it
     /// did not deactivate and `CannotDisableAuthenticator` says so.
@@ -1481,13 +1481,16 @@ impl Idp {
         &self,
         account_id: i64,
         actor: &str,
-        session_auth: &[AuthRecord],
+        proof: Option<&crate::action_login::ActionLogin>,
         req: &RequestInfo,
     ) -> Result<()> {
         let now = self.clock.now();
-        if !fresh_password_and_key(session_auth, now) {
-            return Err(Error::StepUpRequired);
-        }
+        crate::action_login::ActionLogin::check(
+            proof,
+            account_id,
+            crate::action_login::Action::Detach,
+            now,
+        )?;
         let means = match self.deactivate_all_means(account_id).await? {
             Some(n) => n,
             None => return Err(Error::Conflict),

@@ -64,7 +64,7 @@ impl Profile {
 const LOCKED_BY_CZECH_POINT: [&str; 3] = ["first_name", "last_name", "birth_date"];
 
 /// The fields that come from the population register while the account is linked to NIA.
-pub const LOCKED_BY_NIA: [&str; 8] = [
+pub const LOCKED_BY_NIA: [&str; 9] = [
     "first_name",
     "last_name",
     "birth_date",
@@ -72,6 +72,7 @@ pub const LOCKED_BY_NIA: [&str; 8] = [
     "house_number",
     "city",
     "postcode",
+    "country",
     "organization",
 ];
 

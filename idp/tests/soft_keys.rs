@@ -416,9 +416,48 @@ both_databases!(
 
         // and the genuine key still works
         key.counter = 1000;
-        log_in(&idp, &mut key, "10.0.9.7")
+        let token = log_in(&idp, &mut key, "10.0.9.7")
             .await
             .expect("login with the key");
+
+        // a step-up made for an action: the key's challenge carries the action, and the
+        // proof names it; a plain step-up gives none
+        let key_id = idp.security_keys(account.id).await.expect("keys")[0].id;
+        let mut token = token;
+        for action in [
+            None,
+            Some(idp::action_login::Action::RemoveKey(key_id)),
+            Some(idp::action_login::Action::Detach),
+        ] {
+            let step = idp
+                .start_reauth(&token, PW, action, ORIGIN, &req("10.0.9.8"))
+                .await
+                .expect("password");
+            let idp::keys::StepUp::KeyRequired { ticket, options } = step else {
+                panic!("a key is required")
+            };
+            let answer = key.answer(&serde_json::to_value(&*options).expect("json"), ORIGIN);
+            let (session, proof) = idp
+                .finish_reauth(&token, &ticket, &answer, &req("10.0.9.8"))
+                .await
+                .expect("stepped up");
+            assert_eq!(proof.map(|p| p.action()), action);
+            token = session.token;
+        }
+        // a ticket of a plain login cannot finish a step-up
+        let (_, step) = idp
+            .login("soft", PW, None, ORIGIN, &req("10.0.9.9"))
+            .await
+            .expect("password");
+        let LoginStep::KeyRequired { ticket, options } = step else {
+            panic!("key")
+        };
+        let answer = key.answer(&serde_json::to_value(&options).expect("json"), ORIGIN);
+        let e = idp
+            .finish_reauth(&token, &ticket, &answer, &req("10.0.9.9"))
+            .await
+            .expect_err("a login ticket");
+        assert!(matches!(e, Error::NotFound), "{e:?}");
     }
 );
 

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use base64::Engine;
+use idp::action_login::{Action, ActionLogin};
 use idp::nia::{load_sp_identity, NiaClient, NiaConfig};
 use idp::pairing::State;
 use idp::sessions::{AuthMethod, AuthRecord};
@@ -181,6 +182,11 @@ fn uuid_like() -> String {
 impl World {
     fn fresh(&self) -> Vec<AuthRecord> {
         self.fresh_with(self.key)
+    }
+
+    /// A new login made just now for `action` (what the step-up returns).
+    fn login_for(&self, account: i64, action: Action) -> ActionLogin {
+        ActionLogin::for_tests(account, action, self.idp.clock.now())
     }
 
     /// A password + key login just now, with key `key`.
@@ -646,10 +652,31 @@ async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_n
             assert!(w.idp.security_keys(w.account).await.expect("keys")[0].nia_linked);
 
             // outage: refused with the help page's message, and nothing changes on either side
+            // a key linked to NIA needs a login made for removing it, however recent the last
+            for proof in [
+                None,
+                Some(w.login_for(w.account, Action::Detach)),
+                Some(w.login_for(w.account, Action::RemoveKey(w.key + 1))),
+            ] {
+                let e = w
+                    .idp
+                    .remove_key(
+                        w.account,
+                        "obcan",
+                        w.key,
+                        &w.fresh(),
+                        proof.as_ref(),
+                        &req(),
+                    )
+                    .await
+                    .expect_err("no login for it");
+                assert!(matches!(e, Error::ActionLoginRequired), "{e:?}");
+            }
+            let proof = w.login_for(w.account, Action::RemoveKey(w.key));
             w.sim.set_outage(true);
             let e = w
                 .idp
-                .remove_key(w.account, "obcan", w.key, &w.fresh(), &req())
+                .remove_key(w.account, "obcan", w.key, &w.fresh(), Some(&proof), &req())
                 .await
                 .expect_err("outage");
             assert!(matches!(e, Error::CannotDisableAuthenticator), "{e:?}");
@@ -660,7 +687,7 @@ async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_n
 
             // NIA back: deactivated there, removed here, and the link ends with the last means
             w.idp
-                .remove_key(w.account, "obcan", w.key, &w.fresh(), &req())
+                .remove_key(w.account, "obcan", w.key, &w.fresh(), Some(&proof), &req())
                 .await
                 .expect("removed");
             assert!(w.sim.active_means(&bsi).is_empty());
@@ -859,7 +886,12 @@ async fn detaching_deactivates_every_means_keeps_the_keys_and_validation_and_is_
             w.sim.set_outage(true);
             let e = w
                 .idp
-                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .detach_nia(
+                    w.account,
+                    "obcan",
+                    Some(&w.login_for(w.account, Action::Detach)),
+                    &req(),
+                )
                 .await
                 .expect_err("outage");
             assert!(matches!(e, Error::CannotDisableAuthenticator), "{e:?}");
@@ -870,25 +902,30 @@ async fn detaching_deactivates_every_means_keeps_the_keys_and_validation_and_is_
             );
             assert_eq!(w.sim.active_means(&bsi).len(), 1);
 
-            // an old login is not enough
-            w.idp.clock.advance(600);
-            let e = w
-                .idp
+            // only a new login made for detaching, and only for a few minutes
+            let old = w.login_for(w.account, Action::Detach);
+            w.idp.clock.advance(301);
+            for proof in [
+                None,
+                Some(old),
+                Some(w.login_for(w.account, Action::RemoveKey(w.key))),
+                Some(w.login_for(w.account + 1, Action::Detach)),
+            ] {
+                let e = w
+                    .idp
+                    .detach_nia(w.account, "obcan", proof.as_ref(), &req())
+                    .await
+                    .expect_err("no login for it");
+                assert!(matches!(e, Error::ActionLoginRequired), "{e:?}");
+            }
+
+            w.idp
                 .detach_nia(
                     w.account,
                     "obcan",
-                    &[AuthRecord {
-                        method: AuthMethod::Password,
-                        at: 0,
-                    }],
+                    Some(&w.login_for(w.account, Action::Detach)),
                     &req(),
                 )
-                .await
-                .expect_err("stale");
-            assert!(matches!(e, Error::StepUpRequired), "{e:?}");
-
-            w.idp
-                .detach_nia(w.account, "obcan", &w.fresh(), &req())
                 .await
                 .expect("detached");
             assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
@@ -1619,7 +1656,7 @@ async fn an_account_validated_as_one_person_is_never_offered_another_persons_dat
             // linked as Jana, then detached: the account stays validated as Jana
             w.link("100000001").await;
             w.idp
-                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .detach_nia(w.account, "obcan", Some(&w.login_for(w.account, Action::Detach)), &req())
                 .await
                 .expect("detached");
             // a login at NIA as Petr (another person's card, in the owner's own browser):
@@ -1991,7 +2028,12 @@ async fn a_second_account_of_a_linked_person_is_told_why_leaves_nothing_at_nia_a
             // both accounts received the data before either completed: the second one's
             // completion fails for the same reason, with nothing left at NIA
             w.idp
-                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .detach_nia(
+                    w.account,
+                    "obcan",
+                    Some(&w.login_for(w.account, Action::Detach)),
+                    &req(),
+                )
                 .await
                 .expect("detach");
             let first = answer_for(&w, w.account, w.key, "100000001").await;
@@ -2026,7 +2068,12 @@ async fn a_second_account_of_a_linked_person_is_told_why_leaves_nothing_at_nia_a
             // the first account detaches: the second one's ended request stays ended
             w.idp.clock.advance(1);
             w.idp
-                .detach_nia(w.account, "obcan", &w.fresh(), &req())
+                .detach_nia(
+                    w.account,
+                    "obcan",
+                    Some(&w.login_for(w.account, Action::Detach)),
+                    &req(),
+                )
                 .await
                 .expect("detach");
             for _ in 0..3 {
@@ -2274,6 +2321,73 @@ async fn twenty_citizens_registering_logging_in_and_pairing_at_once_never_see_a_
                 .bsi;
             assert_eq!(w.sim.active_means(&bsi).len(), 1, "no means left for the others");
             let w = std::sync::Arc::into_inner(w).expect("the tasks are done");
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_field_from_the_register_and_the_organization_are_locked_after_linking() {
+    on_both(|w| {
+        Box::pin(async move {
+            w.link("100000001").await;
+            let p = w.idp.profile(w.account).await.expect("profile");
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            let base = idp::profile::ProfileInput {
+                first_name: text(&p.first_name),
+                last_name: text(&p.last_name),
+                birth_date: text(&p.birth_date),
+                street: text(&p.street),
+                house_number: text(&p.house_number),
+                city: text(&p.city),
+                postcode: text(&p.postcode),
+                country: text(&p.country),
+                organization: String::new(),
+            };
+            // unchanged: saved
+            w.idp
+                .update_profile(w.account, "obcan", &base, &req())
+                .await
+                .expect("nothing changed is fine");
+            type Edit = fn(&mut idp::profile::ProfileInput);
+            let edits: [(&str, Edit); 9] = [
+                ("first_name", |i| i.first_name = "Petra".into()),
+                ("last_name", |i| i.last_name = "Svobodová".into()),
+                ("birth_date", |i| i.birth_date = "1. 1. 1990".into()),
+                ("street", |i| i.street = "Vinohradská".into()),
+                ("house_number", |i| i.house_number = "99".into()),
+                ("city", |i| i.city = "Ostrava".into()),
+                ("postcode", |i| i.postcode = "70030".into()),
+                ("country", |i| i.country = "SK".into()),
+                ("organization", |i| i.organization = "Firma s.r.o.".into()),
+            ];
+            for (field, edit) in edits {
+                let mut input = base.clone();
+                edit(&mut input);
+                if field == "country" {
+                    // a Slovak postcode, so that only the country is what is refused
+                    input.postcode = "811 01".into();
+                }
+                let e = w
+                    .idp
+                    .update_profile(w.account, "obcan", &input, &req())
+                    .await
+                    .expect_err(field);
+                let Error::Invalid(v) = e else {
+                    panic!("{field}: {e:?}")
+                };
+                assert!(
+                    v.iter()
+                        .any(|f| f.field == field && f.violation == idp::Violation::LockedByNia),
+                    "{field}: {v:?}"
+                );
+                assert_eq!(
+                    w.idp.profile(w.account).await.expect("p"),
+                    p,
+                    "{field}: nothing stored"
+                );
+            }
             w.close().await;
         })
     })

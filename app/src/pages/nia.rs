@@ -86,7 +86,7 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
         if city.is_empty() {
             String::new()
         } else {
-            format!("{street} {number}, {postcode} {city}")
+            format!("{street} {number}, {} {city}", postcode_shown(postcode))
         }
     };
     let request = status.request.map(|r| {
@@ -149,6 +149,23 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
     })
 }
 
+/// A Czech postcode as it is written ("602 00"), whichever way it was stored ("60200").
+fn postcode_shown(postcode: &str) -> String {
+    let digits: String = postcode.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 5 && digits.chars().all(|c| c.is_ascii_digit()) {
+        format!("{} {}", &digits[..3], &digits[3..])
+    } else {
+        postcode.trim().to_owned()
+    }
+}
+
+/// Whether the register's value and the account's are the same to a reader: spacing and
+/// letter case aside.
+fn same_to_a_reader(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String { s.split_whitespace().collect::<String>().to_lowercase() };
+    norm(a) == norm(b)
+}
+
 /// "Verify": starts the chosen verification; returns where the browser goes.
 #[server(endpoint = "nia_start")]
 pub async fn nia_start(method: String) -> Result<String, ApiError> {
@@ -181,20 +198,6 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
     };
     redirect_plain_form(&url);
     Ok(url)
-}
-
-/// "Detach from NIA".
-#[server(endpoint = "nia_detach")]
-pub async fn nia_detach() -> Result<(), ApiError> {
-    use crate::ssr::{ctx, current_session, fail, redirect_plain_form, request_info};
-    let s = current_session().await?;
-    ctx()?
-        .idp
-        .detach_nia(s.account_id, &s.username, &s.auth, &request_info())
-        .await
-        .map_err(fail)?;
-    redirect_plain_form("/settings/nia?nia=detached");
-    Ok(())
 }
 
 /// "Complete connection to NIA".
@@ -255,7 +258,6 @@ pub fn NiaPage() -> impl IntoView {
     let start = ServerAction::<NiaStart>::new();
     let complete = ServerAction::<NiaComplete>::new();
     let cancel = ServerAction::<NiaCancel>::new();
-    let detach = ServerAction::<NiaDetach>::new();
     // after a server action, load again
     Effect::new(move |_| {
         if let Some(Ok(url)) = start.value().get() {
@@ -265,7 +267,6 @@ pub fn NiaPage() -> impl IntoView {
     Effect::new(move |_| {
         complete.version().get();
         cancel.version().get();
-        detach.version().get();
         data.refetch();
     });
     // while completing, look again every second; once linked, go to Settings
@@ -308,21 +309,17 @@ pub fn NiaPage() -> impl IntoView {
                 "unavailable" => "nia-response-unavailable",
                 "invalid" => "nia-response-invalid",
                 "person_mismatch" => "nia-response-person-mismatch",
+                "cannot_disable" => "err-cannot-disable",
                 _ => "err-internal",
             };
             view! { <p class="alert" role="alert">{t(key)}</p> }.into_any()
         })
-    };
-    let detached = move || {
-        matches!(detach.value().get(), Some(Ok(())))
-            .then(|| view! { <p class="notice" role="status">{t("nia-detached")}</p> })
     };
     let action_error = move || {
         [
             start.value().get(),
             complete.value().get().map(|r| r.map(|_| String::new())),
             cancel.value().get().map(|r| r.map(|_| String::new())),
-            detach.value().get().map(|r| r.map(|_| String::new())),
         ]
         .into_iter()
         .flatten()
@@ -340,13 +337,12 @@ pub fn NiaPage() -> impl IntoView {
         <p>{t("nia-intro")}</p>
         <p>{t("nia-who")}</p>
         {banner}
-        {detached}
         {action_error}
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => load_failed(e),
-                    Ok(v) => body(lang, v, query.read().get("step").as_deref() == Some("choose"), Actions { start, complete, cancel, detach }),
+                    Ok(v) => body(lang, v, query.read().get("step").as_deref() == Some("choose"), Actions { start, complete, cancel }),
                 }
             })}
         </Suspense>
@@ -358,7 +354,6 @@ struct Actions {
     start: ServerAction<NiaStart>,
     complete: ServerAction<NiaComplete>,
     cancel: ServerAction<NiaCancel>,
-    detach: ServerAction<NiaDetach>,
 }
 
 fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
@@ -366,25 +361,17 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
         start,
         complete,
         cancel,
-        detach,
     } = actions;
     if let Some(at) = v.linked_at {
-        let confirming = RwSignal::new(false);
         return view! {
             <section class="card" aria-labelledby="nia-linked">
-                <h2 id="nia-linked">{t("nia-state-linked")}</h2>
+                <h2 id="nia-linked">{t("nia-linked-title")}</h2>
                 <p role="status">{tr_args(lang, "nia-linked", &[("date", format_date(lang, at).into())])}</p>
                 <p>{tr_args(lang, "nia-linked-keys", &[("count", (v.linked_keys as i64).into())])}</p>
                 <p>{t("nia-locked-note")}</p>
-                <Show when=move || confirming.get() fallback=move || view! {
-                    <button type="button" class="secondary" on:click=move |_| confirming.set(true)>{t("nia-detach")}</button>
-                }>
-                    <p>{t("nia-detach-confirm")}</p>
-                    <ActionForm action=detach>
-                        <button type="submit">{t("nia-detach-yes")}</button>
-                    </ActionForm>
-                    <button type="button" class="secondary" on:click=move |_| confirming.set(false)>{t("keys-cancel")}</button>
-                </Show>
+                // the new login is the confirmation; the page before it says what detaching does
+                <p>{t("nia-detach-confirm")}</p>
+                <p><a class="button secondary" href="/reauth?action=detach&next=%2Fsettings%2Fnia">{t("nia-detach")}</a></p>
             </section>
         }
         .into_any();
@@ -433,7 +420,7 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
             .rows
             .iter()
             .map(|row| {
-                let differs = row.register != row.account;
+                let differs = !same_to_a_reader(&row.register, &row.account);
                 let shown = if row.item == "nia-item-birth" {
                     (format_iso_date(lang, &row.register), format_iso_date(lang, &row.account))
                 } else {
@@ -472,14 +459,16 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>
-                <ActionForm action=complete>
-                    <input type="hidden" name="id" value=id />
-                    <button type="submit">{t("nia-complete")}</button>
-                </ActionForm>
-                <ActionForm action=cancel>
-                    <input type="hidden" name="id" value=id />
-                    <button type="submit" class="secondary">{t("nia-cancel")}</button>
-                </ActionForm>
+                <div class="button-row">
+                    <ActionForm action=complete>
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit">{t("nia-complete")}</button>
+                    </ActionForm>
+                    <ActionForm action=cancel>
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" class="secondary">{t("nia-cancel")}</button>
+                    </ActionForm>
+                </div>
             </section>
         }
         .into_any();
@@ -629,5 +618,27 @@ pub fn OfficeDocumentPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postcode_differs_only_when_its_digits_do() {
+        assert_eq!(postcode_shown("60200"), "602 00");
+        assert_eq!(postcode_shown("602 00"), "602 00");
+        assert_eq!(postcode_shown(" 6 0200"), "602 00");
+        assert_eq!(postcode_shown("SK-811"), "SK-811");
+        assert!(same_to_a_reader(
+            "Milešovská 5, 130 00 Praha",
+            "Milešovská 5, 13000 Praha"
+        ));
+        assert!(!same_to_a_reader(
+            "Milešovská 5, 130 00 Praha",
+            "Milešovská 5, 130 01 Praha"
+        ));
+        assert!(!same_to_a_reader("Nováková", "Novákova"));
     }
 }

@@ -95,10 +95,20 @@ fn ProfileForm(
                     autocomplete="postal-code"
                     errors
                 />
-                <div class="field" class:invalid=move || country_error.get().is_some()>
-                    <label for="f-country">{t("field-country")}</label>
+                {locked.then(|| view! {
+                    // locked like the rest of the address: shown, sent unchanged
+                    <div class="field">
+                        <label for="f-country">{t("field-country")}</label>
+                        <p class="hint" id="f-country-hint">{t("profile-locked-reason")}</p>
+                        <input id="f-country" type="text" readonly value=t(&format!("country-{country}")) aria-describedby="f-country-hint" />
+                        <input type="hidden" name="country" value=country.clone() />
+                    </div>
+                })}
+                <div class="field" class:invalid=move || country_error.get().is_some() hidden=locked>
+                    <label for=if locked { "f-country-choice" } else { "f-country" }>{t("field-country")}</label>
                     <select
-                        id="f-country"
+                        disabled=locked
+                        id=if locked { "f-country-choice" } else { "f-country" }
                         name="country"
                         autocomplete="country"
                         aria-invalid=move || country_error.get().is_some().then_some("true")

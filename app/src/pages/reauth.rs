@@ -1,5 +1,6 @@
 //! `/reauth?next=`: step-up ("log in again") within a session: the password and, when the
-//! account has keys, a security key. Removing a key and later NIA actions ask for it.
+//! account has keys, a security key. With `action=` it is a login made for that action
+//! (detaching from NIA, removing a key linked to NIA), which is carried out right after it.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,20 +19,87 @@ fn now() -> i64 {
     crate::ssr::ctx().map_or(0, |c| c.idp.clock.now())
 }
 
+/// After a login made for an action: the action, and where the browser goes to see how it
+/// went. A failure NIA causes is said on that page; other failures are the login's errors.
+#[cfg(feature = "ssr")]
+async fn carry_out(
+    new_token: &str,
+    proof: &idp::action_login::ActionLogin,
+) -> Result<String, ApiError> {
+    use crate::ssr::{ctx, fail, request_info};
+    use idp::action_login::Action;
+    let idp = ctx()?.idp;
+    let s = idp.session(new_token).await.map_err(fail)?;
+    match proof.action() {
+        Action::Detach => {
+            match idp
+                .detach_nia(s.account_id, &s.username, Some(proof), &request_info())
+                .await
+            {
+                Ok(()) => Ok("/settings/nia?nia=detached".into()),
+                Err(idp::Error::CannotDisableAuthenticator) => {
+                    Ok("/settings/nia?nia=cannot_disable".into())
+                }
+                Err(idp::Error::Conflict) => Ok("/settings/nia".into()),
+                Err(e) => Err(fail(e)),
+            }
+        }
+        Action::RemoveKey(id) => {
+            match idp
+                .remove_key(
+                    s.account_id,
+                    &s.username,
+                    id,
+                    &s.auth,
+                    Some(proof),
+                    &request_info(),
+                )
+                .await
+            {
+                Ok(_) => Ok("/settings/2fa/security-keys?removed=1".into()),
+                Err(idp::Error::CannotDisableAuthenticator) => {
+                    Ok(format!("/settings/2fa/security-keys?cannot_disable={id}"))
+                }
+                Err(idp::Error::NotFound) => Ok("/settings/2fa/security-keys".into()),
+                Err(e) => Err(fail(e)),
+            }
+        }
+    }
+}
+
+/// The password step; `action` (`detach`, `remove_key:<id>`, or empty) names what the login
+/// is made for.
 #[server(endpoint = "reauth")]
-pub async fn reauth(password: String, next: String) -> Result<LoginReply, ApiError> {
+pub async fn reauth(
+    password: String,
+    next: String,
+    action: String,
+) -> Result<LoginReply, ApiError> {
     let token = crate::ssr::session_token().ok_or(ApiError::NotAuthenticated)?;
     let origin = crate::ssr::request_origin()?;
+    let action = match action.as_str() {
+        "" => None,
+        a => Some(idp::action_login::Action::parse(a).ok_or(ApiError::Conflict)?),
+    };
     let step = crate::ssr::ctx()?
         .idp
-        .start_reauth(&token, &password, &origin, &crate::ssr::request_info())
+        .start_reauth(
+            &token,
+            &password,
+            action,
+            &origin,
+            &crate::ssr::request_info(),
+        )
         .await
         .map_err(crate::ssr::fail)?;
     Ok(match step {
-        idp::keys::StepUp::Done(session) => {
+        idp::keys::StepUp::Done(session, proof) => {
             // a step-up is a new login: the session gets a new token
             crate::ssr::set_session_cookie(&session.token, session.expires_at - now())?;
-            LoginReply::Done(crate::ssr::safe_next(&next))
+            match proof {
+                Some(p) => LoginReply::Done(carry_out(&session.token, &p).await?),
+                None => LoginReply::Done(crate::ssr::safe_next(&next)),
+            }
         }
         idp::keys::StepUp::KeyRequired { ticket, options } => LoginReply::Key {
             ticket,
@@ -54,9 +122,12 @@ pub async fn reauth_key(
         .finish_reauth(&token, &ticket, &assertion, &crate::ssr::request_info())
         .await
     {
-        Ok(session) => {
+        Ok((session, proof)) => {
             crate::ssr::set_session_cookie(&session.token, session.expires_at - now())?;
-            Ok(crate::ssr::safe_next(&next))
+            match proof {
+                Some(p) => carry_out(&session.token, &p).await,
+                None => Ok(crate::ssr::safe_next(&next)),
+            }
         }
         Err(idp::Error::NotFound) => Err(ApiError::NotAuthenticated),
         Err(e) => Err(crate::ssr::fail(e)),
@@ -69,6 +140,13 @@ pub fn ReauthPage() -> impl IntoView {
     let errors = form_error(action.value());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
+    let for_action = move || query.read().get("action").unwrap_or_default();
+    // what the login is for, said before the password is asked
+    let why = move || match for_action().split(':').next() {
+        Some("detach") => t("reauth-for-detach"),
+        Some("remove_key") => t("reauth-for-remove-key"),
+        _ => t("reauth-intro"),
+    };
     let key_step = RwSignal::new(None::<KeyStep>);
     Effect::new(move |_| {
         let next = next();
@@ -79,11 +157,12 @@ pub fn ReauthPage() -> impl IntoView {
     view! {
         <Title text=t("reauth-title") />
         <h1>{t("reauth-title")}</h1>
-        <p>{t("reauth-intro")}</p>
+        <p>{why}</p>
         <Show when=move || key_step.get().is_none() fallback=move || view! { <KeyStepPanel state=key_step /> }>
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <ErrorSummary errors />
                 <input type="hidden" name="next" value=next />
+                <input type="hidden" name="action" value=for_action />
                 <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
                 <Submit label="reauth-submit" pending=action.pending() />
             </ActionForm>

@@ -156,6 +156,7 @@ pub async fn remove_key(id: i64) -> Result<usize, ApiError> {
             &s.username,
             id,
             &s.auth,
+            None,
             &crate::ssr::request_info(),
         )
         .await
@@ -170,15 +171,31 @@ fn go_step_up() {
     let _ = window().location().assign(&format!("/reauth?next={next}"));
 }
 
+/// To a new login made for removing key `id` (one linked to NIA), which removes it.
+fn go_remove_after_login(id: i64) {
+    let next = percent_encoding::utf8_percent_encode(HERE, percent_encoding::NON_ALPHANUMERIC);
+    let _ = window()
+        .location()
+        .assign(&format!("/reauth?action=remove_key:{id}&next={next}"));
+}
+
 /// One key of the list, with renaming and (confirmed) removal.
 #[component]
-fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize, nia_count: usize) -> impl IntoView {
+fn KeyRow(
+    k: KeyView,
+    version: RwSignal<u32>,
+    count: usize,
+    nia_count: usize,
+    /// Why the last removal of this key failed (after the login made for it).
+    failed: Option<String>,
+) -> impl IntoView {
     let lang = use_lang();
     let id = k.id;
     let renaming = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let new_name = RwSignal::new(k.name.clone());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(failed);
+    let nia_linked = k.nia_linked;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         leptos::task::spawn_local(async move {
@@ -196,14 +213,21 @@ fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize, nia_count: usize) ->
         });
     };
     let remove = move |_| {
+        // a key linked to NIA is removed by a new login made for it
+        if nia_linked {
+            go_remove_after_login(id);
+            return;
+        }
         leptos::task::spawn_local(async move {
             match remove_key(id).await {
                 Ok(_) => version.update(|v| *v += 1),
                 Err(ApiError::StepUpRequired) => go_step_up(),
+                Err(ApiError::ActionLoginRequired) => go_remove_after_login(id),
                 Err(e) => error.set(Some(e.summary(lang))),
             }
         });
     };
+    let error_id = format!("key-error-{id}");
     let last = count == 1;
     let name = k.name.clone();
     let confirm_text = crate::i18n::tr_args(
@@ -239,7 +263,6 @@ fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize, nia_count: usize) ->
                         <button type="button" class="secondary" on:click=move |_| renaming.set(false)>{t("keys-cancel")}</button>
                     </form>
                 </Show>
-                {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
             </th>
             <td>{k.model.clone().unwrap_or_else(|| t("check-model-unknown"))}</td>
             <td>{t(&format!("kind-{}", k.kind))}</td>
@@ -258,14 +281,30 @@ fn KeyRow(k: KeyView, version: RwSignal<u32>, count: usize, nia_count: usize) ->
             <td>{format_date(lang, k.created_at)}</td>
             <td>{k.last_used_at.map(|at| format_date(lang, at)).unwrap_or_else(|| t("keys-never"))}</td>
             <td class="actions">
-                <Show when=move || confirming.get() fallback=move || view! {
-                    <button type="button" class="secondary" on:click=move |_| renaming.set(true)>{t("keys-rename")}</button>
-                    <button type="button" class="secondary" on:click=move |_| confirming.set(true)>{t("keys-remove")}</button>
+                <Show when=move || confirming.get() fallback={
+                    let error_id = error_id.clone();
+                    move || view! {
+                        <div class="button-row">
+                            <button type="button" class="secondary" on:click=move |_| renaming.set(true)>{t("keys-rename")}</button>
+                            <button
+                                type="button"
+                                class="secondary"
+                                aria-describedby=error.get().map(|_| error_id.clone())
+                                on:click=move |_| confirming.set(true)
+                            >{t("keys-remove")}</button>
+                        </div>
+                    }
                 }>
                     <p>{confirm_text.clone()}</p>
-                    <button type="button" on:click=remove>{t("keys-remove-yes")}</button>
-                    <button type="button" class="secondary" on:click=move |_| confirming.set(false)>{t("keys-cancel")}</button>
+                    <div class="button-row">
+                        <button type="button" on:click=remove>{t("keys-remove-yes")}</button>
+                        <button type="button" class="secondary" on:click=move |_| confirming.set(false)>{t("keys-cancel")}</button>
+                    </div>
                 </Show>
+                // said beside the row's buttons, not in its header cell (which names the row)
+                <div role="status" id=format!("key-error-{id}")>
+                    {move || error.get().map(|m| view! { <p class="error">{m}</p> })}
+                </div>
             </td>
         </tr>
     }
@@ -324,6 +363,15 @@ pub fn SecurityKeysPage() -> impl IntoView {
                 .or_else(|| e.field_message("key", lang))
         })
     });
+    let query = leptos_router::hooks::use_query_map();
+    let removed = move || query.read().get("removed").is_some();
+    // the key whose removal NIA could not confirm (after the login made for it)
+    let cannot_disable = move || {
+        query
+            .read()
+            .get("cannot_disable")
+            .and_then(|v| v.parse::<i64>().ok())
+    };
     view! {
         <Title text=t("keys-title") />
         <h1>{t("keys-title")}</h1>
@@ -334,6 +382,7 @@ pub fn SecurityKeysPage() -> impl IntoView {
             <li>{t("keys-advice-browser")}</li>
         </ul>
         <div role="status" class="status-slot">
+            {move || removed().then(|| view! { <p class="notice">{t("keys-removed")}</p> })}
             {move || added.get().map(|k| {
                 let verdict = if k.nia_eligible { t("keys-added-eligible") } else { t("keys-added-not-eligible") };
                 view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level)}</p> }
@@ -364,7 +413,11 @@ pub fn SecurityKeysPage() -> impl IntoView {
                                     {
                                         let count = list.len();
                                         let nia_count = list.iter().filter(|k| k.nia_linked).count();
-                                        list.into_iter().map(|k| view! { <KeyRow k version count nia_count /> }).collect_view()
+                                        let failed_id = cannot_disable();
+                                        list.into_iter().map(|k| {
+                                            let failed = (failed_id == Some(k.id)).then(|| t("err-cannot-disable"));
+                                            view! { <KeyRow k version count nia_count failed /> }
+                                        }).collect_view()
                                     }
                                 </tbody>
                             </table>
