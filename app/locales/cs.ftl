@@ -353,6 +353,23 @@ cp-doc-pdf = Stáhnout jako PDF
 validation-title = Validace
 validation-finish = Dokončit validaci pro NIA
 validation-finish-text = Údaje z registru obyvatel dorazily: dokončete validaci a propojte účet s NIA.
+twofa-security-key = Bezpečnostní klíč
+twofa-security-key-text = Hardwarový klíč (FIDO2) nebo systémový klíč zařízení (Windows Hello, Android). Pro propojení s NIA musí mít certifikaci FIDO_CERTIFIED_L1 nebo vyšší.
+twofa-keys-count = { $count ->
+    [0] Účet zatím nemá žádný bezpečnostní klíč.
+    [one] Účet má 1 bezpečnostní klíč.
+    [few] Účet má { $count } bezpečnostní klíče.
+   *[other] Účet má { $count } bezpečnostních klíčů.
+}
+validation-none = Účet není validovaný. Validace ověří vaši totožnost (eObčankou v NIA nebo na pobočce Czech POINT); proběhne při propojení s NIA.
+validation-done = Účet je validovaný od { $date } ({ $means }). Validace zůstává i po odpojení od NIA a po resetu dvoufázového ověření.
+validation-done-plain = Účet je validovaný od { $date }. Validace zůstává i po odpojení od NIA a po resetu dvoufázového ověření.
+validation-by-eobcanka = ověřeno eObčankou v NIA
+validation-by-czech_point = ověřeno na pobočce Czech POINT
+nia-state-awaiting-office = Žádost čeká na ověření totožnosti na pobočce Czech POINT.
+nia-state-data-received = Údaje z registru obyvatel dorazily: dokončete propojení.
+nia-state-completing = Propojení se dokončuje.
+nia-state-nia-login = Čeká se na přihlášení v NIA.
 err-not-found = Tato stránka neexistuje (nebo vám nepatří).
 nia-detach = Odpojit od NIA
 nia-detach-confirm = Odpojením se zruší propojení účtu se službami veřejné správy: jeho bezpečnostní klíče budou v NIA zrušeny a ke službám veřejné správy se jím už nepřihlásíte; klíče v účtu zůstanou a účet zůstane validovaný. Nové propojení znamená projít celý postup znovu. Jako potvrzení bude vyžadováno nové přihlášení.

@@ -345,6 +345,22 @@ cp-doc-pdf = Download as PDF
 validation-title = Validation
 validation-finish = Finish validation for NIA
 validation-finish-text = The data from the population register arrived: finish the validation and pair your account with NIA.
+twofa-security-key = Security key
+twofa-security-key-text = A hardware key (FIDO2) or a device's system key (Windows Hello, Android). For the link to NIA it must be certified FIDO_CERTIFIED_L1 or higher.
+twofa-keys-count = { $count ->
+    [0] The account has no security key yet.
+    [one] The account has 1 security key.
+   *[other] The account has { $count } security keys.
+}
+validation-none = The account is not validated. Validation verifies your identity (with eObčanka at NIA or at a Czech POINT office); linking to NIA does it.
+validation-done = The account is validated since { $date } ({ $means }). It stays validated after detaching from NIA and after a reset of two-factor authentication.
+validation-done-plain = The account is validated since { $date }. It stays validated after detaching from NIA and after a reset of two-factor authentication.
+validation-by-eobcanka = verified with eObčanka at NIA
+validation-by-czech_point = verified at a Czech POINT office
+nia-state-awaiting-office = The request waits for your identity check at a Czech POINT office.
+nia-state-data-received = The data from the population register arrived: complete the connection.
+nia-state-completing = The connection is being completed.
+nia-state-nia-login = Waiting for the login at NIA.
 err-not-found = This page does not exist (or it is not yours).
 nia-detach = Detach from NIA
 nia-detach-confirm = Detaching cancels the link of your account to government services: its security keys are deactivated at NIA and you can no longer log in to public administration services with it; the keys stay in your account and the account stays validated. Linking again means the whole process again. A new login will be required as a confirmation.

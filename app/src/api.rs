@@ -47,6 +47,12 @@ pub struct SettingsView {
     pub contacts: ContactsView,
     /// Linked to NIA: the register's fields are locked.
     pub nia_linked: bool,
+    /// When the identity was verified (`None`: not validated)…
+    pub validated_at: Option<i64>,
+    /// …and how: `czech_point` or `eobcanka`.
+    pub validated_by: Option<String>,
+    /// How many security keys the account has.
+    pub keys: usize,
 }
 
 #[cfg(feature = "ssr")]
@@ -201,12 +207,16 @@ pub async fn settings_overview() -> Result<SettingsView, ApiError> {
     let account = idp.account(s.account_id).await.map_err(fail)?;
     let profile = idp.profile(s.account_id).await.map_err(fail)?;
     let contacts = idp.contacts(s.account_id).await.map_err(fail)?;
+    let validation = idp.validation(s.account_id).await.map_err(fail)?;
     Ok(SettingsView {
         username: account.username,
         created_at: account.created_at,
         profile: profile.into(),
         contacts: contacts.into(),
         nia_linked: idp.nia_link(s.account_id).await.map_err(fail)?.is_some(),
+        validated_at: validation.as_ref().map(|v| v.at),
+        validated_by: validation.and_then(|v| v.method),
+        keys: idp.security_keys(s.account_id).await.map_err(fail)?.len(),
     })
 }
 

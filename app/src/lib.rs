@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/contacts") view=ContactsPage />
+                    <Route path=path!("/settings/2fa") view=pages::settings::TwoFactorPage />
                     <Route path=path!("/settings/2fa/security-keys") view=SecurityKeysPage />
                     <Route path=path!("/settings/nia") view=pages::nia::NiaPage />
                     <Route path=path!("/admin") view=pages::admin::AdminPage />

@@ -136,7 +136,7 @@ export const SIM = `http://127.0.0.1:${Number(process.env.E2E_PORT ?? 3100) + 1}
  * A new account that meets every condition for NIA: verified e-mail and phone, name and
  * address filled in, and Chromium's virtual key (certified L1 in the test metadata).
  */
-export async function accountReadyForNia(page: Page, prefix: string): Promise<string> {
+export async function accountReadyForNia(page: Page, prefix: string, withKey = true): Promise<string> {
   await virtualKey(page);
   const username = uniqueUsername(prefix);
   await register(page, username);
@@ -170,6 +170,7 @@ export async function accountReadyForNia(page: Page, prefix: string): Promise<st
   await page.getByLabel('Postcode').fill('13000');
   await page.getByRole('button', { name: 'Save profile' }).click();
   await expect(page.getByText('Your profile has been saved.')).toBeVisible();
+  if (!withKey) return username;
 
   await visit(page, '/settings/2fa/security-keys');
   await page.getByLabel('Key name').fill('Klíč pro NIA');

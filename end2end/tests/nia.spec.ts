@@ -4,6 +4,16 @@ import { accountReadyForNia, codeSentTo, eobcankaAtNia, expectAccessible, hydrat
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import type { Page } from '@playwright/test';
+
+/** The new login an NIA-affecting action asks for: the page says why, then password and key. */
+async function confirmWithNewLogin(page: Page, why: string): Promise<void> {
+  await expect(page.getByRole('heading', { level: 1, name: 'Confirm it is you' })).toBeVisible();
+  await expect(page.getByText(why)).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
 
 test('an account is linked to NIA with eObčanka, its profile is locked, and registry changes arrive', async ({ page, request }) => {
   test.setTimeout(120_000);
@@ -22,7 +32,7 @@ test('an account is linked to NIA with eObčanka, its profile is locked, and reg
   await hydrated(page);
   const table = page.getByRole('table');
   await expect(page.getByRole('heading', { name: 'Data from the population register' })).toBeVisible();
-  await expect(table.getByRole('row', { name: /Permanent address/ })).toContainText('Květná 12, 60200 Brno');
+  await expect(table.getByRole('row', { name: /Permanent address/ })).toContainText('Květná 12, 602 00 Brno');
   await expect(table.getByRole('row', { name: /Permanent address/ })).toContainText('differs');
   await expect(table.getByRole('row', { name: /First name/ })).not.toContainText('differs');
   await expectAccessible(page);
@@ -53,8 +63,8 @@ test('an account is linked to NIA with eObčanka, its profile is locked, and reg
 
   // detaching: the link ends, the fields unlock, and the citizen sees it in the security events
   await visit(page, '/settings/nia');
-  await page.getByRole('button', { name: 'Detach from NIA' }).click();
-  await page.getByRole('button', { name: 'Yes, detach' }).click();
+  await page.getByRole('link', { name: 'Detach from NIA' }).click();
+  await confirmWithNewLogin(page, 'Detaching from NIA must be confirmed with a new login.');
   await expect(page.getByText('The account has been detached from NIA.')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Link with NIA' })).toBeVisible();
   const after = await (await request.get(`${SIM}/admin/api/citizens`)).json();
@@ -92,10 +102,10 @@ test('during an NIA outage linking fails with the exact message and the request 
   await visit(page, '/settings/nia');
   await request.post(`${SIM}/admin/api/outage`, { data: { on: true } });
   try {
-    await page.getByRole('button', { name: 'Detach from NIA' }).click();
-    await page.getByRole('button', { name: 'Yes, detach' }).click();
+    await page.getByRole('link', { name: 'Detach from NIA' }).click();
+    await confirmWithNewLogin(page, 'Detaching from NIA must be confirmed with a new login.');
     await expect(page.getByRole('alert').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
-    await expect(page.getByRole('region', { name: 'linked' })).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Your account is linked to NIA' })).toBeVisible();
   } finally {
     await request.post(`${SIM}/admin/api/outage`, { data: { on: false } });
   }
@@ -352,7 +362,7 @@ test('the back office resets the login on a verified paper form; during an outag
   await expect(page.getByRole('row', { name: /Klíč pro NIA/ })).toHaveCount(0);
   await visit(page, '/settings/nia');
   await expect(page.getByRole('listitem').filter({ hasText: 'A security key certified' })).toContainText('missing');
-  await expect(page.getByRole('region', { name: 'linked' })).toHaveCount(0);
+  await expect(page.getByRole('region', { name: 'Your account is linked to NIA' })).toHaveCount(0);
   await visit(page, '/settings/security-events');
   await expect(page.getByRole('row', { name: /Login reset by the back office \(paper form\)/ })).toBeVisible();
   await expect(page.getByRole('row', { name: /New password set through the e-mailed link/ })).toBeVisible();
@@ -372,19 +382,25 @@ test('removing the key registered at NIA is refused during an outage, then deact
     await row.getByRole('button', { name: 'Remove', exact: true }).click();
     await expect(row.getByText('It is your last key registered at NIA')).toBeVisible();
     await row.getByRole('button', { name: 'Yes, remove' }).click();
-    await expect(page.getByRole('alert').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
+    await confirmWithNewLogin(page, 'Removing a key linked to NIA must be confirmed with a new login.');
+    // said in the key's row, beside its buttons, not as part of its name
+    await expect(row.getByRole('status').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
+    await expect(row.getByRole('rowheader')).toHaveText('Klíč pro NIA');
     await expect(row).toContainText('registered at NIA');
     expect((await meansAtNia(request, 'rob-1001')).length).toBeGreaterThan(0);
   } finally {
     await request.post(`${SIM}/admin/api/outage`, { data: { on: false } });
   }
 
-  // the confirmation stays open with the message: the same button again, once NIA is back
+  // once NIA is back: the same steps again
+  await row.getByRole('button', { name: 'Remove', exact: true }).click();
   await row.getByRole('button', { name: 'Yes, remove' }).click();
+  await confirmWithNewLogin(page, 'Removing a key linked to NIA must be confirmed with a new login.');
+  await expect(page.getByText('The security key has been removed.')).toBeVisible();
   await expect(page.getByText('You have no security key yet.')).toBeVisible();
   expect(await meansAtNia(request, 'rob-1001')).toEqual([]);
   await visit(page, '/settings/nia');
-  await expect(page.getByRole('region', { name: 'linked' })).toHaveCount(0);
+  await expect(page.getByRole('region', { name: 'Your account is linked to NIA' })).toHaveCount(0);
   await visit(page, '/settings/security-events');
   await expect(page.getByRole('row', { name: /Link to NIA ended/ })).toBeVisible();
 });
@@ -424,7 +440,7 @@ test('the 2FA reset of a linked account is refused during an outage, then remove
   await logIn(page, username);
   await expect(page).toHaveURL(/\/settings$/);
   await visit(page, '/settings/nia');
-  await expect(page.getByRole('region', { name: 'linked' })).toHaveCount(0);
+  await expect(page.getByRole('region', { name: 'Your account is linked to NIA' })).toHaveCount(0);
   await visit(page, '/settings/security-events');
   await expect(page.getByRole('row', { name: /Two-factor authentication reset/ })).toBeVisible();
   await expect(page.getByRole('row', { name: /Link to NIA ended/ })).toBeVisible();
@@ -502,4 +518,82 @@ test('a Czech POINT code filed for somebody else brings their data to no account
   await expect(page.getByText('The person in the population register is not the one this account was verified as before, or not the one the profile names.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Complete connection to NIA' })).toHaveCount(0);
   await expect(page.getByText('Svoboda')).toHaveCount(0);
+});
+
+// The help page's procedures, step by step, with its own words for every label.
+test('the help page: linking with eObčanka, then unlinking via the account and by removing the key', async ({ page }) => {
+  test.setTimeout(180_000);
+  await accountReadyForNia(page, 'navod', false);
+  const settings = async () => {
+    await visit(page, '/settings');
+  };
+
+  // 1. Go to Settings.
+  await settings();
+  // 2. Secure your mojeID account with a security key in Two-factor authentication → Security key.
+  await page.getByRole('region', { name: 'Two-factor authentication' }).getByRole('link', { name: 'Set' }).click();
+  await expect(page).toHaveURL(/\/settings\/2fa$/);
+  await page.getByRole('region', { name: 'Security key' }).getByRole('link', { name: 'Set' }).click();
+  await expect(page).toHaveURL(/\/settings\/2fa\/security-keys$/);
+  await hydrated(page);
+  await page.getByLabel('Key name').fill('Klíč pro NIA');
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(page.getByText('The key has been added. It can be used for NIA. (FIDO_CERTIFIED_L1)')).toBeVisible();
+  // 3. Go back to Settings. In the Link to government services (NIA) section, click Set.
+  await settings();
+  await expect(page.getByRole('region', { name: 'Validation' })).toContainText('The account is not validated.');
+  await page.getByRole('region', { name: 'Link to government services (NIA)' }).getByRole('link', { name: 'Set' }).click();
+  await expect(page).toHaveURL(/\/settings\/nia$/);
+  // 4. Click Link with NIA ‒ you will be prompted to log in again.
+  await page.getByRole('link', { name: 'Link with NIA' }).click();
+  await confirmWithNewLogin(page, 'For this action, log in again');
+  // 5. choose Use an existing authentication mean (eObčanka) and then click Verify.
+  await expect(page).toHaveURL(/\/settings\/nia\?step=choose$/);
+  await hydrated(page);
+  await page.getByLabel('Use an existing authentication mean (eObčanka)').check();
+  await page.getByRole('button', { name: 'Verify' }).click();
+  // 6.–7. At the NIA portal: eObčanka, then consent.
+  await eobcankaAtNia(page, '100000001');
+  // 8. A table with personal information … Complete connection to NIA.
+  await expect(page.getByRole('table')).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
+  // 9.–10. Wait; redirected to Settings with "Nia pairing complete" at the top.
+  await expect(page).toHaveURL(/\/settings\?nia=complete$/, { timeout: 30_000 });
+  await expect(page.getByText('Nia pairing complete')).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Validation' })).toContainText('verified with eObčanka at NIA');
+  // 11. The register's data and the Organization field are locked.
+  await visit(page, '/settings/profile');
+  for (const label of ['First name', 'Last name', 'Birth date', 'Street', 'House number', 'City', 'Postcode', 'Country', 'Organization']) {
+    await expect(page.getByLabel(label, { exact: true })).toHaveAttribute('readonly', '');
+  }
+
+  // Unlink via mojeID account: 2. Settings, 3. Link to government services → Set,
+  // 4. Detach from NIA – a new login, 5. the link is cancelled; the key and the validation stay.
+  await settings();
+  await page.getByRole('region', { name: 'Link to government services (NIA)' }).getByRole('link', { name: 'Set' }).click();
+  await page.getByRole('link', { name: 'Detach from NIA' }).click();
+  await confirmWithNewLogin(page, 'Detaching from NIA must be confirmed with a new login.');
+  await expect(page.getByText('The account has been detached from NIA.')).toBeVisible();
+  await settings();
+  await expect(page.getByRole('region', { name: 'Two-factor authentication' })).toContainText('The account has 1 security key.');
+  await expect(page.getByRole('region', { name: 'Validation' })).toContainText('The account is validated since');
+
+  // link again, then unlink by removing the key: 3. Two-factor authentication → Set,
+  // 4. Security key → Set, 5. Remove and confirm – a new login, 6. removed, link cancelled.
+  await linkWithEobcanka(page, '100000001');
+  await settings();
+  await expect(page.getByRole('region', { name: 'Link to government services (NIA)' })).toContainText('Your account is linked to NIA');
+  await page.getByRole('region', { name: 'Two-factor authentication' }).getByRole('link', { name: 'Set' }).click();
+  await page.getByRole('region', { name: 'Security key' }).getByRole('link', { name: 'Set' }).click();
+  await hydrated(page);
+  const row = page.getByRole('row', { name: /Klíč pro NIA/ });
+  await expect(row).toContainText('registered at NIA');
+  await row.getByRole('button', { name: 'Remove', exact: true }).click();
+  await row.getByRole('button', { name: 'Yes, remove' }).click();
+  await confirmWithNewLogin(page, 'Removing a key linked to NIA must be confirmed with a new login.');
+  await expect(page.getByText('The security key has been removed.')).toBeVisible();
+  await settings();
+  await expect(page.getByRole('region', { name: 'Link to government services (NIA)' })).toContainText('not linked');
+  await expectAccessible(page);
 });

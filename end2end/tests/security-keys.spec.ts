@@ -6,7 +6,9 @@ test('a security key is added with its level, needed to log in, renamed, and rem
   await virtualKey(page);
   const username = uniqueUsername('klic');
   await register(page, username);
-  await page.getByRole('link', { name: 'Security keys', exact: true }).click();
+  // Settings → Two-factor authentication: Set → Security key: Set, as the help page says
+  await page.getByRole('region', { name: 'Two-factor authentication' }).getByRole('link', { name: 'Set' }).click();
+  await page.getByRole('region', { name: 'Security key' }).getByRole('link', { name: 'Set' }).click();
   await expect(page).toHaveURL(/\/settings\/2fa\/security-keys$/);
   await expect(page.getByText('You have no security key yet.')).toBeVisible();
   await expectAccessible(page);
@@ -31,7 +33,9 @@ test('a security key is added with its level, needed to log in, renamed, and rem
   await hydrated(page);
   await logIn(page, username);
   await expect(page).toHaveURL(/\/settings$/);
-  await page.getByRole('link', { name: 'Security keys', exact: true }).click();
+  // Settings → Two-factor authentication: Set → Security key: Set, as the help page says
+  await page.getByRole('region', { name: 'Two-factor authentication' }).getByRole('link', { name: 'Set' }).click();
+  await page.getByRole('region', { name: 'Security key' }).getByRole('link', { name: 'Set' }).click();
   await expect(page.getByRole('row', { name: /Virtual key/ }).getByRole('cell').nth(5)).not.toHaveText('not yet');
 
   // another browser, with another key, gets no further than the key step

@@ -173,6 +173,14 @@ pub struct Eligibility {
     pub no_organization: bool,
 }
 
+/// The account's validation (identity verified at NIA with eObčanka or at Czech POINT).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validation {
+    pub at: i64,
+    /// `czech_point` or `eobcanka`; `None` for a validation recorded without a request.
+    pub method: Option<String>,
+}
+
 impl Eligibility {
     pub fn all(&self) -> bool {
         self.first_name
@@ -281,6 +289,26 @@ impl Idp {
                 .map(|k| k.try_get("key_id"))
                 .collect::<std::result::Result<_, _>>()?,
         }))
+    }
+
+    /// Whether the account's identity was verified, when and how (`czech_point` or
+    /// `eobcanka`): linking validates it, and it stays validated after detaching or a reset.
+    pub async fn validation(&self, account_id: i64) -> Result<Option<Validation>> {
+        let row = sqlx::query(
+            "SELECT a.validated_at, (SELECT p.method FROM pairing_requests p WHERE p.account_id = a.id \
+             AND p.state = 'completed' ORDER BY p.id DESC LIMIT 1) AS method FROM accounts a WHERE a.id = $1",
+        )
+        .bind(account_id)
+        .fetch_one(&self.db.pool)
+        .await?;
+        let at: Option<i64> = row.try_get("validated_at")?;
+        Ok(match at {
+            Some(at) => Some(Validation {
+                at,
+                method: row.try_get::<Option<String>, _>("method")?,
+            }),
+            None => None,
+        })
     }
 
     /// The account's newest request that is still active, or the newest one otherwise.

@@ -141,6 +141,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))
+        // browsers ask for it whatever the page names: the one icon there is
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/favicon.svg") }),
+        )
         .route("/saml/metadata", get(handlers::saml_metadata))
         // anyone can post to these two: bodies past what NIA and the register send are cut
         // off before they are read

@@ -613,5 +613,27 @@ async fn metrics_count_the_rejects_for_the_token_holder_only() {
         body.contains("mojeid_public_edge_rejects_total{edge=\"rob_intake\"} 1"),
         "{body}"
     );
+    // what the means reconciliation found, for alerts
+    assert!(
+        body.contains("mojeid_nia_means_missing_total 0")
+            && body.contains("mojeid_nia_means_orphans_deactivated_total 0"),
+        "{body}"
+    );
+    h.close().await;
+}
+
+#[tokio::test]
+async fn the_icon_browsers_ask_for_by_habit_leads_to_ours() {
+    let h = harness(TempDatabase::sqlite(), &[]).await;
+    let res = h
+        .send(get("/favicon.ico").body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        res.headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/favicon.svg")
+    );
     h.close().await;
 }

@@ -240,12 +240,30 @@ pub fn AdminPage() -> impl IntoView {
                             Some(Ok(None)) => Some(view! { <p role="status">{t("admin-not-found")}</p> }.into_any()),
                             Some(Ok(Some(f))) => {
                                 let id = f.id;
+                                // the account's state is read again after an unlink or a reset
+                                let changed = RwSignal::new(0u32);
+                                let username = f.username.clone();
+                                let found = f.clone();
+                                let status = Resource::new(
+                                    move || (unlink.version().get(), changed.get()),
+                                    move |_| admin_find(username.clone()),
+                                );
                                 Some(view! {
                                     <section class="card" aria-labelledby="admin-account">
                                         <h2 id="admin-account">{f.username.clone()}</h2>
-                                        <p>{if f.nia_linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
-                                        {f.unlink_queued.then(|| view! { <p>{t("admin-queued")}</p> })}
-                                        {f.login_reset.then(|| view! { <p>{t("admin-login-reset")}</p> })}
+                                        <Transition fallback=|| ()>
+                                            {move || {
+                                                let found = found.clone();
+                                                Suspend::new(async move {
+                                                    let f = status.await.ok().flatten().unwrap_or(found);
+                                                    view! {
+                                                        <p>{if f.nia_linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
+                                                        {f.unlink_queued.then(|| view! { <p>{t("admin-queued")}</p> })}
+                                                        {f.login_reset.then(|| view! { <p>{t("admin-login-reset")}</p> })}
+                                                    }
+                                                })
+                                            }}
+                                        </Transition>
                                         <h3>{t("admin-questions")}</h3>
                                         <ActionForm action=check attr:class="form">
                                             <ErrorSummary errors=check_errors />
@@ -294,7 +312,7 @@ pub fn AdminPage() -> impl IntoView {
                                             Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any()),
                                             None => None,
                                         }}
-                                        {back_office.then(|| view! { <PaperForms account_id=id /> })}
+                                        {back_office.then(|| view! { <PaperForms account_id=id changed /> })}
                                     </section>
                                 }.into_any())
                             }
@@ -311,12 +329,21 @@ pub fn AdminPage() -> impl IntoView {
 /// The back office's part of an account: record a verified paper form "Žádost o reset hesla
 /// v MojeID" (reference number + scan) and reset the login on it.
 #[component]
-fn PaperForms(account_id: i64) -> impl IntoView {
+fn PaperForms(
+    account_id: i64,
+    /// Bumped when a reset went through (the account's state above is read again).
+    changed: RwSignal<u32>,
+) -> impl IntoView {
     let lang = use_lang();
     let recorded: RwSignal<Option<Result<i64, ApiError>>> = RwSignal::new(None);
     let uploading = RwSignal::new(false);
     let pending = Memo::new(move |_| uploading.get());
     let reset = ServerAction::<AdminResetLogin>::new();
+    Effect::new(move |_| {
+        if matches!(reset.value().get(), Some(Ok(()))) {
+            changed.update(|n| *n += 1);
+        }
+    });
     let forms = Resource::new(
         move || (recorded.get(), reset.version().get()),
         move |_| admin_paper_forms(account_id),

@@ -95,38 +95,44 @@ fn ProfileForm(
                     autocomplete="postal-code"
                     errors
                 />
-                {locked.then(|| view! {
+                {if locked {
                     // locked like the rest of the address: shown, sent unchanged
-                    <div class="field">
-                        <label for="f-country">{t("field-country")}</label>
-                        <p class="hint" id="f-country-hint">{t("profile-locked-reason")}</p>
-                        <input id="f-country" type="text" readonly value=t(&format!("country-{country}")) aria-describedby="f-country-hint" />
-                        <input type="hidden" name="country" value=country.clone() />
-                    </div>
-                })}
-                <div class="field" class:invalid=move || country_error.get().is_some() hidden=locked>
-                    <label for=if locked { "f-country-choice" } else { "f-country" }>{t("field-country")}</label>
-                    <select
-                        disabled=locked
-                        id=if locked { "f-country-choice" } else { "f-country" }
-                        name="country"
-                        autocomplete="country"
-                        aria-invalid=move || country_error.get().is_some().then_some("true")
-                        aria-describedby=move || country_error.get().is_some().then_some("f-country-error")
-                    >
-                        {COUNTRIES
-                            .iter()
-                            .map(|c| {
-                                view! {
-                                    <option value=*c selected=*c == country>
-                                        {t(&format!("country-{c}"))}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                    {move || country_error.get().map(|m| view! { <p class="error" id="f-country-error">{m}</p> })}
-                </div>
+                    view! {
+                        <div class="field">
+                            <label for="f-country">{t("field-country")}</label>
+                            <p class="hint" id="f-country-hint">{t("profile-locked-reason")}</p>
+                            <input id="f-country" type="text" readonly value=t(&format!("country-{country}")) aria-describedby="f-country-hint" />
+                            <input type="hidden" name="country" value=country.clone() />
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <div class="field" class:invalid=move || country_error.get().is_some()>
+                            <label for="f-country">{t("field-country")}</label>
+                            <select
+                                id="f-country"
+                                name="country"
+                                autocomplete="country"
+                                aria-invalid=move || country_error.get().is_some().then_some("true")
+                                aria-describedby=move || country_error.get().is_some().then_some("f-country-error")
+                            >
+                                {COUNTRIES
+                                    .iter()
+                                    .map(|c| {
+                                        view! {
+                                            <option value=*c selected=*c == country>
+                                                {t(&format!("country-{c}"))}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            {move || country_error.get().map(|m| view! { <p class="error" id="f-country-error">{m}</p> })}
+                        </div>
+                    }
+                    .into_any()
+                }}
             </fieldset>
             <Field
                 locked=locked

@@ -69,6 +69,58 @@ pub(crate) fn contact_state(
     }
 }
 
+/// The Validation section's sentence: validated when and how, or not (and what validates).
+fn validation_state(lang: Lang, at: Option<i64>, by: Option<&str>) -> String {
+    match (at, by) {
+        (Some(at), Some(by)) => tr_args(
+            lang,
+            "validation-done",
+            &[
+                ("date", format_date(lang, at).into()),
+                ("means", tr(lang, &format!("validation-by-{by}")).into()),
+            ],
+        ),
+        (Some(at), None) => tr_args(
+            lang,
+            "validation-done-plain",
+            &[("date", format_date(lang, at).into())],
+        ),
+        (None, _) => tr(lang, "validation-none"),
+    }
+}
+
+/// The NIA section's state: linked, a request under way (with the Czech POINT code), or not.
+fn nia_state(lang: Lang, v: &crate::pages::nia::NiaView) -> AnyView {
+    if let Some(at) = v.linked_at {
+        return view! {
+            <p>{tr_args(lang, "nia-linked", &[("date", format_date(lang, at).into())])}</p>
+        }
+        .into_any();
+    }
+    let request = v.request.as_ref().filter(|r| {
+        matches!(
+            r.state.as_str(),
+            "awaiting_office" | "data_received" | "completing" | "nia_login"
+        )
+    });
+    match request {
+        Some(r) if r.state == "awaiting_office" => view! {
+            <p>{t("nia-state-awaiting-office")}</p>
+            <dl>
+                <dt>{t("cp-code")}</dt>
+                <dd><strong class="code">{r.code.clone().unwrap_or_default()}</strong></dd>
+                <dt>{t("cp-valid-until")}</dt>
+                <dd>{format_date(lang, r.expires_at)}</dd>
+            </dl>
+        }
+        .into_any(),
+        Some(r) => {
+            view! { <p>{t(&format!("nia-state-{}", r.state.replace('_', "-")))}</p> }.into_any()
+        }
+        None => view! { <p>{t("nia-state-not-linked")}</p> }.into_any(),
+    }
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| settings_overview());
@@ -129,34 +181,38 @@ pub fn SettingsPage() -> impl IntoView {
                             <section aria-labelledby="s-2fa" class="card">
                                 <h2 id="s-2fa">{t("section-2fa")}</h2>
                                 <p>{t("section-2fa-text")}</p>
+                                <p>{tr_args(lang, "twofa-keys-count", &[("count", (s.keys as i64).into())])}</p>
                                 <p>
-                                    <a href="/settings/2fa/security-keys">{t("keys-title")}</a>
+                                    <a class="button" href="/settings/2fa">{t("nia-set")}</a>
                                 </p>
                                 <p>
                                     <a href="/settings/security-events">{t("events-link")}</a>
                                 </p>
                             </section>
+                            <section aria-labelledby="s-validation" class="card">
+                                <h2 id="s-validation">{t("validation-title")}</h2>
+                                <p>{validation_state(lang, s.validated_at, s.validated_by.as_deref())}</p>
+                                <Suspense fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        let office_data = nia.await.ok().and_then(|v| v.request).is_some_and(|r| {
+                                            r.method == "czech_point" && r.state == "data_received"
+                                        });
+                                        office_data.then(|| view! {
+                                            <p>{t("validation-finish-text")}</p>
+                                            <p><a class="button" href="/settings/nia">{t("validation-finish")}</a></p>
+                                        })
+                                    })}
+                                </Suspense>
+                            </section>
                             <section aria-labelledby="s-nia" class="card">
                                 <h2 id="s-nia">{t("nia-settings-link")}</h2>
                                 <Suspense fallback=|| ()>
                                     {move || Suspend::new(async move {
-                                        let v = nia.await.ok();
-                                        let linked = v.as_ref().is_some_and(|v| v.linked_at.is_some());
-                                        let office_data = v.as_ref().and_then(|v| v.request.as_ref()).is_some_and(|r| {
-                                            r.method == "czech_point" && r.state == "data_received"
-                                        });
-                                        view! {
-                                            <p>{if linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
-                                            {office_data.then(|| view! {
-                                                <h3>{t("validation-title")}</h3>
-                                                <p>{t("validation-finish-text")}</p>
-                                                <p><a class="button" href="/settings/nia">{t("validation-finish")}</a></p>
-                                            })}
-                                        }
+                                        nia.await.ok().map(|v| nia_state(lang, &v))
                                     })}
                                 </Suspense>
                                 <p>
-                                    <a href="/settings/nia">{t("nia-set")}</a>
+                                    <a class="button" href="/settings/nia">{t("nia-set")}</a>
                                 </p>
                             </section>
                             <section aria-labelledby="s-contacts" class="card">
@@ -177,5 +233,34 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// `/settings/2fa`: the two-factor methods (security keys today), each with its "Set".
+#[component]
+pub fn TwoFactorPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| settings_overview());
+    let lang = use_lang();
+    view! {
+        <Title text=t("section-2fa") />
+        <h1>{t("section-2fa")}</h1>
+        <p>{t("section-2fa-text")}</p>
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => load_failed(e),
+                    Ok(s) => view! {
+                        <section aria-labelledby="s-key" class="card">
+                            <h2 id="s-key">{t("twofa-security-key")}</h2>
+                            <p>{t("twofa-security-key-text")}</p>
+                            <p>{tr_args(lang, "twofa-keys-count", &[("count", (s.keys as i64).into())])}</p>
+                            <p><a class="button" href="/settings/2fa/security-keys">{t("nia-set")}</a></p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+        <p><a href="/settings">{t("back-to-settings")}</a></p>
     }
 }
