@@ -150,6 +150,7 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
 }
 
 /// A Czech postcode as it is written ("602 00"), whichever way it was stored ("60200").
+#[cfg(any(feature = "ssr", test))]
 fn postcode_shown(postcode: &str) -> String {
     let digits: String = postcode.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 5 && digits.chars().all(|c| c.is_ascii_digit()) {
