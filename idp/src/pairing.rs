@@ -795,7 +795,8 @@ impl Idp {
             req,
         )
         .await?;
-        sqlx::query("UPDATE pairing_requests SET attempts = attempts + 1 WHERE id = $1")
+        // a new confirmation starts the job's count of errors again
+        sqlx::query("UPDATE pairing_requests SET attempts = attempts + 1, job_errors = 0, retry_at = NULL WHERE id = $1")
             .bind(request_id)
             .execute(&mut *tx)
             .await?;

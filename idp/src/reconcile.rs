@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
+use crate::nia::NiaError;
 use crate::{Idp, RequestInfo};
 
 /// Persons looked at per run of the job.
@@ -73,19 +74,34 @@ impl Idp {
 
     /// Compares NIA's list of the person's means with the means our links hold: orphans are
     /// deactivated (audited), means NIA does not list are reported. NIA's list is read
-    /// first, ours after, so a means registered in between is never taken for an orphan;
-    /// a person with a request being completed is left for the next run.
+    /// first, ours after; a person with a request that may still complete (`completing`,
+    /// or `data_received` for them) is left for a later run, since registering a key again
+    /// gives the same means. (Within one process the jobs run one after another; several
+    /// servers need the job queue of the architecture issue to rule the rest out.)
     pub async fn reconcile_person(&self, bsi: &str) -> Result<Reconciled> {
         let client = self
             .nia()
             .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
-        let at_nia = client
-            .means_of(bsi)
-            .await
-            .map_err(|_| Error::NiaUnavailable)?;
+        let at_nia = match client.means_of(bsi).await {
+            Ok(m) => m,
+            Err(NiaError::Unavailable(_)) => return Err(Error::NiaUnavailable),
+            // NIA no longer knows the person (its profile ended with the last means)
+            Err(NiaError::Refused(_)) => Vec::new(),
+            Err(e) => {
+                // one unreadable answer must not stop the walk over everybody else
+                tracing::warn!(error = %e, "NIA's means list could not be read; person skipped");
+                return Ok(Reconciled {
+                    skipped: true,
+                    ..Reconciled::default()
+                });
+            }
+        };
+        // a request that may still complete (confirmed, or with the data and its means
+        // possibly registered by an attempt an outage cut short) keeps the person's means
         let completing: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM pairing_requests WHERE state = 'completing' \
-             AND (bsi = $1 OR bsi IS NULL OR bsi = '')",
+            "SELECT COUNT(*) AS n FROM pairing_requests WHERE \
+             (state = 'completing' AND (bsi = $1 OR bsi IS NULL OR bsi = '')) \
+             OR (state = 'data_received' AND bsi = $1)",
         )
         .bind(bsi)
         .fetch_one(&self.db.pool)
