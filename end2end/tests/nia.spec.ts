@@ -150,6 +150,11 @@ test('Czech POINT: request, printed document, the officer console, the e-mail, a
   expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$/);
   await expect(waiting.getByText('If no e-mail arrives within a few days')).toBeVisible();
   await expectAccessible(page);
+  // Settings says the request waits, with its code
+  await visit(page, '/settings');
+  await expect(page.getByRole('region', { name: 'Link to government services (NIA)' })).toContainText(code);
+  await visit(page, '/settings/nia');
+  await expect(waiting).toBeVisible();
 
   // the printable document
   await waiting.getByRole('link', { name: 'Print the document' }).click();
@@ -178,9 +183,11 @@ test('Czech POINT: request, printed document, the officer console, the e-mail, a
   await expect(office.locator(`tr[data-to="${username}@example.cz"]`).filter({ hasText: 'Finish validation for NIA' })).toHaveCount(1);
   await office.close();
 
-  // finishing from the Validation section
+  // the help page's step 8: in Settings, the waiting request shows in the NIA section, and
+  // "In the Validation section click Finish validation for NIA"
   await visit(page, '/settings');
-  await page.getByRole('link', { name: 'Finish validation for NIA' }).click();
+  await expect(page.getByRole('region', { name: 'Link to government services (NIA)' })).toContainText('The data from the population register arrived');
+  await page.getByRole('region', { name: 'Validation' }).getByRole('link', { name: 'Finish validation for NIA' }).click();
   await hydrated(page);
   await expect(page.getByRole('table').getByRole('row', { name: /Last name/ })).toContainText('Dvořáková');
   await page.getByRole('button', { name: 'Complete connection to NIA' }).click();
