@@ -389,7 +389,7 @@ test('removing the key registered at NIA is refused during an outage, then deact
     await row.getByRole('button', { name: 'Remove', exact: true }).click();
     await expect(row.getByText('It is your last key registered at NIA')).toBeVisible();
     await row.getByRole('button', { name: 'Yes, remove' }).click();
-    await confirmWithNewLogin(page, 'Removing a key linked to NIA must be confirmed with a new login.');
+    await confirmWithNewLogin(page, 'Removing the key "Klíč pro NIA", which is linked to NIA, must be confirmed with a new login.');
     // said in the key's row, beside its buttons, not as part of its name
     await expect(row.getByRole('status').filter({ hasText: 'Cannot disable authenticator.' })).toBeVisible();
     await expect(row.getByRole('rowheader')).toHaveText('Klíč pro NIA');
@@ -402,7 +402,7 @@ test('removing the key registered at NIA is refused during an outage, then deact
   // once NIA is back: the same steps again
   await row.getByRole('button', { name: 'Remove', exact: true }).click();
   await row.getByRole('button', { name: 'Yes, remove' }).click();
-  await confirmWithNewLogin(page, 'Removing a key linked to NIA must be confirmed with a new login.');
+  await confirmWithNewLogin(page, 'Removing the key "Klíč pro NIA", which is linked to NIA, must be confirmed with a new login.');
   await expect(page.getByText('The security key has been removed.')).toBeVisible();
   await expect(page.getByText('You have no security key yet.')).toBeVisible();
   expect(await meansAtNia(request, 'rob-1001')).toEqual([]);
@@ -598,7 +598,7 @@ test('the help page: linking with eObčanka, then unlinking via the account and 
   await expect(row).toContainText('registered at NIA');
   await row.getByRole('button', { name: 'Remove', exact: true }).click();
   await row.getByRole('button', { name: 'Yes, remove' }).click();
-  await confirmWithNewLogin(page, 'Removing a key linked to NIA must be confirmed with a new login.');
+  await confirmWithNewLogin(page, 'Removing the key "Klíč pro NIA", which is linked to NIA, must be confirmed with a new login.');
   await expect(page.getByText('The security key has been removed.')).toBeVisible();
   await settings();
   await expect(page.getByRole('region', { name: 'Link to government services (NIA)' })).toContainText('not linked');

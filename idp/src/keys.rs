@@ -715,6 +715,26 @@ impl Idp {
             }
         }
         let mut tx = self.db.begin().await?;
+        // a link written since the check above makes the key a means: asked again under the
+        // write lock, so such a key never goes without the login made for removing it
+        if means.is_none() {
+            if self.db.backend == crate::Backend::Postgres {
+                // waits for a link being written that names this key (its means row holds
+                // a key-share lock on the key's row until it commits)
+                sqlx::query("SELECT id FROM security_keys WHERE id = $1 FOR UPDATE")
+                    .bind(key_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let became = sqlx::query("SELECT key_id FROM nia_means WHERE key_id = $1")
+                .bind(key_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if became.is_some() {
+                ActionLogin::check(proof, account_id, Action::RemoveKey(key_id), now)?;
+                return Err(Error::Conflict);
+            }
+        }
         let name: Option<String> = sqlx::query(
             "DELETE FROM security_keys WHERE id = $1 AND account_id = $2 RETURNING name",
         )

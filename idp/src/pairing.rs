@@ -466,9 +466,6 @@ impl Idp {
         let now = self.clock.now();
         self.may_start_pairing(account_id, session_auth).await?;
         let client = self.nia_client()?;
-        let mut tx = self.db.begin().await?;
-        self.cancel_open_requests(&mut tx, account_id, actor, req)
-            .await?;
         let relay = random_token();
         let browser_nonce = random_token();
         let request_id = format!(
@@ -479,6 +476,13 @@ impl Idp {
                 ))[..16]
             )
         );
+        // signed before the write transaction, which then holds the lock only for the rows
+        let url = client
+            .login_url(&request_id, &relay, now)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let mut tx = self.db.begin().await?;
+        self.cancel_open_requests(&mut tx, account_id, actor, req)
+            .await?;
         let row = sqlx::query(
             "INSERT INTO pairing_requests (account_id, method, state, relay_hash, browser_hash, saml_request_id, attempts, created_at, updated_at, expires_at) \
              VALUES ($1, 'eobcanka', 'nia_login', $2, $6, $3, 0, $4, $4, $5) RETURNING id",
@@ -502,9 +506,6 @@ impl Idp {
             json!({ "request": id, "method": "eobcanka" }),
         )
         .await?;
-        let url = client
-            .login_url(&request_id, &relay, now)
-            .map_err(|e| Error::Internal(e.to_string()))?;
         tx.commit().await?;
         Ok(EobcankaStart { url, browser_nonce })
     }

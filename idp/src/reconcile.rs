@@ -6,7 +6,7 @@
 //! Run for one person right after a link fails, and as a job over the linked persons and
 //! the persons of ended requests, a batch at a time.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
 use sqlx::Row;
@@ -24,8 +24,8 @@ const BATCH: i64 = 50;
 pub struct MeansCounters {
     orphans_deactivated: AtomicU64,
     missing_at_nia: AtomicU64,
-    /// The last person (by the order the job walks them) looked at.
-    cursor: AtomicI64,
+    /// The last person looked at, in the order the job walks them (lowest account id, BSI).
+    cursor: std::sync::Mutex<(i64, String)>,
 }
 
 impl MeansCounters {
@@ -183,32 +183,49 @@ impl Idp {
     /// The job: the next batch of persons — linked here, or named by a request that ended
     /// without a link — walked in order and round again. Stops at the first outage.
     pub async fn reconcile_means(&self) -> Result<Reconciled> {
-        let after = self.means.cursor.load(Ordering::Relaxed);
+        let (after_ord, after_bsi) = self.reconcile_cursor();
         let rows = sqlx::query(
             "SELECT p.bsi, MIN(p.ord) AS ord FROM ( \
                SELECT bsi, account_id AS ord FROM nia_links \
                UNION ALL SELECT bsi, account_id AS ord FROM pairing_requests \
                  WHERE state IN ('failed', 'cancelled') AND bsi IS NOT NULL AND bsi <> '' \
-             ) p GROUP BY p.bsi HAVING MIN(p.ord) > $1 ORDER BY MIN(p.ord), p.bsi LIMIT $2",
+             ) p GROUP BY p.bsi HAVING MIN(p.ord) > $1 OR (MIN(p.ord) = $1 AND p.bsi > $2) \
+             ORDER BY MIN(p.ord), p.bsi LIMIT $3",
         )
-        .bind(after)
+        .bind(after_ord)
+        .bind(&after_bsi)
         .bind(BATCH)
         .fetch_all(&self.db.pool)
         .await?;
-        if rows.is_empty() {
-            self.means.cursor.store(0, Ordering::Relaxed);
-            return Ok(Reconciled::default());
-        }
         let mut total = Reconciled::default();
-        let mut last = after;
+        let mut last = (after_ord, after_bsi);
         for r in &rows {
             let bsi: String = r.try_get("bsi")?;
             total += self.reconcile_person(&bsi).await?;
-            last = r.try_get("ord")?;
+            last = (r.try_get("ord")?, bsi);
         }
-        let next = if (rows.len() as i64) < BATCH { 0 } else { last };
-        self.means.cursor.store(next, Ordering::Relaxed);
+        // a short batch ends the round: the next run starts from the beginning
+        let next = if (rows.len() as i64) < BATCH {
+            (0, String::new())
+        } else {
+            last
+        };
+        self.set_reconcile_cursor(next);
         Ok(total)
+    }
+
+    fn reconcile_cursor(&self) -> (i64, String) {
+        match self.means.cursor.lock() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_reconcile_cursor(&self, next: (i64, String)) {
+        match self.means.cursor.lock() {
+            Ok(mut c) => *c = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
     }
 }
 

@@ -151,15 +151,7 @@ async fn world(db: TempDatabase) -> World {
         .execute(&idp.db.pool)
         .await
         .expect("contacts");
-    let key: (i64,) = sqlx::query_as(
-        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
-         VALUES ($1, 'cred-1', '{}', 'Klíč', 'hardware', 'FIDO_CERTIFIED_L1', 1, '{}', $2) RETURNING id",
-    )
-    .bind(account.id)
-    .bind(now)
-    .fetch_one(&idp.db.pool)
-    .await
-    .expect("key");
+    let key = (certified_key(&idp, account.id, "cred-1").await,);
     World {
         idp,
         sim,
@@ -170,6 +162,21 @@ async fn world(db: TempDatabase) -> World {
         key: key.0,
         http: reqwest::Client::new(),
     }
+}
+
+/// A key row as a certified L1 hardware key leaves it (the ceremony is tested elsewhere).
+async fn certified_key(idp: &Idp, account: i64, credential_id: &str) -> i64 {
+    let key: (i64,) = sqlx::query_as(
+        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
+         VALUES ($1, $2, '{}', 'Klíč', 'hardware', 'FIDO_CERTIFIED_L1', 1, '{}', $3) RETURNING id",
+    )
+    .bind(account)
+    .bind(credential_id)
+    .bind(idp.clock.now())
+    .fetch_one(&idp.db.pool)
+    .await
+    .expect("key");
+    key.0
 }
 
 fn uuid_like() -> String {
@@ -212,7 +219,6 @@ impl World {
             .create_account(username, PW, &req())
             .await
             .expect("account");
-        let now = self.idp.clock.now();
         for sql in [
             "UPDATE profiles SET (first_name, last_name, birth_date, street, house_number, city, postcode, country, organization) = \
              (SELECT first_name, last_name, birth_date, street, house_number, city, postcode, country, organization FROM profiles WHERE account_id = $2) \
@@ -227,17 +233,8 @@ impl World {
                 .await
                 .expect(sql);
         }
-        let key: (i64,) = sqlx::query_as(
-            "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
-             VALUES ($1, $2, '{}', 'Klíč', 'hardware', 'FIDO_CERTIFIED_L1', 1, '{}', $3) RETURNING id",
-        )
-        .bind(account.id)
-        .bind(format!("cred-{username}"))
-        .bind(now)
-        .fetch_one(&self.idp.db.pool)
-        .await
-        .expect("key");
-        (account.id, key.0)
+        let key = certified_key(&self.idp, account.id, &format!("cred-{username}")).await;
+        (account.id, key)
     }
 
     /// Starts linking and walks the simulated portal with `card`; returns the posted
@@ -2262,15 +2259,7 @@ async fn twenty_citizens_registering_logging_in_and_pairing_at_once_never_see_a_
                         .bind(now)
                         .execute(&w.idp.db.pool)
                         .await?;
-                    let key: (i64,) = sqlx::query_as(
-                        "INSERT INTO security_keys (account_id, credential_id, credential, name, kind, level, nia_eligible, verdict, created_at) \
-                         VALUES ($1, $2, '{}', 'Klíč', 'hardware', 'FIDO_CERTIFIED_L1', 1, '{}', $3) RETURNING id",
-                    )
-                    .bind(account.id)
-                    .bind(format!("cred-{name}"))
-                    .bind(now)
-                    .fetch_one(&w.idp.db.pool)
-                    .await?;
+                    let key = (certified_key(&w.idp, account.id, &format!("cred-{name}")).await,);
                     let r = answer_for(&w, account.id, key.0, "100000001").await;
                     if r.state == State::DataReceived {
                         w.idp

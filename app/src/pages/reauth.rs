@@ -141,11 +141,39 @@ pub fn ReauthPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let for_action = move || query.read().get("action").unwrap_or_default();
-    // what the login is for, said before the password is asked
-    let why = move || match for_action().split(':').next() {
-        Some("detach") => t("reauth-for-detach"),
-        Some("remove_key") => t("reauth-for-remove-key"),
-        _ => t("reauth-intro"),
+    // what the login is for, said before the password is asked; a key is named
+    let keys = Resource::new(
+        move || for_action().starts_with("remove_key:"),
+        |wanted| async move {
+            if wanted {
+                crate::pages::security_keys::security_keys()
+                    .await
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        },
+    );
+    let lang = crate::i18n::use_lang();
+    let why = move || {
+        let action = for_action();
+        match action.split_once(':').map_or(action.as_str(), |(a, _)| a) {
+            "detach" => t("reauth-for-detach"),
+            "remove_key" => {
+                let id = action
+                    .strip_prefix("remove_key:")
+                    .and_then(|v| v.parse::<i64>().ok());
+                let name = keys
+                    .get()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|k| Some(k.id) == id)
+                    .map(|k| k.name)
+                    .unwrap_or_default();
+                crate::i18n::tr_args(lang, "reauth-for-remove-key", &[("name", name.into())])
+            }
+            _ => t("reauth-intro"),
+        }
     };
     let key_step = RwSignal::new(None::<KeyStep>);
     Effect::new(move |_| {
@@ -157,7 +185,9 @@ pub fn ReauthPage() -> impl IntoView {
     view! {
         <Title text=t("reauth-title") />
         <h1>{t("reauth-title")}</h1>
-        <p>{why}</p>
+        <Transition fallback=|| ()>
+            <p>{why}</p>
+        </Transition>
         <Show when=move || key_step.get().is_none() fallback=move || view! { <KeyStepPanel state=key_step /> }>
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <ErrorSummary errors />

@@ -178,15 +178,16 @@ pub fn SettingsPage() -> impl IntoView {
                                     <a href="/settings/profile">{t("profile-edit")}</a>
                                 </p>
                             </section>
-                            <section aria-labelledby="s-2fa" class="card">
-                                <h2 id="s-2fa">{t("section-2fa")}</h2>
-                                <p>{t("section-2fa-text")}</p>
-                                <p>{tr_args(lang, "twofa-keys-count", &[("count", (s.keys as i64).into())])}</p>
+                            <section aria-labelledby="s-contacts" class="card">
+                                <h2 id="s-contacts">{t("section-contacts")}</h2>
+                                <dl>
+                                    <dt>{t("contacts-email")}</dt>
+                                    <dd>{contact_state(&email, email_verified_at, lang)}</dd>
+                                    <dt>{t("contacts-phone")}</dt>
+                                    <dd>{contact_state(&phone, phone_verified_at, lang)}</dd>
+                                </dl>
                                 <p>
-                                    <a class="button" href="/settings/2fa">{t("nia-set")}</a>
-                                </p>
-                                <p>
-                                    <a href="/settings/security-events">{t("events-link")}</a>
+                                    <a href="/settings/contacts">{t("contacts-manage")}</a>
                                 </p>
                             </section>
                             <section aria-labelledby="s-validation" class="card">
@@ -204,6 +205,17 @@ pub fn SettingsPage() -> impl IntoView {
                                     })}
                                 </Suspense>
                             </section>
+                            <section aria-labelledby="s-2fa" class="card">
+                                <h2 id="s-2fa">{t("section-2fa")}</h2>
+                                <p>{t("section-2fa-text")}</p>
+                                <p>{tr_args(lang, "twofa-keys-count", &[("count", (s.keys as i64).into())])}</p>
+                                <p>
+                                    <a class="button" href="/settings/2fa">{t("nia-set")}</a>
+                                </p>
+                                <p>
+                                    <a href="/settings/security-events">{t("events-link")}</a>
+                                </p>
+                            </section>
                             <section aria-labelledby="s-nia" class="card">
                                 <h2 id="s-nia">{t("nia-settings-link")}</h2>
                                 <Suspense fallback=|| ()>
@@ -213,18 +225,6 @@ pub fn SettingsPage() -> impl IntoView {
                                 </Suspense>
                                 <p>
                                     <a class="button" href="/settings/nia">{t("nia-set")}</a>
-                                </p>
-                            </section>
-                            <section aria-labelledby="s-contacts" class="card">
-                                <h2 id="s-contacts">{t("section-contacts")}</h2>
-                                <dl>
-                                    <dt>{t("contacts-email")}</dt>
-                                    <dd>{contact_state(&email, email_verified_at, lang)}</dd>
-                                    <dt>{t("contacts-phone")}</dt>
-                                    <dd>{contact_state(&phone, phone_verified_at, lang)}</dd>
-                                </dl>
-                                <p>
-                                    <a href="/settings/contacts">{t("contacts-manage")}</a>
                                 </p>
                             </section>
                         }
