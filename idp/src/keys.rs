@@ -774,18 +774,13 @@ impl Idp {
                     .await?;
             if left.is_empty() {
                 // the last means at NIA is gone: NIA ended the profile, so the link ends
-                sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
-                    .bind(account_id)
-                    .execute(&mut *tx)
-                    .await?;
-                audit::record(
-                    &mut *tx,
-                    now,
-                    Some(account_id),
+                crate::unlink::end_link_in(
+                    &mut tx,
+                    account_id,
                     actor,
-                    Event::NiaUnlinked,
+                    &crate::unlink::Reason::LastKeyRemoved { key_id },
                     req,
-                    json!({ "reason": "last_means_removed", "key_id": key_id }),
+                    now,
                 )
                 .await?;
             }

@@ -30,6 +30,7 @@ pub mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod twofa_reset;
+pub mod unlink;
 pub mod validate;
 
 pub use clock::Clock;

@@ -12,14 +12,24 @@ use crate::RequestInfo;
 /// What changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change<'a> {
-    Email { new: &'a str },
-    Phone { new: &'a str },
+    Email {
+        new: &'a str,
+    },
+    Phone {
+        new: &'a str,
+    },
     Password,
-    KeyAdded { name: &'a str },
-    KeyRemoved { name: &'a str },
+    KeyAdded {
+        name: &'a str,
+    },
+    KeyRemoved {
+        name: &'a str,
+    },
     TwofaReset,
     NiaLinked,
     NiaUnlinked,
+    /// The helpdesk ended the link (the citizen asked by phone); the keys stay.
+    NiaUnlinkedByHelpdesk,
 }
 
 impl Change<'_> {
@@ -54,6 +64,10 @@ impl Change<'_> {
             Change::NiaUnlinked => (
                 "propojení účtu se službami veřejné správy (NIA) bylo zrušeno; bezpečnostní klíče zůstaly".into(),
                 "the account's link to government services (NIA) ended; its security keys remain".into(),
+            ),
+            Change::NiaUnlinkedByHelpdesk => (
+                "na žádost u podpory mojeID byl účet odpojen od NIA; dvoufázové ověření zůstalo".into(),
+                "at your request to mojeID support, the account was unlinked from NIA; its two-factor authentication remains".into(),
             ),
         }
     }
@@ -260,6 +274,7 @@ mod tests {
             Change::TwofaReset,
             Change::NiaLinked,
             Change::NiaUnlinked,
+            Change::NiaUnlinkedByHelpdesk,
         ] {
             let (cs, en) = c.what();
             assert!(!cs.is_empty() && !en.is_empty() && cs != en, "{c:?}");

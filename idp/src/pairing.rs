@@ -1521,34 +1521,8 @@ impl Idp {
             crate::action_login::Action::Detach,
             now,
         )?;
-        let means = match self.deactivate_all_means(account_id).await? {
-            Some(n) => n,
-            None => return Err(Error::Conflict),
-        };
-        let mut tx = self.db.begin().await?;
-        sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
+        self.end_link(account_id, actor, crate::unlink::Reason::Detached, req)
             .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::NiaUnlinked,
-            req,
-            json!({ "reason": "detached", "means": means }),
-        )
-        .await?;
-        crate::notices::tell(
-            &mut tx,
-            account_id,
-            now,
-            crate::notices::Change::NiaUnlinked,
-            req,
-        )
-        .await?;
-        tx.commit().await?;
         Ok(())
     }
 

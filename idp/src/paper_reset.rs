@@ -385,7 +385,18 @@ impl Idp {
         if moved == 0 {
             return Err(Error::Conflict);
         }
-        let (keys, linked) = crate::twofa_reset::remove_second_factors(&mut tx, account_id).await?;
+        let linked = crate::unlink::end_link_in(
+            &mut tx,
+            account_id,
+            actor,
+            &crate::unlink::Reason::PaperForm {
+                reference: form.reference.clone(),
+            },
+            req,
+            now,
+        )
+        .await?;
+        let keys = crate::twofa_reset::remove_second_factors(&mut tx, account_id).await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
         sqlx::query("UPDATE accounts SET password_hash = $1, state = 'login_reset' WHERE id = $2")
@@ -416,18 +427,6 @@ impl Idp {
             json!({ "form": form.id, "reference": form.reference, "keys_removed": keys, "nia_unlinked": linked }),
         )
         .await?;
-        if linked {
-            audit::record(
-                &mut *tx,
-                now,
-                Some(account_id),
-                actor,
-                Event::NiaUnlinked,
-                req,
-                json!({ "reason": "paper_form" }),
-            )
-            .await?;
-        }
         let link = format!(
             "{}/password-reset?token={token}",
             link_base.trim_end_matches('/')

@@ -9,7 +9,6 @@ use sqlx::Row;
 
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
-use crate::outbox::Outgoing;
 use crate::sessions::{AuthMethod, Session};
 use crate::{Idp, RequestInfo};
 
@@ -282,8 +281,14 @@ impl Idp {
         if !self.recently_checked(staff, account_id).await? {
             return Err(Error::Forbidden);
         }
-        self.unlink_at_nia(account_id, &staff.username, "helpdesk", req)
-            .await
+        self.end_link(
+            account_id,
+            &staff.username,
+            crate::unlink::Reason::Helpdesk { queued: false },
+            req,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Whether `staff` checked the account's identity in full within `CHECK_VALID_SECS`.
@@ -350,10 +355,15 @@ impl Idp {
         for r in rows {
             let account_id: i64 = r.try_get("account_id")?;
             match self
-                .unlink_at_nia(account_id, "job", "helpdesk_queued", &job)
+                .end_link(
+                    account_id,
+                    "job",
+                    crate::unlink::Reason::Helpdesk { queued: true },
+                    &job,
+                )
                 .await
             {
-                Ok(()) | Err(Error::Conflict) => {
+                Ok(_) | Err(Error::Conflict) => {
                     sqlx::query("DELETE FROM queued_unlinks WHERE account_id = $1")
                         .bind(account_id)
                         .execute(&self.db.pool)
@@ -372,50 +382,6 @@ impl Idp {
             }
         }
         Ok(done)
-    }
-
-    /// Deactivates every means at NIA (each forgotten here once NIA confirms), then ends the
-    /// link, audits and tells the citizen. `Conflict` when there is no link.
-    async fn unlink_at_nia(
-        &self,
-        account_id: i64,
-        actor: &str,
-        reason: &str,
-        req: &RequestInfo,
-    ) -> Result<()> {
-        if self.deactivate_all_means(account_id).await?.is_none() {
-            return Err(Error::Conflict);
-        }
-        let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::NiaUnlinked,
-            req,
-            json!({ "reason": reason }),
-        )
-        .await?;
-        crate::pairing::notify_in(
-            &mut tx,
-            account_id,
-            now,
-            &Outgoing {
-                subject: "mojeID: účet odpojen od NIA / account unlinked from NIA".into(),
-                body: "Na základě vaší žádosti u podpory mojeID byl váš účet odpojen od NIA. Dvoufázové ověření účtu zůstalo.\n\n\
-At your request to mojeID support, your account has been unlinked from NIA. Its two-factor authentication remains.\n"
-                    .into(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 

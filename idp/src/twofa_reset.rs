@@ -318,7 +318,16 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         // NIA first: each means deactivated (and forgotten here at once); an outage stops it
         self.deactivate_all_means(account_id).await?;
         let mut tx = self.db.begin().await?;
-        let (keys, linked) = remove_second_factors(&mut tx, account_id).await?;
+        let linked = crate::unlink::end_link_in(
+            &mut tx,
+            account_id,
+            "citizen",
+            &crate::unlink::Reason::TwofaReset,
+            req,
+            now,
+        )
+        .await?;
+        let keys = remove_second_factors(&mut tx, account_id).await?;
         audit::record(
             &mut *tx,
             now,
@@ -329,18 +338,6 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             json!({ "keys_removed": keys, "nia_unlinked": linked }),
         )
         .await?;
-        if linked {
-            audit::record(
-                &mut *tx,
-                now,
-                Some(account_id),
-                "citizen",
-                Event::NiaUnlinked,
-                req,
-                json!({ "reason": "twofa_reset" }),
-            )
-            .await?;
-        }
         crate::notices::tell(
             &mut tx,
             account_id,
@@ -390,19 +387,14 @@ async fn insert_reset(
     Ok(())
 }
 
-/// Inside `tx`: removes every security key, the NIA link (its means already deactivated at
-/// NIA), every session, pending 2FA reset and queued unlink of the account. Returns how many
-/// keys were removed and whether a link ended.
+/// Inside `tx`, after the link ended (`unlink::end_link_in`): removes every security key,
+/// session, pending 2FA reset and queued unlink of the account. Returns how many keys were
+/// removed. Used by the citizen's 2FA reset and by the back office's login reset.
 pub(crate) async fn remove_second_factors(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: i64,
-) -> Result<(u64, bool)> {
+) -> Result<u64> {
     let keys = sqlx::query("DELETE FROM security_keys WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    let linked = sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut **tx)
         .await?
@@ -413,5 +405,5 @@ pub(crate) async fn remove_second_factors(
             .execute(&mut **tx)
             .await?;
     }
-    Ok((keys, linked > 0))
+    Ok(keys)
 }

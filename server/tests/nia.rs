@@ -1204,9 +1204,27 @@ async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_a
                 1,
                 "the second factor stays"
             );
-            assert!(last_message(&w.idp, "jana@example.cz")
-                .await
-                .contains("unlinked from NIA"));
+            // the notice every end of a link gets: what, when, and what to do if not asked for
+            let mail = last_message(&w.idp, "jana@example.cz").await;
+            assert!(mail.contains("unlinked from NIA"), "{mail}");
+            assert!(
+                mail.contains("When: ") && mail.contains("If not:"),
+                "{mail}"
+            );
+            let reasons: Vec<String> = sqlx::query_as::<_, (String,)>(
+                "SELECT details FROM audit_events WHERE account_id = $1 AND event = 'nia.unlinked'",
+            )
+            .bind(w.account)
+            .fetch_all(&w.idp.db.pool)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+            assert!(
+                reasons.iter().any(|d| d.contains("\"helpdesk_queued\"")),
+                "{reasons:?}"
+            );
             // the citizen sees that staff acted, not who
             let events = w.idp.security_events(w.account, 50).await.expect("events");
             let checked = events

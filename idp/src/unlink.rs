@@ -1,0 +1,156 @@
+//! Ending an NIA link, the one way every path does it: "Detach from NIA", removing the last
+//! key registered at NIA, the 2FA reset, the helpdesk, and the back office's reset on a paper
+//! form.
+//!
+//! NIA first: every means is deactivated there (`deactivate_all_means`, each forgotten here
+//! as soon as NIA confirms it, so both sides agree whatever fails next); an outage stops the
+//! path with `CannotDisableAuthenticator` and nothing else changes. Then, in the caller's
+//! transaction (`end_link_in`): the link row goes, the audit log says why, and the citizen is
+//! told — with the time and the address of the change — unless the path's own notice (2FA
+//! reset, login reset) already says the link ended.
+
+use serde_json::json;
+use sqlx::{Any, Transaction};
+
+use crate::audit::{self, Event};
+use crate::error::{Error, Result};
+use crate::notices::{self, Change};
+use crate::{Idp, RequestInfo};
+
+/// Why a link ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The citizen pressed "Detach from NIA".
+    Detached,
+    /// The citizen removed the last key registered at NIA (NIA ended the profile with it).
+    LastKeyRemoved { key_id: i64 },
+    /// "Is your two factor authentication not working?": the reset removed every key.
+    TwofaReset,
+    /// The helpdesk, after the identity questions (`queued`: run later by the job, NIA
+    /// having been down when the helpdesk pressed the button).
+    Helpdesk { queued: bool },
+    /// The back office's login reset on a verified paper form.
+    PaperForm { reference: String },
+}
+
+impl Reason {
+    /// The name in the audit log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reason::Detached => "detached",
+            Reason::LastKeyRemoved { .. } => "last_means_removed",
+            Reason::TwofaReset => "twofa_reset",
+            Reason::Helpdesk { queued: false } => "helpdesk",
+            Reason::Helpdesk { queued: true } => "helpdesk_queued",
+            Reason::PaperForm { .. } => "paper_form",
+        }
+    }
+
+    fn details(&self) -> serde_json::Value {
+        match self {
+            Reason::LastKeyRemoved { key_id } => json!({ "reason": self.name(), "key_id": key_id }),
+            Reason::PaperForm { reference } => {
+                json!({ "reason": self.name(), "reference": reference })
+            }
+            _ => json!({ "reason": self.name() }),
+        }
+    }
+
+    /// The notice the citizen gets for this end, `None` when the path's own notice says it.
+    fn notice(&self) -> Option<Change<'static>> {
+        match self {
+            Reason::Detached | Reason::LastKeyRemoved { .. } => Some(Change::NiaUnlinked),
+            Reason::Helpdesk { .. } => Some(Change::NiaUnlinkedByHelpdesk),
+            Reason::TwofaReset | Reason::PaperForm { .. } => None,
+        }
+    }
+}
+
+/// Inside `tx`, after NIA deactivated the means: ends the account's link (if it has one),
+/// audits why and tells the citizen. Returns whether a link ended.
+pub(crate) async fn end_link_in(
+    tx: &mut Transaction<'_, Any>,
+    account_id: i64,
+    actor: &str,
+    reason: &Reason,
+    req: &RequestInfo,
+    now: i64,
+) -> Result<bool> {
+    let ended = sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+        > 0;
+    if !ended {
+        return Ok(false);
+    }
+    audit::record(
+        &mut **tx,
+        now,
+        Some(account_id),
+        actor,
+        Event::NiaUnlinked,
+        req,
+        reason.details(),
+    )
+    .await?;
+    if let Some(change) = reason.notice() {
+        notices::tell(tx, account_id, now, change, req).await?;
+    }
+    Ok(true)
+}
+
+impl Idp {
+    /// The whole of it for a path that does nothing else: every means deactivated at NIA,
+    /// then the link ended here. `Conflict` when the account is not linked;
+    /// `CannotDisableAuthenticator` during an outage (what NIA did not confirm stays).
+    /// Returns how many means NIA deactivated.
+    pub async fn end_link(
+        &self,
+        account_id: i64,
+        actor: &str,
+        reason: Reason,
+        req: &RequestInfo,
+    ) -> Result<usize> {
+        let Some(means) = self.deactivate_all_means(account_id).await? else {
+            return Err(Error::Conflict);
+        };
+        let mut tx = self.db.begin().await?;
+        end_link_in(&mut tx, account_id, actor, &reason, req, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(means)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_named_and_told_once() {
+        let all = [
+            Reason::Detached,
+            Reason::LastKeyRemoved { key_id: 1 },
+            Reason::TwofaReset,
+            Reason::Helpdesk { queued: false },
+            Reason::Helpdesk { queued: true },
+            Reason::PaperForm {
+                reference: "ZR-1".into(),
+            },
+        ];
+        let mut names: Vec<_> = all.iter().map(Reason::name).collect();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        // the resets' own notices say the link ended; the others get the link's notice
+        assert!(Reason::TwofaReset.notice().is_none());
+        assert!(Reason::Detached.notice().is_some());
+        assert_eq!(
+            Reason::PaperForm {
+                reference: "ZR-1".into()
+            }
+            .details()["reference"],
+            "ZR-1"
+        );
+    }
+}
