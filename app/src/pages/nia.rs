@@ -27,11 +27,92 @@ pub struct DataRow {
     pub account: String,
 }
 
+/// A pairing request's state as the pages see it: the domain's states, one for one (the
+/// conversion below and the pages' matches are exhaustive, so a new state does not compile
+/// until every page says what it shows for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairingState {
+    Created,
+    NiaLogin,
+    AwaitingOffice,
+    DataReceived,
+    Completing,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+#[cfg(feature = "ssr")]
+impl From<idp::pairing::State> for PairingState {
+    fn from(s: idp::pairing::State) -> Self {
+        use idp::pairing::State as S;
+        match s {
+            S::Created => Self::Created,
+            S::NiaLogin => Self::NiaLogin,
+            S::AwaitingOffice => Self::AwaitingOffice,
+            S::DataReceived => Self::DataReceived,
+            S::Completing => Self::Completing,
+            S::Completed => Self::Completed,
+            S::Cancelled => Self::Cancelled,
+            S::Failed => Self::Failed,
+        }
+    }
+}
+
+/// What the NIA page shows for a request in each state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Screen {
+    /// "Completing the connection to NIA… Wait a moment."
+    Progress,
+    /// The Czech POINT request with its code and document.
+    Office,
+    /// The register's data table with "Complete connection to NIA".
+    Data,
+    /// The conditions and the choice of verification; `outcome` says why the last one
+    /// ended, `waiting` that NIA's answer is awaited.
+    Start { outcome: bool, waiting: bool },
+}
+
+impl PairingState {
+    fn screen(self) -> Screen {
+        match self {
+            Self::Completing => Screen::Progress,
+            Self::AwaitingOffice => Screen::Office,
+            Self::DataReceived => Screen::Data,
+            Self::NiaLogin => Screen::Start {
+                outcome: false,
+                waiting: true,
+            },
+            Self::Created | Self::Cancelled | Self::Failed => Screen::Start {
+                outcome: true,
+                waiting: false,
+            },
+            Self::Completed => Screen::Start {
+                outcome: false,
+                waiting: false,
+            },
+        }
+    }
+
+    /// What the Settings page's NIA section says of a request in this state (`None`: the
+    /// request is over and the section says "not linked").
+    pub fn in_settings(self) -> Option<&'static str> {
+        match self {
+            Self::AwaitingOffice => Some("nia-state-awaiting-office"),
+            Self::DataReceived => Some("nia-state-data-received"),
+            Self::Completing => Some("nia-state-completing"),
+            Self::NiaLogin => Some("nia-state-nia-login"),
+            Self::Created | Self::Completed | Self::Cancelled | Self::Failed => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestView {
     pub id: i64,
     pub method: String,
-    pub state: String,
+    pub state: PairingState,
     pub outcome: Option<String>,
     pub rows: Vec<DataRow>,
     /// The Czech POINT pairing code.
@@ -131,7 +212,7 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
         RequestView {
             id: r.id,
             method: r.method,
-            state: r.state.as_str().into(),
+            state: r.state.into(),
             outcome: r.outcome,
             rows,
             code: r.code,
@@ -288,7 +369,11 @@ pub fn NiaPage() -> impl IntoView {
                             was_completing.set_value(false);
                             go("/settings?nia=complete");
                         }
-                    } else if v.request.as_ref().is_some_and(|r| r.state == "completing") {
+                    } else if v
+                        .request
+                        .as_ref()
+                        .is_some_and(|r| r.state.screen() == Screen::Progress)
+                    {
                         was_completing.set_value(true);
                         data.refetch();
                     }
@@ -378,7 +463,8 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
         .into_any();
     }
     let request = v.request.clone();
-    if let Some(r) = request.clone().filter(|r| r.state == "completing") {
+    let screen = request.as_ref().map(|r| r.state.screen());
+    if let Some(r) = request.clone().filter(|_| screen == Some(Screen::Progress)) {
         let _ = r;
         return view! {
             <section class="card" aria-labelledby="nia-progress">
@@ -388,7 +474,7 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
         }
         .into_any();
     }
-    if let Some(r) = request.clone().filter(|r| r.state == "awaiting_office") {
+    if let Some(r) = request.clone().filter(|_| screen == Some(Screen::Office)) {
         let id = r.id;
         let code = r.code.clone().unwrap_or_default();
         return view! {
@@ -415,7 +501,7 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
         }
         .into_any();
     }
-    if let Some(r) = request.clone().filter(|r| r.state == "data_received") {
+    if let Some(r) = request.clone().filter(|_| screen == Some(Screen::Data)) {
         let outage = r.outcome.as_deref() == Some("nia_unavailable");
         let rows = r
             .rows
@@ -476,12 +562,12 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
     }
     let last_outcome = request
         .as_ref()
-        .filter(|r| matches!(r.state.as_str(), "failed" | "cancelled" | "created"))
+        .filter(|_| matches!(screen, Some(Screen::Start { outcome: true, .. })))
         .and_then(|r| r.outcome.clone())
         .filter(|o| o != "replaced" && o != "by_citizen");
     let waiting_login = request
         .as_ref()
-        .filter(|r| r.state == "nia_login")
+        .filter(|_| matches!(screen, Some(Screen::Start { waiting: true, .. })))
         .map(|r| r.id);
     let conditions = v
         .conditions

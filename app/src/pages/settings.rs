@@ -97,15 +97,14 @@ fn nia_state(lang: Lang, v: &crate::pages::nia::NiaView) -> AnyView {
         }
         .into_any();
     }
-    let request = v.request.as_ref().filter(|r| {
-        matches!(
-            r.state.as_str(),
-            "awaiting_office" | "data_received" | "completing" | "nia_login"
-        )
-    });
+    use crate::pages::nia::PairingState;
+    let request = v
+        .request
+        .as_ref()
+        .and_then(|r| r.state.in_settings().map(|key| (r, key)));
     match request {
-        Some(r) if r.state == "awaiting_office" => view! {
-            <p>{t("nia-state-awaiting-office")}</p>
+        Some((r, key)) if r.state == PairingState::AwaitingOffice => view! {
+            <p>{t(key)}</p>
             <dl>
                 <dt>{t("cp-code")}</dt>
                 <dd><strong class="code">{r.code.clone().unwrap_or_default()}</strong></dd>
@@ -114,9 +113,7 @@ fn nia_state(lang: Lang, v: &crate::pages::nia::NiaView) -> AnyView {
             </dl>
         }
         .into_any(),
-        Some(r) => {
-            view! { <p>{t(&format!("nia-state-{}", r.state.replace('_', "-")))}</p> }.into_any()
-        }
+        Some((_, key)) => view! { <p>{t(key)}</p> }.into_any(),
         None => view! { <p>{t("nia-state-not-linked")}</p> }.into_any(),
     }
 }
@@ -196,7 +193,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 <Suspense fallback=|| ()>
                                     {move || Suspend::new(async move {
                                         let office_data = nia.await.ok().and_then(|v| v.request).is_some_and(|r| {
-                                            r.method == "czech_point" && r.state == "data_received"
+                                            r.method == "czech_point" && r.state == crate::pages::nia::PairingState::DataReceived
                                         });
                                         office_data.then(|| view! {
                                             <p>{t("validation-finish-text")}</p>
