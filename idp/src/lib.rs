@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod jobs;
 pub mod key_check;
 pub mod keys;
 pub mod mds;
@@ -106,6 +107,8 @@ pub struct Idp {
     nia: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<nia::NiaClient>>>>,
     edges: std::sync::Arc<public_edge::EdgeCounters>,
     means: std::sync::Arc<reconcile::MeansCounters>,
+    /// This process's name in the job queue's leases.
+    worker: std::sync::Arc<str>,
 }
 
 impl Idp {
@@ -119,6 +122,7 @@ impl Idp {
             nia: Default::default(),
             edges: Default::default(),
             means: Default::default(),
+            worker: format!("worker-{}", &random_token()[..12]).into(),
         }
     }
 

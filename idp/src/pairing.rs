@@ -29,8 +29,11 @@ pub const LOGIN_TTL_SECS: i64 = 30 * 60;
 const DATA_TTL_SECS: i64 = 30 * 24 * 3600;
 /// The outcome of a request for a person already linked to another account here.
 pub const LINKED_ELSEWHERE: &str = "person_linked_elsewhere";
-/// Errors of the completion job (not NIA's answers) before a request is given up.
+/// Attempts of the completion job ending in an error (not NIA's answer) before a request
+/// is given up.
 const JOB_ERRORS_MAX: i64 = 6;
+/// How long a worker holds a completion it claimed (a dead worker's job runs again after).
+const COMPLETION_LEASE_SECS: i64 = 120;
 
 /// The pause before the completion job tries a request again after its `n`th error:
 /// 2, 4, 8 … seconds, at most ten minutes.
@@ -796,11 +799,19 @@ impl Idp {
             req,
         )
         .await?;
-        // a new confirmation starts the job's count of errors again
-        sqlx::query("UPDATE pairing_requests SET attempts = attempts + 1, job_errors = 0, retry_at = NULL WHERE id = $1")
+        sqlx::query("UPDATE pairing_requests SET attempts = attempts + 1 WHERE id = $1")
             .bind(request_id)
             .execute(&mut *tx)
             .await?;
+        // a new confirmation is a new job, with its own count of errors
+        crate::jobs::enqueue(
+            &mut tx,
+            &crate::jobs::Kind::CompletePairing {
+                request: request_id,
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(self.pairing_row(request_id).await?.0)
     }
@@ -836,43 +847,40 @@ impl Idp {
         Ok(())
     }
 
-    /// The job: finishes every request in `completing` (after a crash, too) whose retry
-    /// time has come. An error that is not NIA's answer (the database, a bug) is retried
-    /// after a growing pause and, after `JOB_ERRORS_MAX` of them, ends the request as
-    /// `failed` (`internal_error`): nothing links later without the citizen pressing again.
-    /// Returns how many reached a final state.
+    /// The job: finishes the requests whose completion is due in the job queue (after a
+    /// crash, too: a dead worker's lease ends). Each is claimed by one worker at a time. An
+    /// error that is not NIA's answer (the database, a bug) is retried after a growing pause
+    /// and, at the `JOB_ERRORS_MAX`th attempt, ends the request as `failed`
+    /// (`internal_error`): nothing links later without the citizen pressing again. Returns
+    /// how many reached a final state.
     pub async fn drive_pairings(&self) -> Result<usize> {
-        let now = self.clock.now();
-        let rows = sqlx::query(
-            "SELECT id, account_id, job_errors FROM pairing_requests WHERE state = 'completing' \
-             AND (retry_at IS NULL OR retry_at <= $1) ORDER BY id LIMIT 20",
-        )
-        .bind(now)
-        .fetch_all(&self.db.pool)
-        .await?;
+        let jobs = self
+            .claim("complete_pairing", 20, COMPLETION_LEASE_SECS)
+            .await?;
         let mut finished = 0;
-        for r in rows {
-            let id: i64 = r.try_get("id")?;
-            let errors: i64 = r.try_get("job_errors")?;
+        for job in jobs {
+            let crate::jobs::Kind::CompletePairing { request: id } = job.kind;
             match self.complete_pairing(id).await {
-                Ok(true) => finished += 1,
-                Ok(false) => {}
-                Err(e) if errors + 1 >= JOB_ERRORS_MAX => {
+                Ok(done) => {
+                    finished += usize::from(done);
+                    self.job_done(job.id).await?;
+                }
+                Err(e) if job.attempts >= JOB_ERRORS_MAX => {
                     tracing::error!(request = id, error = %e, "pairing not completed; giving up");
-                    let account_id: i64 = r.try_get("account_id")?;
+                    let (_, account_id, _) = self.pairing_row(id).await?;
                     self.leave_completing(id, account_id, State::Failed, "internal_error")
                         .await?;
                     self.release_means_after_failure(id).await;
+                    self.job_failed(job.id, &e.to_string()).await?;
                     finished += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(request = id, error = %e, attempt = errors + 1, "pairing not completed; retrying later");
-                    sqlx::query(
-                        "UPDATE pairing_requests SET job_errors = job_errors + 1, retry_at = $1 WHERE id = $2",
+                    tracing::warn!(request = id, error = %e, attempt = job.attempts, "pairing not completed; retrying later");
+                    self.job_retry(
+                        job.id,
+                        &e.to_string(),
+                        self.clock.now() + retry_pause_secs(job.attempts),
                     )
-                    .bind(now + retry_pause_secs(errors + 1))
-                    .bind(id)
-                    .execute(&self.db.pool)
                     .await?;
                 }
             }

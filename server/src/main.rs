@@ -25,6 +25,9 @@ async fn main() {
                 std::process::exit(grant(&config, user, role).await);
             }
         }
+        if args.first().map(String::as_str) == Some("jobs") {
+            std::process::exit(jobs(&config).await);
+        }
         if args.first().map(String::as_str) == Some("deliveries") {
             std::process::exit(deliveries(&config, args.get(1).map(String::as_str)).await);
         }
@@ -118,24 +121,31 @@ async fn grant(config: &Config, username: &str, role: &str) -> i32 {
 /// Support: `deliveries [CODE]` lists the population-register deliveries received (newest
 /// first, or those for a pairing code), matched or kept unmatched, as JSON.
 async fn deliveries(config: &Config, code: Option<&str>) -> i32 {
-    let idp = match server::open_idp(config, idp::Clock::system()).await {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
+    match server::open_idp(config, idp::Clock::system()).await {
+        Ok(idp) => print_json(idp.office_deliveries(code, 100).await),
+        Err(e) => print_json::<()>(Err(e)),
+    }
+}
+
+/// Operators: `jobs` lists the job queue's due, running and failed jobs (newest first) with
+/// their attempts and last errors, as JSON.
+async fn jobs(config: &Config) -> i32 {
+    match server::open_idp(config, idp::Clock::system()).await {
+        Ok(idp) => print_json(idp.jobs_overview(200).await),
+        Err(e) => print_json::<()>(Err(e)),
+    }
+}
+
+/// A command's answer as pretty JSON on stdout (exit 0), or its error on stderr (exit 1).
+fn print_json<T: serde::Serialize>(result: Result<T, impl std::fmt::Display>) -> i32 {
+    match result
+        .map_err(|e| e.to_string())
+        .and_then(|v| serde_json::to_string_pretty(&v).map_err(|e| e.to_string()))
+    {
+        Ok(json) => {
+            println!("{json}");
+            0
         }
-    };
-    match idp.office_deliveries(code, 100).await {
-        Ok(list) => match serde_json::to_string_pretty(&list) {
-            Ok(json) => {
-                println!("{json}");
-                0
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                1
-            }
-        },
         Err(e) => {
             eprintln!("{e}");
             1
@@ -178,7 +188,7 @@ fn command(config: &Config, args: &[String]) -> i32 {
         ["analyze", file] => analyze(config, file),
         _ => {
             eprintln!(
-                "usage: mojeid-server [mds import FILE | analyze FILE.json | deliveries [CODE] | staff grant USERNAME ROLE]"
+                "usage: mojeid-server [mds import FILE | analyze FILE.json | deliveries [CODE] | jobs | staff grant USERNAME ROLE]"
             );
             2
         }

@@ -31,6 +31,9 @@ struct World {
     account: i64,
     key: i64,
     http: reqwest::Client,
+    /// Our address and the simulator's (a second server is made with them).
+    sp: SocketAddr,
+    sim_addr: SocketAddr,
 }
 
 async fn listener() -> (tokio::net::TcpListener, SocketAddr) {
@@ -62,12 +65,29 @@ fn client(dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> NiaClient {
 }
 
 async fn idp_on(url: &str, dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> Idp {
+    idp_with_clock(
+        url,
+        dir,
+        sp,
+        sim,
+        Clock::manual(time::OffsetDateTime::now_utc().unix_timestamp()),
+    )
+    .await
+}
+
+async fn idp_with_clock(
+    url: &str,
+    dir: &std::path::Path,
+    sp: SocketAddr,
+    sim: SocketAddr,
+    clock: Clock,
+) -> Idp {
     // as many connections as a server has by default
     let db = Db::connect(url, 10).await.expect("db");
     let idp = Idp::new(
         db,
         idp::password::Hasher::new(2, 16).expect("hasher"),
-        Clock::manual(time::OffsetDateTime::now_utc().unix_timestamp()),
+        clock,
         Policy::default(),
     );
     idp.set_nia(client(dir, sp, sim));
@@ -161,6 +181,8 @@ async fn world(db: TempDatabase) -> World {
         account: account.id,
         key: key.0,
         http: reqwest::Client::new(),
+        sp,
+        sim_addr,
     }
 }
 
@@ -2180,15 +2202,18 @@ async fn a_completion_that_keeps_failing_backs_off_then_ends_and_releases_its_me
                 .execute(&w.idp.db.pool)
                 .await
                 .expect("break");
-            let errors = || async {
-                let n: (i64,) =
-                    sqlx::query_as("SELECT job_errors FROM pairing_requests WHERE id = $1")
-                        .bind(request.id)
-                        .fetch_one(&w.idp.db.pool)
-                        .await
-                        .expect("row");
-                n.0
+            // the completion's job in the queue: how often it ran, and how it stands
+            let job = || async {
+                let n: (i64, String, Option<String>) = sqlx::query_as(
+                    "SELECT attempts, state, last_error FROM jobs WHERE kind = 'complete_pairing' AND payload = $1",
+                )
+                .bind(format!("{{\"request\":{}}}", request.id))
+                .fetch_one(&w.idp.db.pool)
+                .await
+                .expect("row");
+                n
             };
+            let errors = || async { job().await.0 };
             w.idp.drive_pairings().await.expect("job");
             assert_eq!(errors().await, 1);
             // not again in the same second, nor before the pause is over
@@ -2201,7 +2226,10 @@ async fn a_completion_that_keeps_failing_backs_off_then_ends_and_releases_its_me
                 w.idp.clock.advance(600);
                 w.idp.drive_pairings().await.expect("job");
             }
-            assert_eq!(errors().await, 5, "given up at the sixth error");
+            assert_eq!(errors().await, 6, "given up at the sixth attempt");
+            let (_, state, last_error) = job().await;
+            assert_eq!(state, "failed");
+            assert!(last_error.is_some_and(|e| e.contains("profiles")), "the error is kept for operators");
             sqlx::query("ALTER TABLE profiles_gone RENAME TO profiles")
                 .execute(&w.idp.db.pool)
                 .await
@@ -2398,6 +2426,107 @@ async fn every_field_from_the_register_and_the_organization_are_locked_after_lin
                     "{field}: nothing stored"
                 );
             }
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_servers_on_one_database_complete_each_confirmed_request_exactly_once() {
+    on_both(|w| {
+        Box::pin(async move {
+            // a second server: its own pool and worker name, the same database and NIA
+            let other = idp_with_clock(&w.db.url, &w.dir, w.sp, w.sim_addr, w.idp.clock.clone()).await;
+            assert_ne!(w.idp.worker(), other.worker());
+            let mut accounts = vec![(w.account, w.key)];
+            for i in 0..3 {
+                accounts.push(w.second_account(&format!("server{i}")).await);
+            }
+            let cards = ["100000001", "100000002", "100000003", "100000004"];
+            let mut requests = Vec::new();
+            for (i, ((account, key), card)) in accounts.iter().zip(cards).enumerate() {
+                let r = answer_for(&w, *account, *key, card).await;
+                assert_eq!(r.state, State::DataReceived, "{card}");
+                // the confirmations reach the two servers in turn
+                let server = if i % 2 == 0 { &w.idp } else { &other };
+                server
+                    .confirm_pairing(*account, "obcan", r.id, &w.fresh_with(*key), &req())
+                    .await
+                    .expect("confirm");
+                requests.push(r.id);
+            }
+            // both servers' job loops at once, a few rounds
+            for _ in 0..3 {
+                let (a, b) = tokio::join!(w.idp.drive_pairings(), other.drive_pairings());
+                a.expect("first server");
+                b.expect("second server");
+            }
+            let jobs: Vec<(String, String, i64)> = sqlx::query_as(
+                "SELECT payload, state, attempts FROM jobs WHERE kind = 'complete_pairing' ORDER BY id",
+            )
+            .fetch_all(&w.idp.db.pool)
+            .await
+            .expect("jobs");
+            assert_eq!(jobs.len(), requests.len());
+            for (payload, state, attempts) in &jobs {
+                assert_eq!((state.as_str(), *attempts), ("done", 1), "{payload}: claimed once");
+            }
+            for id in &requests {
+                let left: Vec<(String,)> = sqlx::query_as(
+                    "SELECT details FROM audit_events WHERE event = 'nia.pairing.transition' \
+                     AND details LIKE '%\"from\":\"completing\"%' AND details LIKE $1",
+                )
+                .bind(format!("%\"request\":{id},%"))
+                .fetch_all(&w.idp.db.pool)
+                .await
+                .expect("audit");
+                assert_eq!(left.len(), 1, "request {id} left completing once: {left:?}");
+            }
+            other.db.pool.close().await;
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_completion_claimed_by_a_server_that_died_runs_again_when_its_lease_ends() {
+    on_both(|w| {
+        Box::pin(async move {
+            let (saml, relay, browser) = w.portal("100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
+                .await
+                .expect("accepted");
+            w.idp
+                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .await
+                .expect("confirm");
+            // a server claimed it and was killed before finishing
+            let now = w.idp.clock.now();
+            sqlx::query("UPDATE jobs SET locked_by = 'killed', locked_until = $1, attempts = 1")
+                .bind(now + 120)
+                .execute(&w.idp.db.pool)
+                .await
+                .expect("lease");
+            assert_eq!(
+                w.idp.drive_pairings().await.expect("job"),
+                0,
+                "still leased"
+            );
+            assert_eq!(w.state().await, Some(State::Completing));
+            w.idp.clock.advance(121);
+            assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
+            assert!(w.idp.nia_link(w.account).await.expect("l").is_some());
+            let job: (String, i64) = sqlx::query_as("SELECT state, attempts FROM jobs")
+                .fetch_one(&w.idp.db.pool)
+                .await
+                .expect("job");
+            assert_eq!(job, ("done".to_owned(), 2));
+            // the queue as operators see it holds no finished job
+            assert!(w.idp.jobs_overview(50).await.expect("queue").is_empty());
             w.close().await;
         })
     })

@@ -196,3 +196,55 @@ fn analyze_gives_support_the_same_verdict_as_the_server() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("clientDataJSON"));
     let _ = std::fs::remove_file(file);
 }
+
+#[test]
+fn the_jobs_command_shows_the_queue_as_json() {
+    let dir = std::env::temp_dir().join(format!("jobs-cmd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}/app.db?mode=rwc", dir.display());
+    let run = || {
+        Command::new(BIN)
+            .arg("jobs")
+            .env("APP_MODE", "test")
+            .env("DATABASE_URL", &url)
+            .env("DATA_DIR", &dir)
+            .output()
+            .expect("run")
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let empty: Vec<idp::jobs::JobRow> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(empty.is_empty());
+    // a job that failed, as the queue keeps it
+    insert_failed_job(&dir);
+    let out = run();
+    let listed: Vec<idp::jobs::JobRow> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].state.as_str(), listed[0].last_error.as_deref()),
+        ("failed", Some("NIA refused: NOT_FOUND"))
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Writes one failed job into the command's database, as the server would leave it.
+fn insert_failed_job(dir: &std::path::Path) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let db = idp::Db::connect(&format!("sqlite://{}/app.db", dir.display()), 1)
+            .await
+            .expect("db");
+        sqlx::query(
+            "INSERT INTO jobs (kind, payload, state, run_at, attempts, last_error, created_at) \
+             VALUES ('complete_pairing', '{\"request\":1}', 'failed', 0, 6, 'NIA refused: NOT_FOUND', 0)",
+        )
+        .execute(&db.pool)
+        .await
+        .expect("job");
+        db.pool.close().await;
+    });
+}

@@ -1,0 +1,213 @@
+//! The durable job queue (`jobs`): background work that must happen once even with several
+//! servers on one database and servers that die mid-job.
+//!
+//! A job is due at `run_at`. A worker claims due jobs in one statement that takes a lease
+//! (`locked_by`, `locked_until`) and counts the attempt; on PostgreSQL the candidates are
+//! picked `FOR UPDATE SKIP LOCKED`, so two workers never claim the same job, and on SQLite
+//! the statement runs alone under the database's write lock. A finished job is `done`; an
+//! error puts it back with a later `run_at` (the kind decides the pause) or ends it as
+//! `failed` with `last_error`; a job whose worker died is claimed again once its lease ends.
+//! Every job is idempotent: what it does at NIA can be done twice. Operators see the queue
+//! with `mojeid-server jobs`.
+//!
+//! Today the queue carries the completion of pairing requests (`CompletePairing`); the other
+//! background work still runs from the server's tick loop.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+
+use crate::error::{Error, Result};
+use crate::{Backend, Idp};
+
+/// What a job does, with what it needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Kind {
+    /// Finish a pairing request the citizen confirmed ("Complete connection to NIA").
+    CompletePairing { request: i64 },
+}
+
+impl Kind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::CompletePairing { .. } => "complete_pairing",
+        }
+    }
+
+    /// The stored payload: what the kind needs, in a fixed form (one pending job per payload).
+    fn payload(&self) -> String {
+        match self {
+            Kind::CompletePairing { request } => format!("{{\"request\":{request}}}"),
+        }
+    }
+
+    fn parse(kind: &str, payload: &str) -> Option<Kind> {
+        let v: serde_json::Value = serde_json::from_str(payload).ok()?;
+        match kind {
+            "complete_pairing" => Some(Kind::CompletePairing {
+                request: v["request"].as_i64()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A claimed job.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: Kind,
+    /// This claim included.
+    pub attempts: i64,
+}
+
+/// One row of the queue, for operators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub state: String,
+    pub run_at: i64,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub locked_by: Option<String>,
+    pub locked_until: Option<i64>,
+}
+
+/// Inside `tx`: the job is queued, due at `run_at`, unless the same work is already pending.
+pub(crate) async fn enqueue(tx: &mut Transaction<'_, Any>, kind: &Kind, run_at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (kind, payload, state, run_at, created_at) VALUES ($1, $2, 'due', $3, $3) \
+         ON CONFLICT (kind, payload) WHERE state = 'due' DO NOTHING",
+    )
+    .bind(kind.name())
+    .bind(kind.payload())
+    .bind(run_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Idp {
+    /// This process's name in `locked_by`.
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
+    /// Claims up to `limit` due jobs of `kind_name` for `lease_secs`.
+    pub(crate) async fn claim(
+        &self,
+        kind_name: &str,
+        limit: i64,
+        lease_secs: i64,
+    ) -> Result<Vec<Claimed>> {
+        let now = self.clock.now();
+        let pick = match self.db.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE state = 'due' AND kind = $3 AND run_at <= $4 \
+             AND (locked_until IS NULL OR locked_until < $4) ORDER BY run_at, id LIMIT $5{pick}) \
+             RETURNING id, kind, payload, attempts"
+        ))
+        .bind(self.worker())
+        .bind(now + lease_secs)
+        .bind(kind_name)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for r in rows {
+            let id: i64 = r.try_get("id")?;
+            let kind: String = r.try_get("kind")?;
+            let payload: String = r.try_get("payload")?;
+            match Kind::parse(&kind, &payload) {
+                Some(k) => claimed.push(Claimed {
+                    id,
+                    kind: k,
+                    attempts: r.try_get("attempts")?,
+                }),
+                None => {
+                    self.end_job(id, "failed", Some("unreadable payload"))
+                        .await?;
+                }
+            }
+        }
+        claimed.sort_by_key(|c| c.id);
+        Ok(claimed)
+    }
+
+    /// The job is done.
+    pub(crate) async fn job_done(&self, id: i64) -> Result<()> {
+        self.end_job(id, "done", None).await
+    }
+
+    /// The job failed for good with `error`.
+    pub(crate) async fn job_failed(&self, id: i64, error: &str) -> Result<()> {
+        self.end_job(id, "failed", Some(error)).await
+    }
+
+    /// The job runs again at `run_at` (its lease given back), after `error`.
+    pub(crate) async fn job_retry(&self, id: i64, error: &str, run_at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, last_error = $2, locked_by = NULL, locked_until = NULL \
+             WHERE id = $3 AND locked_by = $4",
+        )
+        .bind(run_at)
+        .bind(truncate(error))
+        .bind(id)
+        .bind(self.worker())
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn end_job(&self, id: i64, state: &str, error: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = $1, last_error = COALESCE($2, last_error), finished_at = $3, \
+             locked_by = NULL, locked_until = NULL WHERE id = $4",
+        )
+        .bind(state)
+        .bind(error.map(truncate))
+        .bind(self.clock.now())
+        .bind(id)
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The queue for operators: due and running jobs, and failed ones, newest first.
+    pub async fn jobs_overview(&self, limit: i64) -> Result<Vec<JobRow>> {
+        if limit <= 0 {
+            return Err(Error::Conflict);
+        }
+        Ok(sqlx::query_as(
+            "SELECT id, kind, payload, state, run_at, attempts, last_error, locked_by, locked_until \
+             FROM jobs WHERE state <> 'done' ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?)
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(2000).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_reads_back_as_its_kind_and_nothing_else_does() {
+        let k = Kind::CompletePairing { request: 42 };
+        assert_eq!(Kind::parse(k.name(), &k.payload()), Some(k));
+        assert_eq!(Kind::parse("complete_pairing", "{}"), None);
+        assert_eq!(Kind::parse("other", "{\"request\":1}"), None);
+    }
+}
