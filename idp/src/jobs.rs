@@ -10,8 +10,10 @@
 //! Every job is idempotent: what it does at NIA can be done twice. Operators see the queue
 //! with `mojeid-server jobs`.
 //!
-//! Today the queue carries the completion of pairing requests (`CompletePairing`); the other
-//! background work still runs from the server's tick loop.
+//! The queue carries the completion of pairing requests (`CompletePairing`) and the
+//! recurring work (`Every`): each recurring task has one job, due again a period after it
+//! ran, so with several servers each period's run happens once. (Loading a newer FIDO
+//! metadata file stays with each server: every process needs it in memory.)
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
@@ -19,18 +21,86 @@ use sqlx::{Any, Row, Transaction};
 use crate::error::{Error, Result};
 use crate::{Backend, Idp};
 
+/// How long a server holds a recurring task it claimed (one that died gives it up then).
+const RECURRING_LEASE_SECS: i64 = 600;
+
 /// What a job does, with what it needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Kind {
     /// Finish a pairing request the citizen confirmed ("Complete connection to NIA").
     CompletePairing { request: i64 },
+    /// A piece of housekeeping that runs every so often, by one server at a time.
+    Every { task: Task },
+}
+
+/// The recurring work, each run by whichever server claims it, once per period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Registry changes of linked persons into their locked profiles.
+    RegistryChanges,
+    /// Helpdesk unlinks queued during an NIA outage.
+    QueuedUnlinks,
+    /// Back-office login resets queued during an NIA outage.
+    QueuedLoginResets,
+    /// E-mail and SMS from the outbox.
+    Outbox,
+    /// NIA's means against ours (`reconcile`).
+    ReconcileMeans,
+    /// Reminders of Czech POINT requests.
+    OfficeReminders,
+    /// Expired pairing requests become cancelled.
+    ExpirePairings,
+    /// Old rows go (`housekeeping`).
+    Housekeeping,
+}
+
+impl Task {
+    pub const ALL: [Task; 8] = [
+        Task::RegistryChanges,
+        Task::QueuedUnlinks,
+        Task::QueuedLoginResets,
+        Task::Outbox,
+        Task::ReconcileMeans,
+        Task::OfficeReminders,
+        Task::ExpirePairings,
+        Task::Housekeeping,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::RegistryChanges => "registry_changes",
+            Task::QueuedUnlinks => "queued_unlinks",
+            Task::QueuedLoginResets => "queued_login_resets",
+            Task::Outbox => "outbox",
+            Task::ReconcileMeans => "reconcile_means",
+            Task::OfficeReminders => "office_reminders",
+            Task::ExpirePairings => "expire_pairings",
+            Task::Housekeeping => "housekeeping",
+        }
+    }
+
+    /// How often it runs, in seconds.
+    pub fn every_secs(self) -> i64 {
+        match self {
+            Task::RegistryChanges => 2,
+            Task::QueuedUnlinks | Task::QueuedLoginResets | Task::Outbox => 5,
+            Task::ReconcileMeans => 60,
+            Task::OfficeReminders | Task::ExpirePairings | Task::Housekeeping => 600,
+        }
+    }
+
+    fn parse(name: &str) -> Option<Task> {
+        Task::ALL.into_iter().find(|t| t.name() == name)
+    }
 }
 
 impl Kind {
     pub fn name(&self) -> &'static str {
         match self {
             Kind::CompletePairing { .. } => "complete_pairing",
+            Kind::Every { .. } => "every",
         }
     }
 
@@ -38,6 +108,7 @@ impl Kind {
     fn payload(&self) -> String {
         match self {
             Kind::CompletePairing { request } => format!("{{\"request\":{request}}}"),
+            Kind::Every { task } => format!("{{\"task\":\"{}\"}}", task.name()),
         }
     }
 
@@ -46,6 +117,9 @@ impl Kind {
         match kind {
             "complete_pairing" => Some(Kind::CompletePairing {
                 request: v["request"].as_i64()?,
+            }),
+            "every" => Some(Kind::Every {
+                task: Task::parse(v["task"].as_str()?)?,
             }),
             _ => None,
         }
@@ -180,6 +254,45 @@ impl Idp {
         Ok(())
     }
 
+    /// Makes sure every recurring task has its job (at start; idempotent).
+    pub async fn schedule_recurring(&self) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        for task in Task::ALL {
+            enqueue(&mut tx, &Kind::Every { task }, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The recurring tasks due now, claimed by this server: run each, then `ran`.
+    pub async fn claim_recurring(&self) -> Result<Vec<(i64, Task)>> {
+        Ok(self
+            .claim("every", Task::ALL.len() as i64, RECURRING_LEASE_SECS)
+            .await?
+            .into_iter()
+            .filter_map(|c| match c.kind {
+                Kind::Every { task } => Some((c.id, task)),
+                Kind::CompletePairing { .. } => None,
+            })
+            .collect())
+    }
+
+    /// A recurring task ran (with `error` if it failed): it is due again one period later.
+    pub async fn ran(&self, id: i64, task: Task, error: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, attempts = 0, last_error = $2, locked_by = NULL, \
+             locked_until = NULL WHERE id = $3 AND locked_by = $4",
+        )
+        .bind(self.clock.now() + task.every_secs())
+        .bind(error.map(truncate))
+        .bind(id)
+        .bind(self.worker())
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The queue for operators: due and running jobs, and failed ones, newest first.
     pub async fn jobs_overview(&self, limit: i64) -> Result<Vec<JobRow>> {
         if limit <= 0 {
@@ -207,6 +320,11 @@ mod tests {
     fn a_payload_reads_back_as_its_kind_and_nothing_else_does() {
         let k = Kind::CompletePairing { request: 42 };
         assert_eq!(Kind::parse(k.name(), &k.payload()), Some(k));
+        for task in Task::ALL {
+            let k = Kind::Every { task };
+            assert_eq!(Kind::parse(k.name(), &k.payload()), Some(k));
+        }
+        assert_eq!(Kind::parse("every", "{\"task\":\"nothing\"}"), None);
         assert_eq!(Kind::parse("complete_pairing", "{}"), None);
         assert_eq!(Kind::parse("other", "{\"request\":1}"), None);
     }

@@ -859,7 +859,9 @@ impl Idp {
             .await?;
         let mut finished = 0;
         for job in jobs {
-            let crate::jobs::Kind::CompletePairing { request: id } = job.kind;
+            let crate::jobs::Kind::CompletePairing { request: id } = job.kind else {
+                continue;
+            };
             match self.complete_pairing(id).await {
                 Ok(done) => {
                     finished += usize::from(done);

@@ -1,5 +1,9 @@
-//! Background work: delivering e-mail from the outbox (when SMTP is configured) and
-//! housekeeping of expired rows. Every loop stops when shutdown is signalled.
+//! Background work. Every second the server asks the job queue (`idp::jobs`) for what is
+//! due and claims it: the completion of confirmed pairing requests, and the recurring tasks
+//! (registry changes, queued unlinks and resets, the outbox, the means reconciliation,
+//! reminders, expiry, housekeeping), each run by one server per period however many share
+//! the database. Loading a newly imported FIDO metadata file is done by every server (each
+//! holds it in memory). The loop stops when shutdown is signalled.
 
 use std::time::Duration;
 
@@ -15,62 +19,41 @@ pub fn spawn(
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut n: u64 = 0;
         let mut blob_mtime = crate::mds_import::blob_mtime(&config);
+        if let Err(e) = idp.schedule_recurring().await {
+            tracing::error!(error = %e, "scheduling the recurring jobs failed");
+        }
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = shutdown.changed() => break,
             }
-            // every second: pairing requests the citizen confirmed are completed at NIA
+            // pairing requests the citizen confirmed are completed at NIA (the job queue says
+            // which, and that one server does each)
             match idp.drive_pairings().await {
                 Ok(0) => {}
                 Ok(done) => tracing::info!(done, "pairing requests finished"),
                 Err(e) => tracing::error!(error = %e, "completing pairing requests failed"),
             }
-            // every 2 s: registry changes of linked persons
-            if n.is_multiple_of(2) {
-                match idp.apply_registry_changes().await {
-                    Ok(0) => {}
-                    Ok(applied) => tracing::info!(applied, "registry changes applied"),
-                    Err(e) => tracing::error!(error = %e, "registry changes failed"),
-                }
-            }
-            // every 5 s below this line
-            if !n.is_multiple_of(5) {
-                n += 1;
-                continue;
-            }
-            match idp.run_queued_unlinks().await {
-                Ok(0) => {}
-                Ok(done) => tracing::info!(done, "queued NIA unlinks ran"),
-                Err(e) => tracing::error!(error = %e, "queued NIA unlinks failed"),
-            }
-            match idp.run_queued_login_resets(&config.public_url).await {
-                Ok(0) => {}
-                Ok(done) => tracing::info!(done, "queued login resets ran"),
-                Err(e) => tracing::error!(error = %e, "queued login resets failed"),
-            }
-            if let Some(m) = &mailer {
-                match idp.deliver_outbox(m).await {
-                    Ok(0) => {}
-                    Ok(sent) => tracing::info!(sent, "outbox delivered"),
-                    Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
-                }
-            }
-            // every minute (n counts seconds): NIA's means of a batch of persons against ours
-            if n.is_multiple_of(60) {
-                match idp.reconcile_means().await {
-                    Ok(r) if r.orphans_deactivated == 0 && r.missing_at_nia == 0 => {}
-                    Ok(r) => tracing::warn!(
-                        orphans_deactivated = r.orphans_deactivated,
-                        missing_at_nia = r.missing_at_nia,
-                        "NIA means reconciled"
-                    ),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reconciling NIA means failed; next run retries")
+            // the recurring work that is due, claimed by this server
+            match idp.claim_recurring().await {
+                Ok(due) => {
+                    for (id, task) in due {
+                        let error = run(&idp, mailer.as_ref(), &config, task).await.err();
+                        if let Some(e) = &error {
+                            tracing::error!(task = task.name(), error = %e, "a recurring job failed");
+                        }
+                        if let Err(e) = idp
+                            .ran(id, task, error.map(|e| e.to_string()).as_deref())
+                            .await
+                        {
+                            tracing::error!(task = task.name(), error = %e, "a recurring job could not be rescheduled");
+                        }
                     }
                 }
+                Err(e) => tracing::error!(error = %e, "claiming recurring jobs failed"),
             }
-            // every minute: a newly imported FIDO metadata BLOB replaces the one in use
+            // every minute (n counts seconds), in every server: a newly imported FIDO
+            // metadata BLOB replaces the one in use
             if n.is_multiple_of(60) {
                 let mtime = crate::mds_import::blob_mtime(&config);
                 if mtime != blob_mtime {
@@ -94,20 +77,41 @@ pub fn spawn(
                     }
                 }
             }
-            // every ten minutes
-            if n.is_multiple_of(600) {
-                if let Err(e) = idp.remind_office_requests().await {
-                    tracing::error!(error = %e, "reminding Czech POINT requests failed");
-                }
-                if let Err(e) = idp.expire_pairings().await {
-                    tracing::error!(error = %e, "expiring pairing requests failed");
-                }
-                if let Err(e) = idp.housekeeping().await {
-                    tracing::error!(error = %e, "housekeeping failed");
-                }
-            }
             n += 1;
         }
         tracing::info!("background jobs stopped");
     })
+}
+
+/// One recurring task; what it did is logged when it did something.
+async fn run(
+    idp: &idp::Idp,
+    mailer: Option<&idp::outbox::Mailer>,
+    config: &crate::Config,
+    task: idp::jobs::Task,
+) -> Result<(), idp::Error> {
+    use idp::jobs::Task;
+    let done = match task {
+        Task::RegistryChanges => idp.apply_registry_changes().await?,
+        Task::QueuedUnlinks => idp.run_queued_unlinks().await?,
+        Task::QueuedLoginResets => idp.run_queued_login_resets(&config.public_url).await?,
+        Task::Outbox => match mailer {
+            Some(m) => idp.deliver_outbox(m).await?,
+            None => 0,
+        },
+        Task::ReconcileMeans => {
+            let r = idp.reconcile_means().await?;
+            r.orphans_deactivated + r.missing_at_nia
+        }
+        Task::OfficeReminders => idp.remind_office_requests().await?,
+        Task::ExpirePairings => idp.expire_pairings().await?,
+        Task::Housekeeping => {
+            idp.housekeeping().await?;
+            0
+        }
+    };
+    if done > 0 {
+        tracing::info!(task = task.name(), done, "recurring job did work");
+    }
+    Ok(())
 }

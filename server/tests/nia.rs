@@ -2532,3 +2532,52 @@ async fn a_completion_claimed_by_a_server_that_died_runs_again_when_its_lease_en
     })
     .await;
 }
+
+#[tokio::test]
+async fn each_recurring_job_runs_on_one_server_once_per_period() {
+    use idp::jobs::Task;
+    on_both(|w| {
+        Box::pin(async move {
+            let other =
+                idp_with_clock(&w.db.url, &w.dir, w.sp, w.sim_addr, w.idp.clock.clone()).await;
+            // both servers start and schedule: one job per task
+            w.idp.schedule_recurring().await.expect("schedule");
+            other.schedule_recurring().await.expect("schedule");
+            let (a, b) = tokio::join!(w.idp.claim_recurring(), other.claim_recurring());
+            let (a, b) = (a.expect("claim"), b.expect("claim"));
+            let mut tasks: Vec<Task> = a.iter().chain(&b).map(|(_, t)| *t).collect();
+            tasks.sort_by_key(|t| t.name());
+            let mut all = Task::ALL.to_vec();
+            all.sort_by_key(|t| t.name());
+            assert_eq!(tasks, all, "every task claimed, none twice");
+            // (which server got which depends on who came first; each reports its own)
+            let failed = |t: &Task| (*t == Task::ReconcileMeans).then_some("NIA unavailable");
+            for (id, task) in &a {
+                w.idp.ran(*id, *task, failed(task)).await.expect("ran");
+            }
+            for (id, task) in &b {
+                other.ran(*id, *task, failed(task)).await.expect("ran");
+            }
+            // nothing is due until a period has passed, then the two-second one is
+            assert!(w.idp.claim_recurring().await.expect("claim").is_empty());
+            w.idp.clock.advance(2);
+            let due: Vec<Task> = other
+                .claim_recurring()
+                .await
+                .expect("claim")
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+            assert_eq!(due, vec![Task::RegistryChanges]);
+            // a failed run says so to operators and is tried again next period
+            let listed = w.idp.jobs_overview(50).await.expect("queue");
+            assert_eq!(listed.len(), Task::ALL.len());
+            assert!(listed
+                .iter()
+                .any(|j| j.last_error.as_deref() == Some("NIA unavailable")));
+            other.db.pool.close().await;
+            w.close().await;
+        })
+    })
+    .await;
+}
