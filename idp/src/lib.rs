@@ -48,6 +48,16 @@ pub struct RequestInfo {
     pub user_agent: String,
 }
 
+impl RequestInfo {
+    /// What a background job records in place of a browser (`what`: which job).
+    pub(crate) fn job(what: &str) -> Self {
+        Self {
+            ip: "job".into(),
+            user_agent: what.into(),
+        }
+    }
+}
+
 /// Tunables of the domain, validated by the server's configuration.
 #[derive(Clone, Debug)]
 pub struct Policy {

@@ -933,10 +933,7 @@ impl Idp {
         to: State,
         outcome: &str,
     ) -> Result<()> {
-        let job = RequestInfo {
-            ip: "job".into(),
-            user_agent: "pairing".into(),
-        };
+        let job = RequestInfo::job("pairing");
         let mut tx = self.db.begin().await?;
         self.transition(
             &mut tx,
@@ -1096,10 +1093,7 @@ impl Idp {
         means: &[(i64, String)],
         keys: &[i64],
     ) -> Result<()> {
-        let job = &RequestInfo {
-            ip: "job".into(),
-            user_agent: "pairing".into(),
-        };
+        let job = &RequestInfo::job("pairing");
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         for (key, means_id) in means {
@@ -1183,10 +1177,7 @@ impl Idp {
             Err(NiaError::Unavailable(_)) => return Ok(0),
             Err(e) => return Err(Error::Internal(e.to_string())),
         };
-        let job = RequestInfo {
-            ip: "job".into(),
-            user_agent: "registry".into(),
-        };
+        let job = RequestInfo::job("registry");
         let mut applied = 0;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -1260,10 +1251,7 @@ The population register reported a change of your data; your mojeID profile has 
         .bind(now)
         .fetch_all(&self.db.pool)
         .await?;
-        let job = RequestInfo {
-            ip: "job".into(),
-            user_agent: "housekeeping".into(),
-        };
+        let job = RequestInfo::job("housekeeping");
         let mut n = 0;
         for r in rows {
             let state: String = r.try_get("state")?;

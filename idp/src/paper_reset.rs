@@ -322,10 +322,7 @@ impl Idp {
         ))
         .fetch_all(&self.db.pool)
         .await?;
-        let job = RequestInfo {
-            ip: "job".into(),
-            user_agent: "queued-login-reset".into(),
-        };
+        let job = RequestInfo::job("queued-login-reset");
         let mut done = 0;
         for r in &rows {
             let form = form_from_row(r)?;

@@ -55,13 +55,6 @@ impl std::ops::AddAssign for Reconciled {
     }
 }
 
-fn job() -> RequestInfo {
-    RequestInfo {
-        ip: "job".into(),
-        user_agent: "means-reconciliation".into(),
-    }
-}
-
 /// The key id behind one of our means references.
 fn key_of(means_ref: &str) -> Option<i64> {
     means_ref.strip_prefix("mojeid-key-")?.parse().ok()
@@ -148,7 +141,7 @@ impl Idp {
                 owner,
                 "job",
                 Event::NiaMeansOrphanDeactivated,
-                &job(),
+                &RequestInfo::job("means-reconciliation"),
                 json!({ "means_id": m.id, "means_ref": m.means_ref }),
             )
             .await?;
@@ -165,7 +158,7 @@ impl Idp {
                 Some(*account),
                 "job",
                 Event::NiaMeansMissing,
-                &job(),
+                &RequestInfo::job("means-reconciliation"),
                 json!({ "means_id": id }),
             )
             .await?;

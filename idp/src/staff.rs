@@ -347,10 +347,7 @@ impl Idp {
         let rows = sqlx::query("SELECT account_id FROM queued_unlinks ORDER BY queued_at LIMIT 20")
             .fetch_all(&self.db.pool)
             .await?;
-        let job = RequestInfo {
-            ip: "job".into(),
-            user_agent: "queued-unlink".into(),
-        };
+        let job = RequestInfo::job("queued-unlink");
         let mut done = 0;
         for r in rows {
             let account_id: i64 = r.try_get("account_id")?;
