@@ -59,8 +59,8 @@ pub struct SettingsView {
 mod convert {
     use super::*;
 
-    impl From<idp::profile::Profile> for ProfileView {
-        fn from(p: idp::profile::Profile) -> Self {
+    impl From<idp::account::profile::Profile> for ProfileView {
+        fn from(p: idp::account::profile::Profile) -> Self {
             Self {
                 first_name: p.first_name.unwrap_or_default(),
                 last_name: p.last_name.unwrap_or_default(),
@@ -75,8 +75,8 @@ mod convert {
         }
     }
 
-    impl From<idp::contacts::Pending> for PendingView {
-        fn from(p: idp::contacts::Pending) -> Self {
+    impl From<idp::account::contacts::Pending> for PendingView {
+        fn from(p: idp::account::contacts::Pending) -> Self {
             Self {
                 address: p.address,
                 expires_at: p.expires_at,
@@ -84,8 +84,8 @@ mod convert {
         }
     }
 
-    impl From<idp::contacts::Contacts> for ContactsView {
-        fn from(c: idp::contacts::Contacts) -> Self {
+    impl From<idp::account::contacts::Contacts> for ContactsView {
+        fn from(c: idp::account::contacts::Contacts) -> Self {
             Self {
                 email: c.email,
                 email_verified_at: c.email_verified_at,
@@ -239,7 +239,7 @@ mod save {
         organization: String,
     ) -> Result<ProfileView, ApiError> {
         let s = current_session().await?;
-        let input = idp::profile::ProfileInput {
+        let input = idp::account::profile::ProfileInput {
             first_name,
             last_name,
             birth_date,
@@ -261,10 +261,10 @@ mod save {
 pub use save::*;
 
 #[cfg(feature = "ssr")]
-fn contact_kind(kind: &str) -> Result<idp::contacts::ContactKind, ApiError> {
+fn contact_kind(kind: &str) -> Result<idp::account::contacts::ContactKind, ApiError> {
     match kind {
-        "email" => Ok(idp::contacts::ContactKind::Email),
-        "phone" => Ok(idp::contacts::ContactKind::Phone),
+        "email" => Ok(idp::account::contacts::ContactKind::Email),
+        "phone" => Ok(idp::account::contacts::ContactKind::Phone),
         _ => Err(ApiError::Forbidden),
     }
 }
@@ -291,11 +291,11 @@ pub async fn send_code(kind: String, address: String) -> Result<PendingView, Api
     let compose = |code: &str| {
         let args = [("code", code.to_owned().into())];
         match kind {
-            idp::contacts::ContactKind::Email => idp::outbox::Outgoing {
+            idp::account::contacts::ContactKind::Email => idp::outbox::Outgoing {
                 subject: tr_args(lang, "message-email-code-subject", &[]),
                 body: tr_args(lang, "message-email-code-body", &args),
             },
-            idp::contacts::ContactKind::Phone => idp::outbox::Outgoing {
+            idp::account::contacts::ContactKind::Phone => idp::outbox::Outgoing {
                 subject: String::new(),
                 body: tr_args(lang, "message-sms-code", &args),
             },

@@ -99,7 +99,7 @@ pub fn session_token() -> Option<String> {
 }
 
 /// The logged-in session, or `ApiError::NotAuthenticated`.
-pub async fn current_session() -> Result<idp::sessions::Session, ApiError> {
+pub async fn current_session() -> Result<idp::account::sessions::Session, ApiError> {
     let token = session_token().ok_or(ApiError::NotAuthenticated)?;
     ctx()?.idp.session(&token).await.map_err(fail)
 }

@@ -5,8 +5,8 @@
 //! `cargo bench -p idp --bench keys`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use idp::attestation::{check_registration, Ceremony};
-use idp::mds::{Metadata, Staleness};
+use idp::keys::attestation::{check_registration, Ceremony};
+use idp::keys::mds::{Metadata, Staleness};
 use idp::testing::fido::{aaguid_text, entry, Attestation, SoftKey, TestCa};
 use ring::signature::{EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use std::time::SystemTime;

@@ -9,7 +9,7 @@
 //! `cargo bench -p idp --bench login`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use idp::password::Hasher;
+use idp::account::password::Hasher;
 use idp::testing::TempDatabase;
 use idp::{Clock, Db, Idp, Policy, RequestInfo};
 

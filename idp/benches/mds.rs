@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
-use idp::mds::{Metadata, Staleness};
+use idp::keys::mds::{Metadata, Staleness};
 
 const BLOB: &str = include_str!("../../fido/mds/blob.jwt");
 const ROOT: &[u8] = include_bytes!("../../fido/mds/root-r3.crt");

@@ -1,10 +1,12 @@
 //! The append-only audit log. The schema refuses UPDATE and DELETE on `audit_events`
 //! (triggers on both databases); this module only ever inserts.
 
-use serde::Serialize;
-use sqlx::{Any, Executor};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Executor, Row};
 
+use crate::account::sessions::Session;
 use crate::error::Result;
+use crate::staff::Role;
 use crate::{Idp, RequestInfo};
 
 /// Stable event names: operators search and alert on them.
@@ -150,5 +152,111 @@ impl Idp {
         .bind(limit)
         .fetch_all(&self.db.pool)
         .await?)
+    }
+}
+
+impl Idp {
+    /// The account's own security events, newest first (for the citizen).
+    pub async fn security_events(&self, account_id: i64, limit: i64) -> Result<Vec<SecurityEvent>> {
+        let rows = sqlx::query(
+            // a staff member is shown as `staff`, not by name (the auditors' view names them)
+            "SELECT e.at, CASE WHEN s.id IS NULL OR s.id = e.account_id THEN e.actor ELSE 'staff' END AS actor, \
+             e.event, e.ip FROM audit_events e \
+             LEFT JOIN accounts s ON s.username = e.actor AND s.role IS NOT NULL \
+             WHERE e.account_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT $2",
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SecurityEvent {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    event: r.try_get("event")?,
+                    ip: r.try_get("ip")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One line of the account's security log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub at: i64,
+    pub actor: String,
+    pub event: String,
+    pub ip: String,
+}
+
+/// One event of the audit log as auditors see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: i64,
+    pub account: Option<String>,
+    pub actor: String,
+    pub event: String,
+    pub ip: String,
+    pub details: String,
+}
+
+/// What auditors filter by (all optional).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct AuditFilter {
+    /// The account's username.
+    pub username: Option<String>,
+    /// Who acted (a username, `job`, `nia`, …).
+    pub actor: Option<String>,
+    /// The event name, or its beginning (`nia.` for every NIA event).
+    pub event: Option<String>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl Idp {
+    /// The audit log for auditors: every account, filtered, newest first.
+    pub async fn audit_search(
+        &self,
+        staff: &Session,
+        f: &AuditFilter,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>> {
+        self.staff(staff, &[Role::Auditor]).await?;
+        let clean = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let rows = sqlx::query(
+            "SELECT e.at, a.username, e.actor, e.event, e.ip, e.details FROM audit_events e \
+             LEFT JOIN accounts a ON a.id = e.account_id \
+             WHERE ($1 IS NULL OR a.username = $1) AND ($2 IS NULL OR e.actor = $2) \
+             AND ($3 IS NULL OR e.event LIKE $3) AND e.at >= $4 AND e.at <= $5 \
+             ORDER BY e.at DESC, e.id DESC LIMIT $6",
+        )
+        .bind(clean(&f.username).map(|u| u.to_lowercase()))
+        .bind(clean(&f.actor))
+        .bind(clean(&f.event).map(|e| format!("{}%", e.replace(['%', '_'], ""))))
+        .bind(f.from.unwrap_or(0))
+        .bind(f.to.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    at: r.try_get("at")?,
+                    account: r.try_get("username")?,
+                    actor: r.try_get("actor")?,
+                    event: r.try_get("event")?,
+                    ip: r.try_get("ip")?,
+                    details: r.try_get("details")?,
+                })
+            })
+            .collect()
     }
 }

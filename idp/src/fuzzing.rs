@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine;
 use samael::crypto::CryptoProvider;
 
-use crate::nia::{NiaConfig, MAX_DELIVERY_BYTES, MAX_RESPONSE_BYTES};
+use crate::nia::client::{NiaConfig, MAX_DELIVERY_BYTES, MAX_RESPONSE_BYTES};
 
 /// 2026-11-25, inside every fixed certificate's validity.
 const NOW: i64 = 1_795_600_800;
@@ -31,7 +31,7 @@ fn signer() -> &'static [u8] {
     static DER: OnceLock<Vec<u8>> = OnceLock::new();
     DER.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("mojeid-fuzz-{}", std::process::id()));
-        crate::nia::load_sp_identity(&dir, true)
+        crate::nia::client::load_sp_identity(&dir, true)
             .ok()
             .and_then(|(_, cert)| cert.to_der().ok())
             .unwrap_or_default()
@@ -60,7 +60,7 @@ pub fn saml_response(data: &[u8]) {
     };
     signature_check(xml, MAX_RESPONSE_BYTES);
     if !crate::public_edge::has_doctype(data) {
-        let _ = crate::nia::read_response(&config(), xml, NOW);
+        let _ = crate::nia::client::read_response(&config(), xml, NOW);
     }
 }
 
@@ -71,7 +71,7 @@ pub fn rob_delivery(data: &[u8]) {
     };
     signature_check(xml, MAX_DELIVERY_BYTES);
     if !crate::public_edge::has_doctype(data) {
-        let _ = crate::nia::read_delivery(xml);
+        let _ = crate::nia::client::read_delivery(xml);
     }
 }
 
@@ -82,7 +82,7 @@ pub fn attestation(data: &[u8]) {
         return;
     };
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let ceremony = crate::attestation::Ceremony {
+    let ceremony = crate::keys::attestation::Ceremony {
         rp_id: "localhost",
         origin: "http://localhost:3000",
         challenge: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -109,13 +109,13 @@ pub fn attestation(data: &[u8]) {
         })
     };
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW as u64);
-    let _ = crate::attestation::check_registration(&credential, &ceremony, metadata(), at);
-    let _ = crate::attestation::analyze(&credential, metadata(), at);
+    let _ = crate::keys::attestation::check_registration(&credential, &ceremony, metadata(), at);
+    let _ = crate::keys::attestation::analyze(&credential, metadata(), at);
 }
 
-fn metadata() -> &'static crate::mds::Metadata {
-    static MD: OnceLock<crate::mds::Metadata> = OnceLock::new();
-    MD.get_or_init(crate::mds::Metadata::default)
+fn metadata() -> &'static crate::keys::mds::Metadata {
+    static MD: OnceLock<crate::keys::mds::Metadata> = OnceLock::new();
+    MD.get_or_init(crate::keys::mds::Metadata::default)
 }
 
 /// A FIDO metadata BLOB (JWS): the first byte chooses the whole BLOB against the FIDO root,
@@ -129,8 +129,9 @@ pub fn mds_blob(data: &[u8]) {
             return;
         };
         let root = include_bytes!("../../fido/mds/root-r3.crt");
-        let _ = crate::mds::Metadata::load(blob, root, crate::mds::Staleness::Allow, NOW);
+        let _ =
+            crate::keys::mds::Metadata::load(blob, root, crate::keys::mds::Staleness::Allow, NOW);
     } else {
-        let _ = crate::mds::Metadata::from_verified_payload(rest, false);
+        let _ = crate::keys::mds::Metadata::from_verified_payload(rest, false);
     }
 }

@@ -1,38 +1,25 @@
-//! The identity domain: accounts, sessions, profile and contacts, the outbox and the audit
-//! log. It knows nothing of HTTP or Leptos; the server and the app call it.
+//! The identity domain, laid out by the help page's flows: the account (`account`), its
+//! security keys (`keys`), the link to NIA (`nia`), getting back in (`recovery`), staff roles
+//! (`staff`), and what they share: the audit log, the outbox, the job queue. It knows nothing
+//! of HTTP or Leptos; the server and the app call it.
 
-pub mod accounts;
-pub mod action_login;
-pub mod attestation;
+pub mod account;
 pub mod audit;
 pub mod clock;
-pub mod contacts;
-pub mod czech_point;
 pub mod db;
 pub mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod jobs;
-pub mod key_check;
 pub mod keys;
-pub mod mds;
 pub mod nia;
 pub mod notices;
 pub mod outbox;
-pub mod pairing;
-pub mod pairing_code;
-pub mod paper_reset;
-pub mod password;
-pub mod profile;
 pub mod public_edge;
-pub mod reconcile;
-pub mod sessions;
+pub mod recovery;
 pub mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod twofa_reset;
-pub mod unlink;
-pub mod validate;
 
 pub use clock::Clock;
 pub use db::{Backend, Db};
@@ -110,19 +97,19 @@ impl Default for Policy {
 #[derive(Clone)]
 pub struct Idp {
     pub db: Db,
-    pub hasher: password::Hasher,
+    pub hasher: account::password::Hasher,
     pub clock: Clock,
     pub policy: Policy,
-    metadata: std::sync::Arc<std::sync::RwLock<std::sync::Arc<mds::Metadata>>>,
-    nia: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<nia::NiaClient>>>>,
+    metadata: std::sync::Arc<std::sync::RwLock<std::sync::Arc<keys::mds::Metadata>>>,
+    nia: std::sync::Arc<std::sync::RwLock<Option<std::sync::Arc<nia::client::NiaClient>>>>,
     edges: std::sync::Arc<public_edge::EdgeCounters>,
-    means: std::sync::Arc<reconcile::MeansCounters>,
+    means: std::sync::Arc<nia::reconcile::MeansCounters>,
     /// This process's name in the job queue's leases.
     worker: std::sync::Arc<str>,
 }
 
 impl Idp {
-    pub fn new(db: Db, hasher: password::Hasher, clock: Clock, policy: Policy) -> Self {
+    pub fn new(db: Db, hasher: account::password::Hasher, clock: Clock, policy: Policy) -> Self {
         Self {
             db,
             hasher,
@@ -137,14 +124,14 @@ impl Idp {
     }
 
     /// The NIA client (none until `set_nia`).
-    pub fn nia(&self) -> Option<std::sync::Arc<nia::NiaClient>> {
+    pub fn nia(&self) -> Option<std::sync::Arc<nia::client::NiaClient>> {
         match self.nia.read() {
             Ok(n) => n.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    pub fn set_nia(&self, client: nia::NiaClient) {
+    pub fn set_nia(&self, client: nia::client::NiaClient) {
         let new = Some(std::sync::Arc::new(client));
         match self.nia.write() {
             Ok(mut n) => *n = new,
@@ -153,7 +140,7 @@ impl Idp {
     }
 
     /// The FIDO metadata in use (empty until `set_metadata`).
-    pub fn metadata(&self) -> std::sync::Arc<mds::Metadata> {
+    pub fn metadata(&self) -> std::sync::Arc<keys::mds::Metadata> {
         match self.metadata.read() {
             Ok(m) => m.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -161,7 +148,7 @@ impl Idp {
     }
 
     /// Replaces the FIDO metadata (at start, and when a new BLOB is imported).
-    pub fn set_metadata(&self, metadata: mds::Metadata) {
+    pub fn set_metadata(&self, metadata: keys::mds::Metadata) {
         let new = std::sync::Arc::new(metadata);
         match self.metadata.write() {
             Ok(mut m) => *m = new,

@@ -3,10 +3,10 @@
 mod common;
 
 use common::{fresh, req};
-use idp::contacts::ContactKind;
+use idp::account::contacts::ContactKind;
+use idp::account::profile::ProfileInput;
 use idp::keys::LoginStep;
 use idp::outbox::Outgoing;
-use idp::profile::ProfileInput;
 use idp::{Error, Idp, Violation};
 
 const PW: &str = "kobyla ma maly bok u potoka";
@@ -689,7 +689,7 @@ both_databases!(
         let renewed = idp
             .add_session_auth(
                 &here.token,
-                &[idp::sessions::AuthMethod::Password],
+                &[idp::account::sessions::AuthMethod::Password],
                 &req("10.0.3.1"),
             )
             .await
@@ -722,8 +722,8 @@ both_databases!(
             panic!("no key: logged in");
         };
         let new = "lokomotiva jede pres most do brna";
-        let stale = [idp::sessions::AuthRecord {
-            method: idp::sessions::AuthMethod::Password,
+        let stale = [idp::account::sessions::AuthRecord {
+            method: idp::account::sessions::AuthMethod::Password,
             at: idp.clock.now() - 3600,
         }];
         assert!(matches!(

@@ -1,8 +1,8 @@
 //! Verdicts on real registration responses (webauthn-rs's test vectors) against the shipped
 //! FIDO metadata.
 
-use idp::attestation::{check, Ceremony, KeyKind, Reason, Verdict};
-use idp::mds::{Level, Metadata, Staleness};
+use idp::keys::attestation::{check, Ceremony, KeyKind, Reason, Verdict};
+use idp::keys::mds::{Level, Metadata, Staleness};
 
 const BLOB: &str = include_str!("../../fido/mds/blob.jwt");
 const ROOT: &[u8] = include_bytes!("../../fido/mds/root-r3.crt");
@@ -237,17 +237,17 @@ fn support_analysis_agrees_with_the_check_and_with_its_own_download() {
     ] {
         let (credential, ..) = load(name);
         let direct = verdict(&md, name);
-        let analysed = idp::attestation::analyze(&credential, &md, now).expect("analysable");
+        let analysed = idp::keys::attestation::analyze(&credential, &md, now).expect("analysable");
         assert_eq!(analysed, direct, "{name}");
         // the JSON a user downloads from the key check: the raw response plus the verdict
         let download = serde_json::json!({ "credential": credential, "verdict": direct });
         assert_eq!(
-            idp::attestation::analyze(&download, &md, now).expect("download"),
+            idp::keys::attestation::analyze(&download, &md, now).expect("download"),
             direct,
             "{name}"
         );
     }
-    let err = idp::attestation::analyze(&serde_json::json!({ "id": "x" }), &md, now)
+    let err = idp::keys::attestation::analyze(&serde_json::json!({ "id": "x" }), &md, now)
         .expect_err("not webauthn");
     assert!(err.contains("clientDataJSON"), "{err}");
 }

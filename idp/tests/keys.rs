@@ -3,9 +3,9 @@
 mod common;
 
 use common::req;
-use idp::attestation::{check_registration, Ceremony};
-use idp::mds::{Metadata, Staleness};
-use idp::sessions::{AuthMethod, AuthRecord};
+use idp::account::sessions::{AuthMethod, AuthRecord};
+use idp::keys::attestation::{check_registration, Ceremony};
+use idp::keys::mds::{Metadata, Staleness};
 use idp::{Error, Idp};
 
 const PW: &str = "kobyla ma maly bok u potoka";

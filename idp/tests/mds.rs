@@ -2,7 +2,7 @@
 //! Alliance reports them; tampering, a wrong root and staleness are refused.
 
 use base64::Engine;
-use idp::mds::{Level, MdsError, Metadata, Problem, Staleness};
+use idp::keys::mds::{Level, MdsError, Metadata, Problem, Staleness};
 
 const BLOB: &str = include_str!("../../fido/mds/blob.jwt");
 const ROOT: &[u8] = include_bytes!("../../fido/mds/root-r3.crt");

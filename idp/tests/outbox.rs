@@ -5,7 +5,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{fresh, req};
-use idp::contacts::ContactKind;
+use idp::account::contacts::ContactKind;
 use idp::outbox::{Mailer, Outgoing};
 use idp::Idp;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

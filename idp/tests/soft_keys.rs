@@ -5,9 +5,9 @@
 mod common;
 
 use common::{fresh, req, START};
-use idp::attestation::{check, Ceremony, KeyKind, Reason};
+use idp::keys::attestation::{check, Ceremony, KeyKind, Reason};
+use idp::keys::mds::{Level, Metadata, Staleness};
 use idp::keys::LoginStep;
-use idp::mds::{Level, Metadata, Staleness};
 use idp::testing::fido::{aaguid_text, entry, tamper, Attestation, SoftKey, TestCa};
 use idp::{Error, Idp};
 use std::time::SystemTime;
@@ -83,7 +83,7 @@ fn ceremony() -> Ceremony<'static> {
     }
 }
 
-fn verdict_of(w: &World, key: &mut SoftKey) -> idp::attestation::Verdict {
+fn verdict_of(w: &World, key: &mut SoftKey) -> idp::keys::attestation::Verdict {
     let response = key.register_raw("localhost", CHALLENGE, ORIGIN);
     check(&response, &ceremony(), &w.metadata, SystemTime::now())
 }
@@ -426,8 +426,8 @@ both_databases!(
         let mut token = token;
         for action in [
             None,
-            Some(idp::action_login::Action::RemoveKey(key_id)),
-            Some(idp::action_login::Action::Detach),
+            Some(idp::account::action_login::Action::RemoveKey(key_id)),
+            Some(idp::account::action_login::Action::Detach),
         ] {
             let step = idp
                 .start_reauth(&token, PW, action, ORIGIN, &req("10.0.9.8"))

@@ -328,10 +328,10 @@ impl Config {
     /// Dev tools (`/dev/outbox`) exist only outside production.
     /// The NIA client's settings: NIA (or the simulator) at `NIA_BASE_URL`, us at
     /// `PUBLIC_URL`.
-    pub fn nia(&self) -> idp::nia::NiaConfig {
+    pub fn nia(&self) -> idp::nia::client::NiaConfig {
         let nia = self.nia_base_url.trim_end_matches('/');
         let us = self.public_url.trim_end_matches('/');
-        idp::nia::NiaConfig {
+        idp::nia::client::NiaConfig {
             sso_url: format!("{nia}/FPSTS/saml2/basic"),
             metadata_url: format!("{nia}/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml"),
             api_url: format!("{nia}/idp-api"),

@@ -52,9 +52,10 @@ pub async fn build_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, i
     let idp = open_idp(config, clock).await?;
     idp.set_metadata(metadata);
     let sp_dir = std::path::Path::new(&config.data_dir).join("sp");
-    let (key, cert) = idp::nia::load_sp_identity(&sp_dir, config.mode != config::Mode::Production)
-        .map_err(|e| idp::Error::Internal(format!("DATA_DIR={}: {e}", config.data_dir)))?;
-    let client = idp::nia::NiaClient::new(config.nia(), key, cert)
+    let (key, cert) =
+        idp::nia::client::load_sp_identity(&sp_dir, config.mode != config::Mode::Production)
+            .map_err(|e| idp::Error::Internal(format!("DATA_DIR={}: {e}", config.data_dir)))?;
+    let client = idp::nia::client::NiaClient::new(config.nia(), key, cert)
         .map_err(|e| idp::Error::Internal(e.to_string()))?;
     idp.set_nia(client);
     Ok(idp)
@@ -73,28 +74,29 @@ pub async fn open_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, id
         }
     }
     let db = idp::Db::connect(&config.database_url, config.database_max_connections).await?;
-    let hasher = idp::password::Hasher::new(config.hash_workers, config.hash_queue)?;
+    let hasher = idp::account::password::Hasher::new(config.hash_workers, config.hash_queue)?;
     Ok(idp::Idp::new(db, hasher, clock, config.policy.clone()))
 }
 
 /// Reads and verifies the FIDO metadata BLOB named by the configuration. A stale BLOB is
 /// used only when allowed, with a warning; an invalid one stops the start.
-pub fn load_metadata(config: &Config, now: i64) -> Result<idp::mds::Metadata, idp::Error> {
+pub fn load_metadata(config: &Config, now: i64) -> Result<idp::keys::mds::Metadata, idp::Error> {
     let read = |name: &str, path: &str| {
         std::fs::read(path).map_err(|e| idp::Error::Internal(format!("{name}={path}: {e}")))
     };
     let blob = read("MDS_BLOB_PATH", &config.mds_blob_path)?;
     let root = read("MDS_ROOT_PATH", &config.mds_root_path)?;
     let staleness = if config.mds_allow_stale {
-        idp::mds::Staleness::Allow
+        idp::keys::mds::Staleness::Allow
     } else {
-        idp::mds::Staleness::Refuse
+        idp::keys::mds::Staleness::Refuse
     };
     let started = std::time::Instant::now();
-    let metadata = idp::mds::Metadata::load(&String::from_utf8_lossy(&blob), &root, staleness, now)
-        .map_err(|e| {
-            idp::Error::Internal(format!("MDS_BLOB_PATH={}: {e}", config.mds_blob_path))
-        })?;
+    let metadata =
+        idp::keys::mds::Metadata::load(&String::from_utf8_lossy(&blob), &root, staleness, now)
+            .map_err(|e| {
+                idp::Error::Internal(format!("MDS_BLOB_PATH={}: {e}", config.mds_blob_path))
+            })?;
     tracing::info!(
         serial = metadata.serial,
         models = metadata.models.len(),
@@ -152,13 +154,13 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/nia/acs",
             post(handlers::nia_acs).layer(axum::extract::DefaultBodyLimit::max(
-                idp::nia::MAX_RESPONSE_BYTES + 4096,
+                idp::nia::client::MAX_RESPONSE_BYTES + 4096,
             )),
         )
         .route(
             "/intake/rob",
             post(handlers::office_intake).layer(axum::extract::DefaultBodyLimit::max(
-                idp::nia::MAX_DELIVERY_BYTES,
+                idp::nia::client::MAX_DELIVERY_BYTES,
             )),
         )
         .route(

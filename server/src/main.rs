@@ -70,7 +70,7 @@ fn analyze(config: &Config, file: &str) -> i32 {
             return 1;
         }
     };
-    match idp::attestation::analyze(&document, &metadata, std::time::SystemTime::now()) {
+    match idp::keys::attestation::analyze(&document, &metadata, std::time::SystemTime::now()) {
         Ok(verdict) => match serde_json::to_string_pretty(&verdict) {
             Ok(json) => {
                 println!("{json}");

@@ -19,17 +19,17 @@ pub fn import(config: &Config, file: &str, now: i64) -> Result<Imported, String>
     let root = std::fs::read(&config.mds_root_path)
         .map_err(|e| format!("MDS_ROOT_PATH={}: {e}", config.mds_root_path))?;
     let staleness = if config.mds_allow_stale {
-        idp::mds::Staleness::Allow
+        idp::keys::mds::Staleness::Allow
     } else {
-        idp::mds::Staleness::Refuse
+        idp::keys::mds::Staleness::Refuse
     };
-    let new = idp::mds::Metadata::load(&blob, &root, staleness, now)
+    let new = idp::keys::mds::Metadata::load(&blob, &root, staleness, now)
         .map_err(|e| format!("{file}: {e}"))?;
     // the BLOB in place, if it still verifies
     let previous = std::fs::read_to_string(&config.mds_blob_path)
         .ok()
         .and_then(|old| {
-            idp::mds::Metadata::load(&old, &root, idp::mds::Staleness::Allow, now).ok()
+            idp::keys::mds::Metadata::load(&old, &root, idp::keys::mds::Staleness::Allow, now).ok()
         });
     if let Some(old) = &previous {
         if new.serial < old.serial {

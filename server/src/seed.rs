@@ -1,9 +1,9 @@
 //! Demo data for the run command: one account with a filled profile and verified contacts,
 //! created through the same domain calls a user's browser makes. Idempotent.
 
-use idp::contacts::ContactKind;
+use idp::account::contacts::ContactKind;
+use idp::account::profile::ProfileInput;
 use idp::outbox::Outgoing;
-use idp::profile::ProfileInput;
 
 pub const DEMO_USERNAME: &str = "demo";
 pub const DEMO_PASSWORD: &str = "kobyla ma maly bok u potoka";
@@ -21,8 +21,8 @@ pub async fn demo_account(idp: &idp::Idp) -> Result<bool, idp::Error> {
         .await?;
     // the account was just created with its password: that is the fresh login a contact
     // change asks for
-    let fresh = [idp::sessions::AuthRecord {
-        method: idp::sessions::AuthMethod::Password,
+    let fresh = [idp::account::sessions::AuthRecord {
+        method: idp::account::sessions::AuthMethod::Password,
         at: idp.clock.now(),
     }];
     let profile = ProfileInput {

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use base64::Engine;
-use idp::action_login::{Action, ActionLogin};
-use idp::nia::{load_sp_identity, NiaClient, NiaConfig};
-use idp::pairing::State;
-use idp::sessions::{AuthMethod, AuthRecord};
+use idp::account::action_login::{Action, ActionLogin};
+use idp::account::sessions::{AuthMethod, AuthRecord};
+use idp::nia::client::{load_sp_identity, NiaClient, NiaConfig};
+use idp::nia::pairing::State;
 use idp::testing::TempDatabase;
 use idp::{Clock, Db, Error, Idp, Policy, RequestInfo};
 
@@ -86,7 +86,7 @@ async fn idp_with_clock(
     let db = Db::connect(url, 10).await.expect("db");
     let idp = Idp::new(
         db,
-        idp::password::Hasher::new(2, 16).expect("hasher"),
+        idp::account::password::Hasher::new(2, 16).expect("hasher"),
         clock,
         Policy::default(),
     );
@@ -149,7 +149,7 @@ async fn world(db: TempDatabase) -> World {
     idp.update_profile(
         account.id,
         "obcan",
-        &idp::profile::ProfileInput {
+        &idp::account::profile::ProfileInput {
             first_name: "Jana".into(),
             last_name: "Nováková".into(),
             birth_date: "14. 3. 1985".into(),
@@ -333,7 +333,7 @@ impl World {
         &self,
         username: &str,
         role: Option<idp::staff::Role>,
-    ) -> (idp::sessions::Session, i64) {
+    ) -> (idp::account::sessions::Session, i64) {
         let (account, _) = self
             .idp
             .create_account(username, PW, &req())
@@ -343,7 +343,7 @@ impl World {
             self.idp.grant_role(username, role).await.expect("role");
         }
         let now = self.idp.clock.now();
-        let session = idp::sessions::Session {
+        let session = idp::account::sessions::Session {
             account_id: account.id,
             username: username.into(),
             created_at: now,
@@ -450,7 +450,7 @@ async fn a_signed_response_links_the_account_and_cannot_be_replayed() {
             assert_eq!(w.sim.active_means(&data.bsi).len(), 1);
 
             // locked: the register's fields cannot be edited
-            let mut input = idp::profile::ProfileInput {
+            let mut input = idp::account::profile::ProfileInput {
                 first_name: "Jana".into(),
                 last_name: "Nováková".into(),
                 birth_date: "14. 3. 1985".into(),
@@ -629,7 +629,7 @@ async fn an_outage_keeps_the_request_and_a_crash_between_calls_resumes() {
             let url = w.db.url.clone();
             let restarted = Idp::new(
                 Db::connect(&url, 2).await.expect("db"),
-                idp::password::Hasher::new(1, 4).expect("hasher"),
+                idp::account::password::Hasher::new(1, 4).expect("hasher"),
                 Clock::manual(w.idp.clock.now()),
                 Policy::default(),
             );
@@ -737,7 +737,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
                 .expect("request");
             assert_eq!(r.state, State::AwaitingOffice);
             assert_eq!(
-                idp::pairing_code::normalize(&r.code).as_deref(),
+                idp::nia::pairing::code::normalize(&r.code).as_deref(),
                 Some(r.code.as_str())
             );
             let mails = outbox_to(&w.idp, "jana@example.cz").await;
@@ -1107,8 +1107,9 @@ async fn guessing_pins_is_cut_off_after_five_attempts() {
 
 #[tokio::test]
 async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_an_outage() {
-    use idp::sessions::Session;
-    use idp::staff::{IdentityAnswers, Role};
+    use idp::account::sessions::Session;
+    use idp::recovery::helpdesk::IdentityAnswers;
+    use idp::staff::Role;
     on_both(|w| {
         Box::pin(async move {
             let bsi = w.link("100000001").await;
@@ -1263,8 +1264,9 @@ async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_a
 
 #[tokio::test]
 async fn auditors_see_every_account_filtered_and_nobody_else_does() {
-    use idp::sessions::Session;
-    use idp::staff::{AuditFilter, Role};
+    use idp::account::sessions::Session;
+    use idp::audit::AuditFilter;
+    use idp::staff::Role;
     on_both(|w| {
         Box::pin(async move {
             let (saml, relay, browser) = w.portal("100000001", true).await;
@@ -1362,7 +1364,7 @@ fn violation(r: Result<impl std::fmt::Debug, Error>, field: &str) -> idp::Violat
 
 #[tokio::test]
 async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_an_outage() {
-    use idp::paper_reset::FormState;
+    use idp::recovery::paper_reset::FormState;
     use idp::staff::Role;
     use idp::Violation;
     const PDF: &[u8] = b"%PDF-1.4\n% the verified form\n";
@@ -1395,7 +1397,7 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
                 .record_paper_form(&staff, w.account, "ZR 1", b"GIF89a", &req())
                 .await;
             assert_eq!(violation(r, "scan"), Violation::FileType);
-            let big = [PDF, &vec![b'x'; idp::paper_reset::SCAN_MAX_BYTES]].concat();
+            let big = [PDF, &vec![b'x'; idp::recovery::paper_reset::SCAN_MAX_BYTES]].concat();
             let r = w
                 .idp
                 .record_paper_form(&staff, w.account, "ZR-1", &big, &req())
@@ -1584,7 +1586,9 @@ async fn a_password_link_expires_and_a_form_needs_a_verified_email() {
             let token = between(&mail, "https://mojeid.test/password-reset?token=", "\n")
                 .expect("a link")
                 .to_owned();
-            w.idp.clock.advance(idp::paper_reset::LINK_TTL_SECS + 1);
+            w.idp
+                .clock
+                .advance(idp::recovery::paper_reset::LINK_TTL_SECS + 1);
             let r = w.idp.password_link_account(&token).await;
             assert_eq!(violation(r, "token"), Violation::LinkExpired);
             let r = w.idp.password_link_account("made-up").await;
@@ -1780,7 +1784,7 @@ async fn a_czech_point_code_filed_by_somebody_else_brings_their_data_nowhere() {
 
 #[tokio::test]
 async fn the_contact_swap_chain_breaks_at_every_link() {
-    use idp::contacts::ContactKind;
+    use idp::account::contacts::ContactKind;
     use idp::outbox::Outgoing;
     on_both(|w| {
         Box::pin(async move {
@@ -1983,7 +1987,7 @@ async fn while_a_czech_point_request_waits_the_person_it_is_for_stays_the_same()
                 .start_czech_point(w.account, "obcan", &w.fresh(), &req())
                 .await
                 .expect("request");
-            let mut input = idp::profile::ProfileInput {
+            let mut input = idp::account::profile::ProfileInput {
                 first_name: "Petr".into(),
                 last_name: "Svoboda".into(),
                 birth_date: "2. 11. 1979".into(),
@@ -2035,7 +2039,12 @@ async fn while_a_czech_point_request_waits_the_person_it_is_for_stays_the_same()
 }
 
 /// Where NIA's answer for `card`, brought to `account`'s request, leaves it.
-async fn answer_for(w: &World, account: i64, key: i64, card: &str) -> idp::pairing::PairingRequest {
+async fn answer_for(
+    w: &World,
+    account: i64,
+    key: i64,
+    card: &str,
+) -> idp::nia::pairing::PairingRequest {
     let (saml, relay, browser) = w.portal_for(account, key, card, true).await;
     w.idp
         .accept_nia_response(&saml, &relay, Some(&browser), &req())
@@ -2055,7 +2064,10 @@ async fn a_second_account_of_a_linked_person_is_told_why_leaves_nothing_at_nia_a
             // the same eObčanka for the second account: said at once, nothing registered
             let r = answer_for(&w, other, other_key, "100000001").await;
             assert_eq!(r.state, State::Failed);
-            assert_eq!(r.outcome.as_deref(), Some(idp::pairing::LINKED_ELSEWHERE));
+            assert_eq!(
+                r.outcome.as_deref(),
+                Some(idp::nia::pairing::LINKED_ELSEWHERE)
+            );
             assert_eq!(
                 w.sim.active_means(&bsi).len(),
                 1,
@@ -2096,11 +2108,11 @@ async fn a_second_account_of_a_linked_person_is_told_why_leaves_nothing_at_nia_a
             assert_eq!(second.state, State::Failed);
             assert_eq!(
                 second.outcome.as_deref(),
-                Some(idp::pairing::LINKED_ELSEWHERE)
+                Some(idp::nia::pairing::LINKED_ELSEWHERE)
             );
             let at_nia = w.sim.active_means(&bsi);
             assert_eq!(at_nia.len(), 1, "{at_nia:?}");
-            assert_eq!(at_nia[0].means_ref, idp::nia::means_ref(w.key));
+            assert_eq!(at_nia[0].means_ref, idp::nia::client::means_ref(w.key));
 
             // the first account detaches: the second one's ended request stays ended
             w.idp.clock.advance(1);
@@ -2143,7 +2155,7 @@ async fn the_reconciliation_job_deactivates_orphaned_means_and_reports_missing_o
             let (other, other_key) = w.second_account("obcan2").await;
             let nia = w.idp.nia().expect("nia");
             // a means of the second account's key left at NIA (a link that died half-way)
-            nia.register_means(&bsi, &idp::nia::means_ref(other_key))
+            nia.register_means(&bsi, &idp::nia::client::means_ref(other_key))
                 .await
                 .expect("registered");
             assert_eq!(w.sim.active_means(&bsi).len(), 2);
@@ -2158,7 +2170,7 @@ async fn the_reconciliation_job_deactivates_orphaned_means_and_reports_missing_o
             assert_eq!((r.orphans_deactivated, r.missing_at_nia), (1, 0));
             let left = w.sim.active_means(&bsi);
             assert_eq!(left.len(), 1);
-            assert_eq!(left[0].means_ref, idp::nia::means_ref(w.key), "the link's means stays");
+            assert_eq!(left[0].means_ref, idp::nia::client::means_ref(w.key), "the link's means stays");
             let audited: (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND event = 'nia.means.orphan_deactivated'",
             )
@@ -2284,7 +2296,7 @@ async fn twenty_citizens_registering_logging_in_and_pairing_at_once_never_see_a_
                         .update_profile(
                             account.id,
                             &name,
-                            &idp::profile::ProfileInput {
+                            &idp::account::profile::ProfileInput {
                                 first_name: text(profile.first_name),
                                 last_name: text(profile.last_name),
                                 birth_date: "14. 3. 1985".into(),
@@ -2340,7 +2352,7 @@ async fn twenty_citizens_registering_logging_in_and_pairing_at_once_never_see_a_
                 match p.state {
                     State::Completed => linked += 1,
                     State::Failed => {
-                        assert_eq!(p.outcome.as_deref(), Some(idp::pairing::LINKED_ELSEWHERE))
+                        assert_eq!(p.outcome.as_deref(), Some(idp::nia::pairing::LINKED_ELSEWHERE))
                     }
                     other => panic!("request left {other:?}"),
                 }
@@ -2372,7 +2384,7 @@ async fn every_field_from_the_register_and_the_organization_are_locked_after_lin
             w.link("100000001").await;
             let p = w.idp.profile(w.account).await.expect("profile");
             let text = |v: &Option<String>| v.clone().unwrap_or_default();
-            let base = idp::profile::ProfileInput {
+            let base = idp::account::profile::ProfileInput {
                 first_name: text(&p.first_name),
                 last_name: text(&p.last_name),
                 birth_date: text(&p.birth_date),
@@ -2388,7 +2400,7 @@ async fn every_field_from_the_register_and_the_organization_are_locked_after_lin
                 .update_profile(w.account, "obcan", &base, &req())
                 .await
                 .expect("nothing changed is fine");
-            type Edit = fn(&mut idp::profile::ProfileInput);
+            type Edit = fn(&mut idp::account::profile::ProfileInput);
             let edits: [(&str, Edit); 9] = [
                 ("first_name", |i| i.first_name = "Petra".into()),
                 ("last_name", |i| i.last_name = "Svobodová".into()),

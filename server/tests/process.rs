@@ -160,16 +160,16 @@ fn analyze_gives_support_the_same_verdict_as_the_server() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let printed: idp::attestation::Verdict =
+    let printed: idp::keys::attestation::Verdict =
         serde_json::from_slice(&out.stdout).expect("verdict JSON");
-    let metadata = idp::mds::Metadata::load(
+    let metadata = idp::keys::mds::Metadata::load(
         &std::fs::read_to_string(format!("{root}/fido/mds/blob.jwt")).expect("blob"),
         &std::fs::read(format!("{root}/fido/mds/root-r3.crt")).expect("root"),
-        idp::mds::Staleness::Allow,
+        idp::keys::mds::Staleness::Allow,
         idp::Clock::system().now(),
     )
     .expect("metadata");
-    let expected = idp::attestation::analyze(
+    let expected = idp::keys::attestation::analyze(
         &document["credential"],
         &metadata,
         std::time::SystemTime::now(),

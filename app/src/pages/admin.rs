@@ -21,7 +21,7 @@ pub struct FoundView {
 }
 
 #[cfg(feature = "ssr")]
-async fn staff() -> Result<(idp::sessions::Session, idp::Idp), ApiError> {
+async fn staff() -> Result<(idp::account::sessions::Session, idp::Idp), ApiError> {
     staff_as(&[idp::staff::Role::Helpdesk, idp::staff::Role::BackOffice])
         .await
         .map(|(s, idp, _)| (s, idp))
@@ -30,7 +30,7 @@ async fn staff() -> Result<(idp::sessions::Session, idp::Idp), ApiError> {
 #[cfg(feature = "ssr")]
 async fn staff_as(
     allowed: &[idp::staff::Role],
-) -> Result<(idp::sessions::Session, idp::Idp, idp::staff::Role), ApiError> {
+) -> Result<(idp::account::sessions::Session, idp::Idp, idp::staff::Role), ApiError> {
     let s = crate::ssr::current_session().await?;
     let idp = crate::ssr::ctx()?.idp;
     let role = idp.staff(&s, allowed).await.map_err(crate::ssr::fail)?;
@@ -99,7 +99,7 @@ pub async fn admin_paper_forms(account_id: i64) -> Result<Vec<FormView>, ApiErro
 /// multipart form data. The scan is read up to one byte past the limit, the rest discarded.
 #[server(endpoint = "admin_paper_form", input = server_fn::codec::MultipartFormData)]
 pub async fn admin_paper_form(data: server_fn::codec::MultipartData) -> Result<i64, ApiError> {
-    use idp::paper_reset::SCAN_MAX_BYTES;
+    use idp::recovery::paper_reset::SCAN_MAX_BYTES;
     let (s, idp, _) = staff_as(&[idp::staff::Role::BackOffice]).await?;
     let unreadable = || crate::ssr::fail(idp::Error::invalid("scan", idp::Violation::Required));
     let mut data = data.into_inner().ok_or_else(unreadable)?;
@@ -177,7 +177,7 @@ mod check {
         phone: String,
     ) -> Result<Vec<(String, bool)>, ApiError> {
         let (s, idp) = staff().await?;
-        let answers = idp::staff::IdentityAnswers {
+        let answers = idp::recovery::helpdesk::IdentityAnswers {
             first_name,
             last_name,
             birth_date,
@@ -519,7 +519,7 @@ pub async fn admin_audit(
     if !bad.is_empty() {
         return Err(crate::ssr::fail(idp::Error::Invalid(bad)));
     }
-    let filter = idp::staff::AuditFilter {
+    let filter = idp::audit::AuditFilter {
         username: Some(username),
         actor: Some(actor),
         event: Some(event),

@@ -44,10 +44,10 @@ pub async fn certified_models(
     level: String,
     sort: String,
 ) -> Result<CertifiedList, ApiError> {
-    use idp::mds::{Form as MdsForm, Level, Protocol};
+    use idp::keys::mds::{Form as MdsForm, Level, Protocol};
     let md = crate::ssr::ctx()?.idp.metadata();
     let needle = q.trim().to_lowercase();
-    let mut models: Vec<&idp::mds::Model> = md
+    let mut models: Vec<&idp::keys::mds::Model> = md
         .models
         .iter()
         .filter(|m| {

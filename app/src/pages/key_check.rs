@@ -38,8 +38,8 @@ pub struct KeyCheckView {
 
 /// A reason's catalog key and its argument.
 #[cfg(feature = "ssr")]
-pub(crate) fn reason_message(r: &idp::attestation::Reason) -> (String, String) {
-    use idp::attestation::Reason;
+pub(crate) fn reason_message(r: &idp::keys::attestation::Reason) -> (String, String) {
+    use idp::keys::attestation::Reason;
     match r {
         Reason::AttestationHidden => ("reason-attestation-hidden".into(), String::new()),
         Reason::SelfAttestation => ("reason-self-attestation".into(), String::new()),
@@ -82,7 +82,7 @@ pub async fn key_check_finish(
     ticket: String,
     credential: String,
 ) -> Result<KeyCheckView, ApiError> {
-    use idp::attestation::KeyKind;
+    use idp::keys::attestation::KeyKind;
     let credential: serde_json::Value =
         serde_json::from_str(&credential).unwrap_or(serde_json::Value::Null);
     let finished = match crate::ssr::ctx()?

@@ -44,9 +44,9 @@ pub enum PairingState {
 }
 
 #[cfg(feature = "ssr")]
-impl From<idp::pairing::State> for PairingState {
-    fn from(s: idp::pairing::State) -> Self {
-        use idp::pairing::State as S;
+impl From<idp::nia::pairing::State> for PairingState {
+    fn from(s: idp::nia::pairing::State) -> Self {
+        use idp::nia::pairing::State as S;
         match s {
             S::Created => Self::Created,
             S::NiaLogin => Self::NiaLogin,
@@ -226,7 +226,7 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
         all_met: e.all(),
         conditions,
         request,
-        fresh: idp::pairing::fresh_password_and_key(&s.auth, idp.clock.now()),
+        fresh: idp::nia::eligibility::fresh_password_and_key(&s.auth, idp.clock.now()),
     })
 }
 
@@ -266,7 +266,7 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
             // NIA's answer is accepted only from the browser that carries this
             append_cookie(&nia_browser_cookie(
                 &start.browser_nonce,
-                idp::pairing::LOGIN_TTL_SECS,
+                idp::nia::pairing::LOGIN_TTL_SECS,
             ))?;
             start.url
         }

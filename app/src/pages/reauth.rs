@@ -24,10 +24,10 @@ fn now() -> i64 {
 #[cfg(feature = "ssr")]
 async fn carry_out(
     new_token: &str,
-    proof: &idp::action_login::ActionLogin,
+    proof: &idp::account::action_login::ActionLogin,
 ) -> Result<String, ApiError> {
     use crate::ssr::{ctx, fail, request_info};
-    use idp::action_login::Action;
+    use idp::account::action_login::Action;
     let idp = ctx()?.idp;
     let s = idp.session(new_token).await.map_err(fail)?;
     match proof.action() {
@@ -79,7 +79,7 @@ pub async fn reauth(
     let origin = crate::ssr::request_origin()?;
     let action = match action.as_str() {
         "" => None,
-        a => Some(idp::action_login::Action::parse(a).ok_or(ApiError::Conflict)?),
+        a => Some(idp::account::action_login::Action::parse(a).ok_or(ApiError::Conflict)?),
     };
     let step = crate::ssr::ctx()?
         .idp

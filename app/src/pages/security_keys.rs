@@ -76,7 +76,7 @@ fn name_error(code: FieldCode) -> ApiError {
 #[server(endpoint = "add_key_start")]
 pub async fn add_key_start(name: String) -> Result<AddKeyTicket, ApiError> {
     let s = crate::ssr::current_session().await?;
-    match idp::validate::optional_text(&name, idp::keys::NAME_MAX) {
+    match idp::account::validate::optional_text(&name, idp::keys::NAME_MAX) {
         Ok(Some(_)) => {}
         Ok(None) => return Err(name_error(FieldCode::Required)),
         Err(_) => {

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use idp::password::Hasher;
+use idp::account::password::Hasher;
 use idp::testing::TempDatabase;
 use idp::{Clock, Db, Idp, Policy, RequestInfo};
 
@@ -71,9 +71,9 @@ macro_rules! both_databases {
 }
 
 /// A login made just now with the password (the fresh login contact changes ask for).
-pub fn fresh(idp: &idp::Idp) -> Vec<idp::sessions::AuthRecord> {
-    vec![idp::sessions::AuthRecord {
-        method: idp::sessions::AuthMethod::Password,
+pub fn fresh(idp: &idp::Idp) -> Vec<idp::account::sessions::AuthRecord> {
+    vec![idp::account::sessions::AuthRecord {
+        method: idp::account::sessions::AuthMethod::Password,
         at: idp.clock.now(),
     }]
 }

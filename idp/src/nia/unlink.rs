@@ -10,6 +10,7 @@
 //! reset, login reset) already says the link ended.
 
 use serde_json::json;
+use sqlx::Row;
 use sqlx::{Any, Transaction};
 
 use crate::audit::{self, Event};
@@ -152,5 +153,65 @@ mod tests {
             .details()["reference"],
             "ZR-1"
         );
+    }
+}
+impl Idp {
+    /// "Detach from NIA" (only with a new login made for it, `proof`): every means is deactivated at
+    /// NIA, then the link ends here; the keys stay and the account stays validated; the
+    /// profile fields unlock. If NIA cannot be reached, nothing changes here for the means it
+    /// did not deactivate and `CannotDisableAuthenticator` says so.
+    pub async fn detach_nia(
+        &self,
+        account_id: i64,
+        actor: &str,
+        proof: Option<&crate::account::action_login::ActionLogin>,
+        req: &RequestInfo,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        crate::account::action_login::ActionLogin::check(
+            proof,
+            account_id,
+            crate::account::action_login::Action::Detach,
+            now,
+        )?;
+        self.end_link(account_id, actor, crate::nia::unlink::Reason::Detached, req)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Idp {
+    /// Deactivates every means of the account at NIA, forgetting each here as soon as NIA
+    /// confirms it (so both sides agree whatever fails next). `None` when the account is not
+    /// linked; `CannotDisableAuthenticator` when NIA cannot be reached (what NIA did not
+    /// confirm stays). The link itself is for the caller to end.
+    pub(crate) async fn deactivate_all_means(&self, account_id: i64) -> Result<Option<usize>> {
+        let Some(link) = sqlx::query("SELECT bsi FROM nia_links WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let bsi: String = link.try_get("bsi")?;
+        let client = self.nia_client()?;
+        let means = sqlx::query(
+            "SELECT key_id, means_id FROM nia_means WHERE account_id = $1 ORDER BY key_id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.db.pool)
+        .await?;
+        for m in &means {
+            let means_id: String = m.try_get("means_id")?;
+            if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
+                tracing::warn!(error = %e, account_id, "NIA did not deactivate a means");
+                return Err(Error::CannotDisableAuthenticator);
+            }
+            sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
+                .bind(m.try_get::<i64, _>("key_id")?)
+                .execute(&self.db.pool)
+                .await?;
+        }
+        Ok(Some(means.len()))
     }
 }

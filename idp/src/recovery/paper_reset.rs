@@ -9,10 +9,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::account::sessions::Session;
 use crate::audit::{self, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
 use crate::outbox::Outgoing;
-use crate::sessions::Session;
 use crate::staff::Role;
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
 
@@ -382,22 +382,22 @@ impl Idp {
         if moved == 0 {
             return Err(Error::Conflict);
         }
-        let linked = crate::unlink::end_link_in(
+        let linked = crate::nia::unlink::end_link_in(
             &mut tx,
             account_id,
             actor,
-            &crate::unlink::Reason::PaperForm {
+            &crate::nia::unlink::Reason::PaperForm {
                 reference: form.reference.clone(),
             },
             req,
             now,
         )
         .await?;
-        let keys = crate::twofa_reset::remove_second_factors(&mut tx, account_id).await?;
+        let keys = crate::recovery::twofa_reset::remove_second_factors(&mut tx, account_id).await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
         sqlx::query("UPDATE accounts SET password_hash = $1, state = 'login_reset' WHERE id = $2")
-            .bind(format!("{}reset", crate::password::NO_PASSWORD))
+            .bind(format!("{}reset", crate::account::password::NO_PASSWORD))
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
@@ -428,7 +428,7 @@ impl Idp {
             "{}/password-reset?token={token}",
             link_base.trim_end_matches('/')
         );
-        crate::pairing::notify_in(
+        crate::nia::pairing::notify_in(
             &mut tx,
             account_id,
             now,
@@ -479,7 +479,7 @@ method and the link to NIA were removed. Set a new password here (the link works
         req: &RequestInfo,
     ) -> Result<()> {
         let (account_id, username) = self.password_link(token).await?;
-        crate::password::check_policy("password", password, &username)?;
+        crate::account::password::check_policy("password", password, &username)?;
         if password != confirmation {
             return Err(Error::invalid("confirmation", Violation::PasswordsDiffer));
         }
@@ -514,7 +514,7 @@ method and the link to NIA were removed. Set a new password here (the link works
             json!({}),
         )
         .await?;
-        crate::pairing::notify_in(
+        crate::nia::pairing::notify_in(
             &mut tx,
             account_id,
             now,

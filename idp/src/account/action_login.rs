@@ -4,8 +4,8 @@
 //! key's challenge carries it, and the proof it ends with can only be made here and is good
 //! for that action, that account and `sessions::FRESH_LOGIN_SECS`.
 
+use crate::account::sessions::FRESH_LOGIN_SECS;
 use crate::error::{Error, Result};
-use crate::sessions::FRESH_LOGIN_SECS;
 
 /// What a login made for an action is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,11 @@
 //! Security keys of accounts: adding one (attestation `direct`, judged by `attestation`),
 //! listing them, and the second login step with a key. Every ceremony's challenge is a
-//! single-use row bound to the account, valid for five minutes.
+//! single-use row bound to the account, valid for five minutes. The verdicts (`attestation`),
+//! the FIDO metadata they rest on (`mds`) and the public key test (`key_check`) live beside it.
+
+pub mod attestation;
+pub mod key_check;
+pub mod mds;
 
 use base64::Engine;
 use rand::RngCore;
@@ -14,13 +19,13 @@ use webauthn_rs_core::proto::{
 };
 use webauthn_rs_core::WebauthnCore;
 
-use crate::accounts::Judged;
-use crate::action_login::{Action, ActionLogin};
-use crate::attestation::{self, Ceremony, Verdict};
+use crate::account::accounts::Judged;
+use crate::account::action_login::{Action, ActionLogin};
+use crate::account::sessions::{AuthMethod, AuthRecord, NewSession};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result, Violation};
-use crate::sessions::{AuthMethod, AuthRecord, NewSession};
-use crate::{random_token, sha256_hex, validate, Idp, RequestInfo};
+use crate::{account::validate, random_token, sha256_hex, Idp, RequestInfo};
+use attestation::{Ceremony, Verdict};
 
 const TTL_SECS: i64 = 300;
 pub const NAME_MAX: usize = 60;
@@ -37,7 +42,7 @@ pub struct SecurityKey {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     /// Why the key cannot serve NIA (empty when it can).
-    pub reasons: Vec<crate::attestation::Reason>,
+    pub reasons: Vec<crate::keys::attestation::Reason>,
     /// Registered at NIA as a means of the linked account.
     pub nia_linked: bool,
 }
@@ -262,7 +267,7 @@ impl Idp {
             let now = self.clock.now();
             let recent: Vec<i64> = session_auth
                 .iter()
-                .filter(|a| now - a.at <= crate::sessions::FRESH_LOGIN_SECS)
+                .filter(|a| now - a.at <= crate::account::sessions::FRESH_LOGIN_SECS)
                 .filter_map(|a| match a.method {
                     AuthMethod::SecurityKey { id } => Some(id),
                     _ => None,
@@ -445,7 +450,7 @@ impl Idp {
         ticket: &str,
         assertion: &serde_json::Value,
         req: &RequestInfo,
-    ) -> Result<(crate::accounts::Account, i64)> {
+    ) -> Result<(crate::account::accounts::Account, i64)> {
         let t = self.take_ticket(purpose, ticket).await?;
         let account = self.account(t.account()?).await?;
         let now = self.clock.now();
@@ -505,7 +510,7 @@ impl Idp {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if let Some(old) = previous_session {
-            crate::sessions::delete_by_token(&mut tx, old).await?;
+            crate::account::sessions::delete_by_token(&mut tx, old).await?;
         }
         sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
             .bind(&account.username)
@@ -774,11 +779,11 @@ impl Idp {
                     .await?;
             if left.is_empty() {
                 // the last means at NIA is gone: NIA ended the profile, so the link ends
-                crate::unlink::end_link_in(
+                crate::nia::unlink::end_link_in(
                     &mut tx,
                     account_id,
                     actor,
-                    &crate::unlink::Reason::LastKeyRemoved { key_id },
+                    &crate::nia::unlink::Reason::LastKeyRemoved { key_id },
                     req,
                     now,
                 )

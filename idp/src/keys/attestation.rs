@@ -19,7 +19,7 @@ use webauthn_rs_core::proto::{
 };
 use webauthn_rs_core::WebauthnCore;
 
-use crate::mds::{Form, Level, Metadata, Model};
+use crate::keys::mds::{Form, Level, Metadata, Model};
 
 /// What kind of authenticator it is, as the help page distinguishes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 
+use crate::account::sessions::AuthRecord;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
-use crate::nia::NiaError;
+use crate::nia::client::NiaError;
+use crate::nia::pairing::State;
 use crate::outbox::Outgoing;
-use crate::pairing::State;
-use crate::sessions::AuthRecord;
 use crate::{Idp, RequestInfo};
 
 /// How long a Czech POINT request waits for the office's delivery.
@@ -57,7 +57,7 @@ impl Idp {
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         account_id: i64,
-        data: &crate::nia::RegistryData,
+        data: &crate::nia::client::RegistryData,
     ) -> Result<bool> {
         // read inside the delivery's transaction (a pool of one connection must not wait
         // for itself)
@@ -68,7 +68,7 @@ impl Idp {
         .bind(account_id)
         .fetch_one(&mut **tx)
         .await?;
-        if crate::pairing::not_the_validated_person(
+        if crate::nia::eligibility::not_the_validated_person(
             r.try_get::<Option<String>, _>("validated_bsi")?.as_deref(),
             r.try_get::<Option<String>, _>("validated_birth_date")?
                 .as_deref(),
@@ -124,7 +124,7 @@ impl Idp {
         let mut tx = self.db.begin().await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
-        let code = crate::pairing_code::generate();
+        let code = crate::nia::pairing::code::generate();
         let row = sqlx::query(
             "INSERT INTO pairing_requests (account_id, method, state, code, attempts, created_at, updated_at, expires_at) \
              VALUES ($1, 'czech_point', 'awaiting_office', $2, 0, $3, $3, $4) RETURNING id",
@@ -146,7 +146,7 @@ impl Idp {
             json!({ "request": id, "method": "czech_point" }),
         )
         .await?;
-        crate::pairing::notify_in(
+        crate::nia::pairing::notify_in(
             &mut tx,
             account_id,
             now,
@@ -200,7 +200,7 @@ impl Idp {
         let client = self
             .nia()
             .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
-        if xml.len() > crate::nia::MAX_DELIVERY_BYTES
+        if xml.len() > crate::nia::client::MAX_DELIVERY_BYTES
             || crate::public_edge::has_doctype(xml.as_bytes())
         {
             self.edge_reject(crate::public_edge::Edge::RobIntake, "malformed", req)
@@ -219,7 +219,7 @@ impl Idp {
                 return Err(Error::NiaResponseInvalid);
             }
         };
-        let code = crate::pairing_code::normalize(&delivery.message_for_recipient);
+        let code = crate::nia::pairing::code::normalize(&delivery.message_for_recipient);
         let mut tx = self.db.begin().await?;
         let seen = sqlx::query("SELECT status FROM office_deliveries WHERE message_id = $1")
             .bind(&delivery.message_id)
@@ -294,7 +294,7 @@ impl Idp {
                 req,
             )
             .await?;
-            crate::pairing::notify_in(
+            crate::nia::pairing::notify_in(
                 &mut tx,
                 account_id,
                 now,
@@ -326,7 +326,7 @@ impl Idp {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            crate::pairing::notify_in(
+            crate::nia::pairing::notify_in(
                 &mut tx,
                 account_id,
                 now,
@@ -361,7 +361,7 @@ Settings, section Validation, click \"Finish validation for NIA\".\n"
         code: Option<&str>,
         limit: i64,
     ) -> Result<Vec<DeliveryRecord>> {
-        let rows = match code.and_then(crate::pairing_code::normalize) {
+        let rows = match code.and_then(crate::nia::pairing::code::normalize) {
             Some(c) => {
                 sqlx::query("SELECT message_id, received_at, code, request_id, status, person FROM office_deliveries WHERE code = $1 ORDER BY received_at DESC LIMIT $2")
                     .bind(c)
@@ -418,7 +418,7 @@ Settings, section Validation, click \"Finish validation for NIA\".\n"
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            crate::pairing::notify_in(
+            crate::nia::pairing::notify_in(
                 &mut tx,
                 account_id,
                 now,

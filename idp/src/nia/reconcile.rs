@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
-use crate::nia::NiaError;
+use crate::nia::client::NiaError;
 use crate::{Idp, RequestInfo};
 
 /// Persons looked at per run of the job.
@@ -228,7 +228,7 @@ mod tests {
 
     #[test]
     fn only_our_references_name_a_key() {
-        assert_eq!(key_of(&crate::nia::means_ref(42)), Some(42));
+        assert_eq!(key_of(&crate::nia::client::means_ref(42)), Some(42));
         assert_eq!(key_of("mojeid-key-x"), None);
         assert_eq!(key_of("eop-123"), None);
     }

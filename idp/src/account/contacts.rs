@@ -8,7 +8,7 @@ use sqlx::Row;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result, Violation};
 use crate::outbox::{self, Channel, Outgoing};
-use crate::{sha256_hex, validate, Idp, RequestInfo};
+use crate::{account::validate, sha256_hex, Idp, RequestInfo};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContactKind {
@@ -114,7 +114,7 @@ impl Idp {
         &self,
         account_id: i64,
         actor: &str,
-        session_auth: &[crate::sessions::AuthRecord],
+        session_auth: &[crate::account::sessions::AuthRecord],
         kind: ContactKind,
         raw_address: &str,
         compose: impl FnOnce(&str) -> Outgoing,

@@ -8,8 +8,8 @@ use serde_json::json;
 use sqlx::Row;
 use webauthn_rs_core::proto::CreationChallengeResponse;
 
-use crate::attestation::{self, Ceremony, Verdict};
 use crate::error::{Error, Result};
+use crate::keys::attestation::{self, Ceremony, Verdict};
 use crate::keys::{b64, creation_options, rp_id_of, Ticket};
 use crate::{Idp, RequestInfo};
 

@@ -3,11 +3,11 @@
 use serde_json::json;
 use sqlx::Row;
 
+use crate::account::sessions::{AuthMethod, NewSession};
 use crate::audit::{self, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
 use crate::keys::LoginStep;
-use crate::sessions::{AuthMethod, NewSession};
-use crate::{password, validate, Idp, RequestInfo};
+use crate::{account::password, account::validate, Idp, RequestInfo};
 
 /// What a password check under throttling came to (`Idp::judge_password`).
 pub(crate) enum Judged {
@@ -154,7 +154,7 @@ impl Idp {
         account_id: i64,
         actor: &str,
         session_token: &str,
-        session_auth: &[crate::sessions::AuthRecord],
+        session_auth: &[crate::account::sessions::AuthRecord],
         new_password: &str,
         confirmation: &str,
         req: &RequestInfo,
@@ -284,7 +284,7 @@ impl Idp {
         }
         let mut tx = self.db.begin().await?;
         if let Some(old) = previous_session {
-            crate::sessions::delete_by_token(&mut tx, old).await?;
+            crate::account::sessions::delete_by_token(&mut tx, old).await?;
         }
         sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
             .bind(&key)

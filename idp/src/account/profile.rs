@@ -3,9 +3,9 @@
 use serde_json::json;
 use sqlx::Row;
 
+use crate::account::validate::{self, COUNTRIES};
 use crate::audit::{self, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
-use crate::validate::{self, COUNTRIES};
 use crate::{Idp, RequestInfo};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -226,7 +226,7 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         let too_long = ticket.len() > 64
             || pin1.len() > 32
             || pin2.len() > 32
-            || password.chars().count() > crate::password::MAX_LEN;
+            || password.chars().count() > crate::account::password::MAX_LEN;
         if ticket.is_empty() || too_long {
             return Err(Error::invalid("pins", Violation::CodeWrong));
         }
@@ -240,7 +240,7 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         let n: i64 = recent.try_get("n")?;
         let last: Option<i64> = recent.try_get("last")?;
         let wait = last.unwrap_or(0)
-            + crate::accounts::growing_delay(
+            + crate::account::accounts::growing_delay(
                 n,
                 self.policy.max_reset_failures_per_address,
                 self.policy.throttle_window_secs,
@@ -318,11 +318,11 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         // NIA first: each means deactivated (and forgotten here at once); an outage stops it
         self.deactivate_all_means(account_id).await?;
         let mut tx = self.db.begin().await?;
-        let linked = crate::unlink::end_link_in(
+        let linked = crate::nia::unlink::end_link_in(
             &mut tx,
             account_id,
             "citizen",
-            &crate::unlink::Reason::TwofaReset,
+            &crate::nia::unlink::Reason::TwofaReset,
             req,
             now,
         )
