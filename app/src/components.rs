@@ -212,7 +212,7 @@ pub fn answer_key_step<F, Fut>(
 /// Follows the answer to a password step: go on when done, or run the key step, whose
 /// answer `finish` (ticket, assertion) sends to the server.
 pub fn follow_login_reply<F, Fut>(
-    reply: Option<Result<crate::api::LoginReply, ApiError>>,
+    reply: Option<Result<crate::pages::login::LoginReply, ApiError>>,
     state: RwSignal<Option<KeyStep>>,
     finish: F,
 ) where
@@ -220,10 +220,10 @@ pub fn follow_login_reply<F, Fut>(
     Fut: std::future::Future<Output = Result<String, ApiError>> + 'static,
 {
     match reply {
-        Some(Ok(crate::api::LoginReply::Done(to))) => {
+        Some(Ok(crate::pages::login::LoginReply::Done(to))) => {
             let _ = window().location().assign(&to);
         }
-        Some(Ok(crate::api::LoginReply::Key { ticket, options })) => {
+        Some(Ok(crate::pages::login::LoginReply::Key { ticket, options })) => {
             answer_key_step(state, options, move |assertion| finish(ticket, assertion));
         }
         _ => {}

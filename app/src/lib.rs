@@ -1,7 +1,6 @@
 //! The mojeID web app: Leptos components, routes and server functions, rendered on the server
 //! and hydrated in the browser.
 
-pub mod api;
 pub mod components;
 pub mod error;
 pub mod i18n;
@@ -16,6 +15,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
+use crate::error::ApiError;
 use crate::i18n::{t, Lang};
 use crate::pages::key_check::KeyCheckPage;
 use crate::pages::reauth::ReauthPage;
@@ -24,6 +24,8 @@ use crate::pages::{
     certified::CertifiedPage, contacts::ContactsPage, login::LoginPage, profile::ProfilePage,
     register::RegisterPage, settings::SettingsPage,
 };
+#[cfg(feature = "ssr")]
+use crate::ssr::current_session;
 
 /// The language of this page: decided by the server, read back from `<html lang>` in the browser.
 fn page_lang() -> Lang {
@@ -142,7 +144,7 @@ fn FocusOnNavigation() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
-    let me = Resource::new(|| (), |_| api::me());
+    let me = Resource::new(|| (), |_| me());
     let location = use_location();
     let lang = i18n::use_lang();
     let other = match lang {
@@ -238,5 +240,21 @@ fn NotFound() -> impl IntoView {
                 {t("go-home")}
             </a>
         </p>
+    }
+}
+
+/// The logged-in username, or `None`.
+#[server(endpoint = "me")]
+pub async fn me() -> Result<Option<String>, ApiError> {
+    match current_session().await {
+        Ok(s) => Ok(Some(s.username)),
+        Err(ApiError::NotAuthenticated) => {
+            // not an error for this question
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(http::StatusCode::OK);
+            }
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }

@@ -1,12 +1,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{fresh_login, settings_overview, PendingView, SendCode, VerifyCode};
+use super::reauth::fresh_login;
+use super::settings::{settings_overview, PendingView};
 use crate::components::{form_error, ErrorSummary, Field, Submit};
 use crate::error::ApiError;
 use crate::i18n::{format_time, t, tr_args, use_lang};
 
 use super::settings::{contact_state, load_failed};
+#[cfg(feature = "ssr")]
+use crate::ssr::{ctx, current_session, fail, request_info};
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
@@ -161,4 +164,61 @@ fn ContactSection(
             </ActionForm>
         </section>
     }
+}
+
+#[cfg(feature = "ssr")]
+fn contact_kind(kind: &str) -> Result<idp::account::contacts::ContactKind, ApiError> {
+    match kind {
+        "email" => Ok(idp::account::contacts::ContactKind::Email),
+        "phone" => Ok(idp::account::contacts::ContactKind::Phone),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// Sends a one-time code to a new e-mail address or phone number (`kind` = email | phone).
+#[server(endpoint = "send_code")]
+pub async fn send_code(kind: String, address: String) -> Result<PendingView, ApiError> {
+    use crate::i18n::tr_args;
+    let s = current_session().await?;
+    let kind = contact_kind(&kind)?;
+    let lang = crate::ssr::meta().lang;
+    let compose = |code: &str| {
+        let args = [("code", code.to_owned().into())];
+        match kind {
+            idp::account::contacts::ContactKind::Email => idp::outbox::Outgoing {
+                subject: tr_args(lang, "message-email-code-subject", &[]),
+                body: tr_args(lang, "message-email-code-body", &args),
+            },
+            idp::account::contacts::ContactKind::Phone => idp::outbox::Outgoing {
+                subject: String::new(),
+                body: tr_args(lang, "message-sms-code", &args),
+            },
+        }
+    };
+    let pending = ctx()?
+        .idp
+        .start_contact_verification(
+            s.account_id,
+            &s.username,
+            &s.auth,
+            kind,
+            &address,
+            compose,
+            &request_info(),
+        )
+        .await
+        .map_err(fail)?;
+    Ok(pending.into())
+}
+
+/// Checks the code; answers with the address now verified.
+#[server(endpoint = "verify_code")]
+pub async fn verify_code(kind: String, code: String) -> Result<String, ApiError> {
+    let s = current_session().await?;
+    let kind = contact_kind(&kind)?;
+    ctx()?
+        .idp
+        .verify_contact(s.account_id, &s.username, kind, &code, &request_info())
+        .await
+        .map_err(fail)
 }

@@ -2,12 +2,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{login_key, Login};
 use crate::components::{
     follow_login_reply, form_error, ErrorSummary, Field, KeyStep, KeyStepPanel, PasswordField,
     Submit,
 };
+use crate::error::ApiError;
 use crate::i18n::t;
+#[cfg(feature = "ssr")]
+use crate::ssr::{ctx, fail, request_info};
+use serde::{Deserialize, Serialize};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -53,4 +56,75 @@ pub fn LoginPage() -> impl IntoView {
             <a href="/login/2fa-reset">{t("reset-link")}</a>
         </p>
     }
+}
+
+/// The answer to the password step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum LoginReply {
+    /// Logged in: where to go next (a local path only).
+    Done(String),
+    /// The account has security keys: the browser must answer this challenge.
+    Key {
+        ticket: String,
+        options: webauthn_rs_proto::RequestChallengeResponse,
+    },
+}
+
+/// Password login, the first step.
+#[server(endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: String,
+) -> Result<LoginReply, ApiError> {
+    let c = ctx()?;
+    let previous = crate::ssr::session_token();
+    let origin = crate::ssr::request_origin()?;
+    let (_, step) = c
+        .idp
+        .login(
+            &username,
+            &password,
+            previous.as_deref(),
+            &origin,
+            &request_info(),
+        )
+        .await
+        .map_err(fail)?;
+    match step {
+        idp::keys::LoginStep::Done(session) => {
+            crate::ssr::set_session_cookie(&session.token, c.idp.policy.session_absolute_secs)?;
+            let to = crate::ssr::safe_next(&next);
+            crate::ssr::redirect_plain_form(&to);
+            Ok(LoginReply::Done(to))
+        }
+        idp::keys::LoginStep::KeyRequired { ticket, options } => {
+            Ok(LoginReply::Key { ticket, options })
+        }
+    }
+}
+
+/// The second login step: the security key's answer (`PublicKeyCredential` as JSON text).
+#[server(endpoint = "login_key")]
+pub async fn login_key(
+    ticket: String,
+    assertion: String,
+    next: String,
+) -> Result<String, ApiError> {
+    let c = ctx()?;
+    let assertion: serde_json::Value =
+        serde_json::from_str(&assertion).unwrap_or(serde_json::Value::Null);
+    let previous = crate::ssr::session_token();
+    let session = match c
+        .idp
+        .finish_key_login(&ticket, &assertion, previous.as_deref(), &request_info())
+        .await
+    {
+        Ok(s) => s,
+        // used or expired: the user starts again with the password
+        Err(idp::Error::NotFound) => return Err(ApiError::NotAuthenticated),
+        Err(e) => return Err(fail(e)),
+    };
+    crate::ssr::set_session_cookie(&session.token, c.idp.policy.session_absolute_secs)?;
+    Ok(crate::ssr::safe_next(&next))
 }

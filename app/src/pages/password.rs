@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::fresh_login;
+use super::reauth::fresh_login;
 use crate::components::{form_error, ErrorSummary, PasswordField, Submit};
 use crate::error::ApiError;
 use crate::i18n::t;

@@ -1,9 +1,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{settings_overview, ProfileView, SaveProfile};
+use super::settings::{settings_overview, ProfileView};
 use crate::components::{form_error, ErrorSummary, Field, FormError, Submit};
+use crate::error::ApiError;
 use crate::i18n::{format_iso_date, t, use_lang};
+#[cfg(feature = "ssr")]
+use crate::ssr::{ctx, current_session, fail, request_info};
 
 const COUNTRIES: [&str; 5] = ["CZ", "SK", "AT", "DE", "PL"];
 
@@ -147,3 +150,43 @@ fn ProfileForm(
         </ActionForm>
     }
 }
+
+/// Saving the profile takes the form's fields one argument each, so that a plain HTML form
+/// posts them as they are; the lint about many arguments is silenced for this one function.
+#[allow(clippy::too_many_arguments)]
+mod save {
+    use super::*;
+
+    #[server(endpoint = "save_profile")]
+    pub async fn save_profile(
+        first_name: String,
+        last_name: String,
+        birth_date: String,
+        street: String,
+        house_number: String,
+        city: String,
+        postcode: String,
+        country: String,
+        organization: String,
+    ) -> Result<ProfileView, ApiError> {
+        let s = current_session().await?;
+        let input = idp::account::profile::ProfileInput {
+            first_name,
+            last_name,
+            birth_date,
+            street,
+            house_number,
+            city,
+            postcode,
+            country,
+            organization,
+        };
+        let saved = ctx()?
+            .idp
+            .update_profile(s.account_id, &s.username, &input, &request_info())
+            .await
+            .map_err(fail)?;
+        Ok(saved.into())
+    }
+}
+pub use save::*;

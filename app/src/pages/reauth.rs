@@ -6,12 +6,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::LoginReply;
+use super::login::LoginReply;
 use crate::components::{
     follow_login_reply, form_error, ErrorSummary, KeyStep, KeyStepPanel, PasswordField, Submit,
 };
 use crate::error::ApiError;
 use crate::i18n::t;
+#[cfg(feature = "ssr")]
+use crate::ssr::{ctx, current_session, fail};
 
 /// Seconds since the epoch, for a cookie's Max-Age.
 #[cfg(feature = "ssr")]
@@ -197,5 +199,17 @@ pub fn ReauthPage() -> impl IntoView {
                 <Submit label="reauth-submit" pending=action.pending() />
             </ActionForm>
         </Show>
+    }
+}
+
+/// Whether the session holds the fresh login that changing a contact or the password needs
+/// (the page offers "Log in again" before anything is typed).
+#[server(endpoint = "fresh_login")]
+pub async fn fresh_login() -> Result<bool, ApiError> {
+    let s = current_session().await?;
+    match ctx()?.idp.require_fresh_login(s.account_id, &s.auth).await {
+        Ok(()) => Ok(true),
+        Err(idp::Error::StepUpRequired) => Ok(false),
+        Err(e) => Err(fail(e)),
     }
 }

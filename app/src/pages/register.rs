@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::Register;
 use crate::components::{form_error, ErrorSummary, Field, PasswordField, Submit};
+use crate::error::ApiError;
 use crate::i18n::t;
+#[cfg(feature = "ssr")]
+use crate::ssr::{ctx, fail, request_info};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
@@ -37,4 +39,19 @@ pub fn RegisterPage() -> impl IntoView {
             {t("register-have-account")} " " <a href="/login">{t("nav-login")}</a>
         </p>
     }
+}
+
+/// Creates the account and logs it in; answers with where to go next.
+#[server(endpoint = "register")]
+pub async fn register(username: String, password: String) -> Result<String, ApiError> {
+    let c = ctx()?;
+    let (_, session) = c
+        .idp
+        .create_account(&username, &password, &request_info())
+        .await
+        .map_err(fail)?;
+    crate::ssr::set_session_cookie(&session.token, c.idp.policy.session_absolute_secs)?;
+    let to = "/settings".to_owned();
+    crate::ssr::redirect_plain_form(&to);
+    Ok(to)
 }

@@ -2,9 +2,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::{settings_overview, ContactsView, ProfileView};
 use crate::error::ApiError;
 use crate::i18n::{format_date, format_iso_date, t, tr, tr_args, use_lang, Lang};
+#[cfg(feature = "ssr")]
+use crate::ssr::{ctx, current_session, fail};
+use serde::{Deserialize, Serialize};
 
 /// Shown when a protected page's data says the session has ended.
 pub(crate) fn login_again() -> AnyView {
@@ -260,4 +262,113 @@ pub fn TwoFactorPage() -> impl IntoView {
         </Suspense>
         <p><a href="/settings">{t("back-to-settings")}</a></p>
     }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub first_name: String,
+    pub last_name: String,
+    /// ISO `YYYY-MM-DD`, empty when not filled.
+    pub birth_date: String,
+    pub street: String,
+    pub house_number: String,
+    pub city: String,
+    pub postcode: String,
+    pub country: String,
+    pub organization: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingView {
+    pub address: String,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactsView {
+    pub email: Option<String>,
+    pub email_verified_at: Option<i64>,
+    pub phone: Option<String>,
+    pub phone_verified_at: Option<i64>,
+    pub pending_email: Option<PendingView>,
+    pub pending_phone: Option<PendingView>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub username: String,
+    pub created_at: i64,
+    pub profile: ProfileView,
+    pub contacts: ContactsView,
+    /// Linked to NIA: the register's fields are locked.
+    pub nia_linked: bool,
+    /// When the identity was verified (`None`: not validated)…
+    pub validated_at: Option<i64>,
+    /// …and how: `czech_point` or `eobcanka`.
+    pub validated_by: Option<String>,
+    /// How many security keys the account has.
+    pub keys: usize,
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::*;
+
+    impl From<idp::account::profile::Profile> for ProfileView {
+        fn from(p: idp::account::profile::Profile) -> Self {
+            Self {
+                first_name: p.first_name.unwrap_or_default(),
+                last_name: p.last_name.unwrap_or_default(),
+                birth_date: p.birth_date.unwrap_or_default(),
+                street: p.street.unwrap_or_default(),
+                house_number: p.house_number.unwrap_or_default(),
+                city: p.city.unwrap_or_default(),
+                postcode: p.postcode.unwrap_or_default(),
+                country: p.country.unwrap_or_default(),
+                organization: p.organization.unwrap_or_default(),
+            }
+        }
+    }
+
+    impl From<idp::account::contacts::Pending> for PendingView {
+        fn from(p: idp::account::contacts::Pending) -> Self {
+            Self {
+                address: p.address,
+                expires_at: p.expires_at,
+            }
+        }
+    }
+
+    impl From<idp::account::contacts::Contacts> for ContactsView {
+        fn from(c: idp::account::contacts::Contacts) -> Self {
+            Self {
+                email: c.email,
+                email_verified_at: c.email_verified_at,
+                phone: c.phone,
+                phone_verified_at: c.phone_verified_at,
+                pending_email: c.pending_email.map(Into::into),
+                pending_phone: c.pending_phone.map(Into::into),
+            }
+        }
+    }
+}
+
+#[server(endpoint = "settings")]
+pub async fn settings_overview() -> Result<SettingsView, ApiError> {
+    let s = current_session().await?;
+    let idp = ctx()?.idp;
+    let account = idp.account(s.account_id).await.map_err(fail)?;
+    let profile = idp.profile(s.account_id).await.map_err(fail)?;
+    let contacts = idp.contacts(s.account_id).await.map_err(fail)?;
+    let validation = idp.validation(s.account_id).await.map_err(fail)?;
+    Ok(SettingsView {
+        username: account.username,
+        created_at: account.created_at,
+        profile: profile.into(),
+        contacts: contacts.into(),
+        nia_linked: idp.nia_link(s.account_id).await.map_err(fail)?.is_some(),
+        validated_at: validation.as_ref().map(|v| v.at),
+        validated_by: validation.and_then(|v| v.method),
+        keys: idp.security_keys(s.account_id).await.map_err(fail)?.len(),
+    })
 }
