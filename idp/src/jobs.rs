@@ -21,8 +21,9 @@ use sqlx::{Any, Row, Transaction};
 use crate::error::{Error, Result};
 use crate::{Backend, Idp};
 
-/// How long a server holds a recurring task it claimed (one that died gives it up then).
-const RECURRING_LEASE_SECS: i64 = 600;
+/// A recurring task (a whole batch) holds its claim this many times the job lease
+/// (`Policy::job_lease_secs`); a server that died gives it up then.
+const RECURRING_LEASE_FACTOR: i64 = 5;
 
 /// What a job does, with what it needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,7 +269,11 @@ impl Idp {
     /// The recurring tasks due now, claimed by this server: run each, then `ran`.
     pub async fn claim_recurring(&self) -> Result<Vec<(i64, Task)>> {
         Ok(self
-            .claim("every", Task::ALL.len() as i64, RECURRING_LEASE_SECS)
+            .claim(
+                "every",
+                Task::ALL.len() as i64,
+                self.policy.job_lease_secs * RECURRING_LEASE_FACTOR,
+            )
             .await?
             .into_iter()
             .filter_map(|c| match c.kind {

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod audit;
 pub mod clock;
+pub mod crash;
 pub mod db;
 pub mod error;
 #[cfg(feature = "fuzzing")]
@@ -72,6 +73,8 @@ pub struct Policy {
     pub codes_per_hour: i64,
     /// Accounts one address may create per hour.
     pub registrations_per_address_per_hour: i64,
+    /// How long a worker holds a job it claimed: a job whose worker died runs again after.
+    pub job_lease_secs: i64,
 }
 
 impl Default for Policy {
@@ -89,6 +92,7 @@ impl Default for Policy {
             code_max_attempts: 5,
             codes_per_hour: 5,
             registrations_per_address_per_hour: 20,
+            job_lease_secs: 120,
         }
     }
 }

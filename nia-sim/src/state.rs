@@ -322,6 +322,11 @@ impl Sim {
         matches!(self.0.http.post(&self.0.config.intake_url).header("content-type", "application/xml").bearer_auth(&self.0.config.intake_token).body(xml).send().await, Ok(r) if r.status().is_success())
     }
 
+    /// Every means ever registered, active or not.
+    pub fn all_means(&self) -> Vec<Means> {
+        self.with_state(|s| s.means.clone())
+    }
+
     /// The active means registered for a person.
     pub fn active_means(&self, bsi: &str) -> Vec<Means> {
         self.with_state(|s| {

@@ -215,6 +215,7 @@ impl Config {
             session_idle_secs: r.parse("SESSION_IDLE_SECS", "1800"),
             session_absolute_secs: r.parse("SESSION_ABSOLUTE_SECS", "43200"),
             registrations_per_address_per_hour: r.parse("REGISTRATIONS_PER_ADDRESS_PER_HOUR", "20"),
+            job_lease_secs: r.parse("JOB_LEASE_SECS", "120"),
             ..idp::Policy::default()
         };
         for (name, v) in [
@@ -241,9 +242,22 @@ impl Config {
                 "REGISTRATIONS_PER_ADDRESS_PER_HOUR",
                 policy.registrations_per_address_per_hour,
             ),
+            ("JOB_LEASE_SECS", policy.job_lease_secs),
         ] {
             if v < 1 {
                 r.errors.push(format!("{name}={v}: must be at least 1"));
+            }
+        }
+        if let Some(point) = idp::crash::configured() {
+            if mode == Mode::Production {
+                r.errors.push(
+                    "CRASH_AT: crash points are for the crash tests, never in production".into(),
+                );
+            } else if !idp::crash::POINTS.contains(&point) {
+                r.errors.push(format!(
+                    "CRASH_AT={point:?}: not a crash point (one of {})",
+                    idp::crash::POINTS.join(", ")
+                ));
             }
         }
         if policy.contact_cooling_off_secs < 0 {

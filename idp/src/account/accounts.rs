@@ -242,7 +242,10 @@ impl Idp {
         ) {
             // a right password: its row goes with the address's failures when the session
             // starts, or now when a key must still answer
-            (Judged::Right { attempt }, Some(a)) => (a, attempt),
+            (Judged::Right { attempt }, Some(a)) => {
+                crate::crash::point("login.verified");
+                (a, attempt)
+            }
             (Judged::Throttled { retry_after_secs }, _) => {
                 audit::record(
                     &self.db.pool,

@@ -124,37 +124,6 @@ impl Idp {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_path_is_named_and_told_once() {
-        let all = [
-            Reason::Detached,
-            Reason::LastKeyRemoved { key_id: 1 },
-            Reason::TwofaReset,
-            Reason::Helpdesk { queued: false },
-            Reason::Helpdesk { queued: true },
-            Reason::PaperForm {
-                reference: "ZR-1".into(),
-            },
-        ];
-        let mut names: Vec<_> = all.iter().map(Reason::name).collect();
-        names.dedup();
-        assert_eq!(names.len(), all.len());
-        // the resets' own notices say the link ended; the others get the link's notice
-        assert!(Reason::TwofaReset.notice().is_none());
-        assert!(Reason::Detached.notice().is_some());
-        assert_eq!(
-            Reason::PaperForm {
-                reference: "ZR-1".into()
-            }
-            .details()["reference"],
-            "ZR-1"
-        );
-    }
-}
 impl Idp {
     /// "Detach from NIA" (only with a new login made for it, `proof`): every means is deactivated at
     /// NIA, then the link ends here; the keys stay and the account stays validated; the
@@ -207,11 +176,44 @@ impl Idp {
                 tracing::warn!(error = %e, account_id, "NIA did not deactivate a means");
                 return Err(Error::CannotDisableAuthenticator);
             }
+            crate::crash::point("unlink.after_nia");
             sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
                 .bind(m.try_get::<i64, _>("key_id")?)
                 .execute(&self.db.pool)
                 .await?;
         }
         Ok(Some(means.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_is_named_and_told_once() {
+        let all = [
+            Reason::Detached,
+            Reason::LastKeyRemoved { key_id: 1 },
+            Reason::TwofaReset,
+            Reason::Helpdesk { queued: false },
+            Reason::Helpdesk { queued: true },
+            Reason::PaperForm {
+                reference: "ZR-1".into(),
+            },
+        ];
+        let mut names: Vec<_> = all.iter().map(Reason::name).collect();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        // the resets' own notices say the link ended; the others get the link's notice
+        assert!(Reason::TwofaReset.notice().is_none());
+        assert!(Reason::Detached.notice().is_some());
+        assert_eq!(
+            Reason::PaperForm {
+                reference: "ZR-1".into()
+            }
+            .details()["reference"],
+            "ZR-1"
+        );
     }
 }

@@ -346,6 +346,7 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             req,
         )
         .await?;
+        crate::crash::point("twofa_reset.before_commit");
         tx.commit().await?;
         Ok(())
     }

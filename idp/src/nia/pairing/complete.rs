@@ -17,8 +17,6 @@ use crate::{Idp, RequestInfo};
 /// Attempts of the completion job ending in an error (not NIA's answer) before a request
 /// is given up.
 const JOB_ERRORS_MAX: i64 = 6;
-/// How long a worker holds a completion it claimed (a dead worker's job runs again after).
-const COMPLETION_LEASE_SECS: i64 = 120;
 
 /// The pause before the completion job tries a request again after its `n`th error:
 /// 2, 4, 8 … seconds, at most ten minutes.
@@ -87,7 +85,7 @@ impl Idp {
     /// how many reached a final state.
     pub async fn drive_pairings(&self) -> Result<usize> {
         let jobs = self
-            .claim("complete_pairing", 20, COMPLETION_LEASE_SECS)
+            .claim("complete_pairing", 20, self.policy.job_lease_secs)
             .await?;
         let mut finished = 0;
         for job in jobs {
@@ -188,6 +186,7 @@ impl Idp {
             return Ok(false);
         }
         let client = self.nia_client()?;
+        crate::crash::point("complete.start");
         let bsi = match (bsi, &request.registry) {
             (Some(b), _) if !b.is_empty() => Some(b),
             // the Czech POINT path: NIA finds the person by the register's data
@@ -243,7 +242,7 @@ impl Idp {
             return Ok(true);
         }
         match client.match_person(&bsi).await {
-            Ok(()) => {}
+            Ok(()) => crate::crash::point("complete.after_match"),
             Err(NiaError::Unavailable(_)) => return back_to_waiting("nia_unavailable").await,
             Err(NiaError::Refused(code)) => return fail(code).await,
             Err(e) => return fail(format!("invalid: {e}")).await,
@@ -264,7 +263,10 @@ impl Idp {
                 .register_means(&bsi, &crate::nia::client::means_ref(*key))
                 .await
             {
-                Ok(m) => means.push((*key, m)),
+                Ok(m) => {
+                    means.push((*key, m));
+                    crate::crash::point("complete.after_first_means");
+                }
                 Err(NiaError::Unavailable(_)) => return back_to_waiting("nia_unavailable").await,
                 Err(NiaError::Refused(code)) => {
                     fail(code).await?;
@@ -282,7 +284,10 @@ impl Idp {
             .write_link(id, account_id, &bsi, &request, &data, &means, &keys)
             .await
         {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                crate::crash::point("complete.after_link");
+                Ok(true)
+            }
             // another account linked the same person meanwhile (the unique BSI): this one
             // fails, and what it registered at NIA is taken back
             Err(Error::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {

@@ -208,7 +208,10 @@ impl Idp {
             return Err(Error::NiaResponseInvalid);
         }
         let delivery = match client.verify_delivery(xml, now).await {
-            Ok(d) => d,
+            Ok(d) => {
+                crate::crash::point("intake.verified");
+                d
+            }
             Err(NiaError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "NIA metadata unavailable for a delivery");
                 return Err(Error::NiaUnavailable);

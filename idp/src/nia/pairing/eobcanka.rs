@@ -166,7 +166,10 @@ impl Idp {
             return Err(Error::NiaOtherBrowser);
         }
         let verified = match client.verify_response(saml_response, now).await {
-            Ok(v) => v,
+            Ok(v) => {
+                crate::crash::point("acs.verified");
+                v
+            }
             Err(NiaError::Unavailable(e)) => {
                 tracing::warn!(error = %e, "NIA metadata unavailable while a response arrived");
                 return Err(Error::NiaUnavailable);
