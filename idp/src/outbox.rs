@@ -1,6 +1,8 @@
 //! Outgoing e-mail and SMS, written in the same transaction as the event that causes them and
-//! delivered by a background job: SMTP (lettre) for e-mail when configured. Without a
-//! transport the messages stay in the table, readable at `/dev/outbox` in dev and test mode.
+//! delivered by a background job: e-mail over SMTP (lettre), SMS through an SMS gateway's
+//! HTTP API (`SmsGateway`), each when configured (production needs both: PIN2 of the 2FA
+//! reset must reach a phone). Without a transport a channel's messages stay in the table,
+//! readable at `/dev/outbox` in dev and test mode.
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -85,6 +87,79 @@ impl Mailer {
     }
 }
 
+/// Sends SMS through a gateway's HTTP API: `POST {url}` with `Authorization: Bearer
+/// {token}` and `{"to", "text", "sender", "reference"}`; any 2xx is accepted. `reference`
+/// is the outbox id, so a gateway that deduplicates by it sends a message once even when we
+/// retry after a crash between its answer and our bookkeeping.
+#[derive(Clone)]
+pub struct SmsGateway {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    sender: String,
+}
+
+impl SmsGateway {
+    pub fn new(url: &str, token: &str, sender: &str) -> std::result::Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            http,
+            url: url.to_owned(),
+            token: token.to_owned(),
+            sender: sender.to_owned(),
+        })
+    }
+
+    async fn send(&self, m: &OutboxMessage) -> std::result::Result<(), String> {
+        let res = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({
+                "to": m.recipient,
+                "text": m.body,
+                "sender": self.sender,
+                "reference": m.id.to_string(),
+            }))
+            .send()
+            .await
+            // the error names the gateway's address, never the token
+            .map_err(|e| e.without_url().to_string())?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("SMS gateway answered {}", res.status()))
+        }
+    }
+}
+
+/// The transports the outbox job delivers with; a channel without one keeps its messages.
+#[derive(Clone, Default)]
+pub struct Transports {
+    pub mail: Option<Mailer>,
+    pub sms: Option<SmsGateway>,
+}
+
+impl Mailer {
+    async fn send(&self, m: &OutboxMessage) -> std::result::Result<(), String> {
+        let to = m.recipient.parse::<Mailbox>().map_err(|e| e.to_string())?;
+        let email = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.subject.clone())
+            .body(m.body.clone())
+            .map_err(|e| e.to_string())?;
+        self.transport
+            .send(email)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
 impl Idp {
     /// Newest first; for `/dev/outbox` and tests.
     pub async fn outbox_recent(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
@@ -97,36 +172,40 @@ impl Idp {
         .await?)
     }
 
-    /// Delivers due e-mail through `mailer`; a failure is retried with exponential backoff
-    /// (1 min, 2, 4, … up to an hour) and given up after 10 attempts. Returns how many were sent.
-    pub async fn deliver_outbox(&self, mailer: &Mailer) -> Result<usize> {
+    /// Delivers due messages of each channel that has a transport; a failure is retried
+    /// with exponential backoff (1 min, 2, 4, … up to an hour) and given up after 10
+    /// attempts. Returns how many were sent.
+    pub async fn deliver_outbox(&self, transports: &Transports) -> Result<usize> {
         let now = self.clock.now();
+        if transports.mail.is_none() && transports.sms.is_none() {
+            return Ok(0);
+        }
+        // a channel without a transport is asked for as '' (no channel has that name)
+        let mail = transports
+            .mail
+            .as_ref()
+            .map_or("", |_| Channel::Email.as_str());
+        let sms = transports
+            .sms
+            .as_ref()
+            .map_or("", |_| Channel::Sms.as_str());
         let due: Vec<OutboxMessage> = sqlx::query_as(
             "SELECT id, created_at, account_id, channel, recipient, subject, body, status, attempts \
-             FROM outbox WHERE status = 'pending' AND channel = 'email' AND next_attempt_at <= $1 \
+             FROM outbox WHERE status = 'pending' AND channel IN ($2, $3) AND next_attempt_at <= $1 \
              ORDER BY id LIMIT 50",
         )
         .bind(now)
+        .bind(mail)
+        .bind(sms)
         .fetch_all(&self.db.pool)
         .await?;
         let mut sent = 0;
         for m in due {
-            let result = async {
-                let to = m.recipient.parse::<Mailbox>().map_err(|e| e.to_string())?;
-                let email = Message::builder()
-                    .from(mailer.from.clone())
-                    .to(to)
-                    .subject(m.subject.clone())
-                    .body(m.body.clone())
-                    .map_err(|e| e.to_string())?;
-                mailer
-                    .transport
-                    .send(email)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok::<(), String>(())
-            }
-            .await;
+            let result = match (m.channel.as_str(), &transports.mail, &transports.sms) {
+                ("email", Some(mail), _) => mail.send(&m).await,
+                ("sms", _, Some(sms)) => sms.send(&m).await,
+                _ => continue,
+            };
             match result {
                 Ok(()) => {
                     sent += 1;
@@ -140,7 +219,7 @@ impl Idp {
                     let attempts = m.attempts + 1;
                     let status = if attempts >= 10 { "failed" } else { "pending" };
                     let backoff = 60_i64.saturating_mul(1 << attempts.min(6)).min(3600);
-                    tracing::warn!(outbox_id = m.id, attempts, error = %err, "e-mail delivery failed");
+                    tracing::warn!(outbox_id = m.id, channel = %m.channel, attempts, error = %err, "delivery failed");
                     sqlx::query(
                         "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $5",
                     )

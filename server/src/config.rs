@@ -30,6 +30,11 @@ pub struct Config {
     pub site_root: String,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// The SMS gateway's HTTP API and its bearer token (required in production).
+    pub sms_gateway_url: Option<String>,
+    pub sms_gateway_token: String,
+    /// The sender name the gateway shows.
+    pub sms_sender: String,
     /// Where to start the NIA simulator in-process (dev and test), if anywhere.
     pub nia_sim_addr: Option<SocketAddr>,
     pub nia_base_url: String,
@@ -125,6 +130,22 @@ impl Config {
         if mode == Mode::Production && smtp_url.is_none() {
             r.errors
                 .push("SMTP_URL: required in production (e-mail codes must reach people)".into());
+        }
+        let sms_gateway_url = r.raw("SMS_GATEWAY_URL").filter(|s| !s.is_empty());
+        let sms_gateway_token = r.raw("SMS_GATEWAY_TOKEN").unwrap_or_default();
+        match (&sms_gateway_url, mode) {
+            (None, Mode::Production) => r.errors.push(
+                "SMS_GATEWAY_URL: required in production (the 2FA reset's PIN2 must reach a phone)"
+                    .into(),
+            ),
+            (Some(url), Mode::Production) if !url.starts_with("https://") => r.errors.push(
+                "SMS_GATEWAY_URL: production talks to the SMS gateway over https:// only".into(),
+            ),
+            _ => {}
+        }
+        if sms_gateway_url.is_some() && sms_gateway_token.is_empty() {
+            r.errors
+                .push("SMS_GATEWAY_TOKEN: required with SMS_GATEWAY_URL".into());
         }
         let nia_sim_addr = match r.raw("NIA_SIM_ADDR") {
             Some(s) if s.is_empty() => None,
@@ -275,6 +296,9 @@ impl Config {
             mail_from: r
                 .raw("MAIL_FROM")
                 .unwrap_or_else(|| "mojeID <noreply@mojeid.localhost>".into()),
+            sms_gateway_url,
+            sms_gateway_token,
+            sms_sender: r.raw("SMS_SENDER").unwrap_or_else(|| "mojeID".into()),
             nia_sim_addr,
             nia_base_url,
             nia_api_token,
@@ -455,6 +479,7 @@ mod tests {
         for name in [
             "PUBLIC_URL",
             "SMTP_URL",
+            "SMS_GATEWAY_URL",
             "NIA_API_TOKEN",
             "NIA_SIGNING_CERT_SHA256",
             "INTAKE_TOKEN",
@@ -470,6 +495,8 @@ mod tests {
             ("APP_MODE", "production"),
             ("PUBLIC_URL", "https://mojeid.example"),
             ("SMTP_URL", "smtps://u:p@mail.example"),
+            ("SMS_GATEWAY_URL", "https://sms.example/api/send"),
+            ("SMS_GATEWAY_TOKEN", "sms-secret"),
             ("NIA_API_TOKEN", "secret-token"),
             ("INTAKE_TOKEN", "intake-secret-0123456789"),
             ("SEED_DEMO", "true"),
@@ -530,6 +557,31 @@ mod tests {
     }
 
     #[test]
+    fn production_sends_sms_over_https_with_a_token() {
+        let text = cfg(&[
+            ("APP_MODE", "production"),
+            ("SMS_GATEWAY_URL", "http://sms.example/api"),
+        ])
+        .expect_err("invalid")
+        .to_string();
+        assert!(
+            text.contains("SMS_GATEWAY_URL: production talks to the SMS gateway over https://")
+                && text.contains("SMS_GATEWAY_TOKEN: required"),
+            "{text}"
+        );
+        // outside production the gateway is optional (SMS stay in the outbox)
+        let dev = cfg(&[("APP_MODE", "dev")]).expect("dev");
+        assert!(dev.sms_gateway_url.is_none());
+        let with = cfg(&[
+            ("APP_MODE", "dev"),
+            ("SMS_GATEWAY_URL", "http://127.0.0.1:9/sms"),
+            ("SMS_GATEWAY_TOKEN", "dev-token"),
+        ])
+        .expect("dev with a gateway");
+        assert_eq!(with.sms_sender, "mojeID");
+    }
+
+    #[test]
     fn production_requires_https_and_smtp_and_no_simulator() {
         let err = cfg(&[
             ("APP_MODE", "production"),
@@ -540,6 +592,7 @@ mod tests {
         assert!(
             text.contains("PUBLIC_URL")
                 && text.contains("SMTP_URL")
+                && text.contains("SMS_GATEWAY_URL")
                 && text.contains("NIA_SIM_ADDR"),
             "{text}"
         );
@@ -547,6 +600,8 @@ mod tests {
             ("APP_MODE", "production"),
             ("PUBLIC_URL", "https://mojeid.example/"),
             ("SMTP_URL", "smtps://u:p@mail.example"),
+            ("SMS_GATEWAY_URL", "https://sms.example/api/send"),
+            ("SMS_GATEWAY_TOKEN", "sms-secret"),
             ("NIA_API_TOKEN", "secret-token"),
             ("INTAKE_TOKEN", "intake-secret-0123456789"),
             (

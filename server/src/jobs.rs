@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 pub fn spawn(
     idp: idp::Idp,
-    mailer: Option<idp::outbox::Mailer>,
+    transports: idp::outbox::Transports,
     config: std::sync::Arc<crate::Config>,
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -38,7 +38,7 @@ pub fn spawn(
             match idp.claim_recurring().await {
                 Ok(due) => {
                     for (id, task) in due {
-                        let error = run(&idp, mailer.as_ref(), &config, task).await.err();
+                        let error = run(&idp, &transports, &config, task).await.err();
                         if let Some(e) = &error {
                             tracing::error!(task = task.name(), error = %e, "a recurring job failed");
                         }
@@ -86,7 +86,7 @@ pub fn spawn(
 /// One recurring task; what it did is logged when it did something.
 async fn run(
     idp: &idp::Idp,
-    mailer: Option<&idp::outbox::Mailer>,
+    transports: &idp::outbox::Transports,
     config: &crate::Config,
     task: idp::jobs::Task,
 ) -> Result<(), idp::Error> {
@@ -95,10 +95,7 @@ async fn run(
         Task::RegistryChanges => idp.apply_registry_changes().await?,
         Task::QueuedUnlinks => idp.run_queued_unlinks().await?,
         Task::QueuedLoginResets => idp.run_queued_login_resets(&config.public_url).await?,
-        Task::Outbox => match mailer {
-            Some(m) => idp.deliver_outbox(m).await?,
-            None => 0,
-        },
+        Task::Outbox => idp.deliver_outbox(transports).await?,
         Task::ReconcileMeans => {
             let r = idp.reconcile_means().await?;
             r.orphans_deactivated + r.missing_at_nia

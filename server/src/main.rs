@@ -238,16 +238,25 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    let mailer = match &config.smtp_url {
-        Some(url) => Some(
-            idp::outbox::Mailer::from_url(url, &config.mail_from)
-                .map_err(|e| format!("SMTP_URL/MAIL_FROM: {e}"))?,
-        ),
-        None => None,
+    let transports = idp::outbox::Transports {
+        mail: match &config.smtp_url {
+            Some(url) => Some(
+                idp::outbox::Mailer::from_url(url, &config.mail_from)
+                    .map_err(|e| format!("SMTP_URL/MAIL_FROM: {e}"))?,
+            ),
+            None => None,
+        },
+        sms: match &config.sms_gateway_url {
+            Some(url) => Some(
+                idp::outbox::SmsGateway::new(url, &config.sms_gateway_token, &config.sms_sender)
+                    .map_err(|e| format!("SMS_GATEWAY_URL: {e}"))?,
+            ),
+            None => None,
+        },
     };
     let jobs = server::jobs::spawn(
         idp.clone(),
-        mailer,
+        transports,
         Arc::new(config.clone()),
         stop_rx.clone(),
     );

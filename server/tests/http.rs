@@ -424,6 +424,8 @@ async fn dev_outbox_exists_only_outside_production() {
             ("APP_MODE", "production"),
             ("PUBLIC_URL", "https://mojeid.example"),
             ("SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("SMS_GATEWAY_URL", "https://sms.example/api/send"),
+            ("SMS_GATEWAY_TOKEN", "sms-token"),
             // production never makes a SAML key: the dev harness above made it in DATA_DIR
             ("NIA_API_TOKEN", "token"),
             ("INTAKE_TOKEN", "intake-token-0123456789"),

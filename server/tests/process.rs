@@ -58,6 +58,7 @@ fn without_app_mode_the_server_starts_as_production_or_says_what_to_set() {
         "APP_MODE is not set",
         "PUBLIC_URL",
         "SMTP_URL",
+        "SMS_GATEWAY_URL",
         "NIA_SIGNING_CERT_SHA256",
     ] {
         assert!(err.contains(name), "{name} not named in: {err}");
