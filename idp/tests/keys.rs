@@ -194,7 +194,7 @@ both_databases!(
         assert_eq!(
             (
                 keys[0].nia_eligible,
-                keys[0].level.as_str(),
+                keys[0].level.fido_name(),
                 keys[0].model.as_deref()
             ),
             (false, "NOT_FIDO_CERTIFIED", None)
@@ -204,7 +204,7 @@ both_databases!(
         assert_eq!(idp.reevaluate_keys().await.expect("re-evaluate"), vec![id]);
         let keys = idp.security_keys(a.id).await.expect("keys");
         assert_eq!(
-            (keys[0].nia_eligible, keys[0].level.as_str()),
+            (keys[0].nia_eligible, keys[0].level.fido_name()),
             (true, "FIDO_CERTIFIED_L1")
         );
         assert_eq!(

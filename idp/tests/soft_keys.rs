@@ -328,7 +328,7 @@ both_databases!(
             .expect("added");
         assert_eq!(
             (
-                stored.level.as_str(),
+                stored.level.fido_name(),
                 stored.nia_eligible,
                 verdict.model.as_deref()
             ),

@@ -816,7 +816,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
                 .expect("confirm");
             assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
             let link = w.idp.nia_link(w.account).await.expect("l").expect("linked");
-            assert_eq!(link.method, "czech_point");
+            assert_eq!(link.method, idp::nia::pairing::Method::CzechPoint);
             w.close().await;
         })
     })
@@ -1485,7 +1485,7 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
             // the account waits for a new password; the old one no longer works
             assert_eq!(
                 w.idp.account(w.account).await.expect("a").state,
-                "login_reset"
+                idp::account::accounts::AccountState::LoginReset
             );
             assert!(matches!(
                 w.idp
@@ -1528,7 +1528,10 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
                 .await
                 .expect("login with the new password");
             assert!(matches!(step, idp::keys::LoginStep::Done(_)));
-            assert_eq!(w.idp.account(w.account).await.expect("a").state, "active");
+            assert_eq!(
+                w.idp.account(w.account).await.expect("a").state,
+                idp::account::accounts::AccountState::Active
+            );
 
             let events: Vec<(String, String, String)> = sqlx::query_as(
                 "SELECT event, actor, details FROM audit_events WHERE account_id = $1 ORDER BY id",

@@ -49,7 +49,7 @@ pub async fn admin_find(username: String) -> Result<Option<FoundView>, ApiError>
             username: f.username,
             nia_linked: f.nia_linked,
             unlink_queued: f.unlink_queued,
-            login_reset: f.state == "login_reset",
+            login_reset: f.state == idp::account::accounts::AccountState::LoginReset,
         }))
 }
 
@@ -70,8 +70,38 @@ pub struct FormView {
     pub scan_size: i64,
     pub recorded_by: String,
     pub recorded_at: i64,
-    /// `recorded`, `queued` or `done`
-    pub state: String,
+    pub state: FormState,
+}
+
+/// A paper form's state as the console shows it (the domain's, converted exhaustively).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FormState {
+    Recorded,
+    Queued,
+    Done,
+}
+
+impl FormState {
+    /// The catalog key of its name.
+    pub fn label(self) -> &'static str {
+        match self {
+            FormState::Recorded => "paper-state-recorded",
+            FormState::Queued => "paper-state-queued",
+            FormState::Done => "paper-state-done",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<idp::recovery::paper_reset::FormState> for FormState {
+    fn from(s: idp::recovery::paper_reset::FormState) -> Self {
+        use idp::recovery::paper_reset::FormState as S;
+        match s {
+            S::Recorded => FormState::Recorded,
+            S::Queued => FormState::Queued,
+            S::Done => FormState::Done,
+        }
+    }
 }
 
 #[server(endpoint = "admin_paper_forms")]
@@ -90,7 +120,7 @@ pub async fn admin_paper_forms(account_id: i64) -> Result<Vec<FormView>, ApiErro
             scan_size: f.scan_size,
             recorded_by: f.recorded_by,
             recorded_at: f.recorded_at,
-            state: f.state.as_str().to_owned(),
+            state: f.state.into(),
         })
         .collect())
 }
@@ -432,13 +462,13 @@ fn PaperForms(
                         Ok(list) => {
                             let rows = list.into_iter().map(|f| {
                                 let id = f.id;
-                                let waiting = f.state == "recorded";
+                                let waiting = f.state == FormState::Recorded;
                                 view! {
                                     <tr>
                                         <th scope="row">{f.reference.clone()}</th>
                                         <td>{format!("{} {}", crate::i18n::format_date(lang, f.recorded_at), crate::i18n::format_time(f.recorded_at))} " · " {f.recorded_by.clone()}</td>
                                         <td><a href=format!("/admin/paper-forms/{id}/scan") rel="external" download="">{t("paper-scan-link")}</a> {format!(" ({}, {} kB)", f.scan_type, (f.scan_size + 1023) / 1024)}</td>
-                                        <td>{t(&format!("paper-state-{}", f.state))}</td>
+                                        <td>{t(f.state.label())}</td>
                                         <td>
                                             {waiting.then(|| view! {
                                                 <ActionForm action=reset>

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 use webauthn_rs_proto::CreationChallengeResponse;
 
+use super::security_keys::{KeyKind, Level};
 use crate::error::ApiError;
 use crate::i18n::{t, tr_args, use_lang, Lang};
 
@@ -22,10 +23,9 @@ pub struct KeyCheckView {
     pub format: Option<String>,
     pub aaguid: Option<String>,
     pub model: Option<String>,
-    /// hardware, windows_hello, android, apple, unknown
-    pub kind: String,
-    /// FIDO name of the level counted.
-    pub level: String,
+    pub kind: KeyKind,
+    /// The level counted.
+    pub level: Level,
     pub certificate_sent: bool,
     pub chain_valid: Option<bool>,
     pub nia_eligible: bool,
@@ -82,7 +82,6 @@ pub async fn key_check_finish(
     ticket: String,
     credential: String,
 ) -> Result<KeyCheckView, ApiError> {
-    use idp::keys::attestation::KeyKind;
     let credential: serde_json::Value =
         serde_json::from_str(&credential).unwrap_or(serde_json::Value::Null);
     let finished = match crate::ssr::ctx()?
@@ -101,15 +100,8 @@ pub async fn key_check_finish(
         format: v.format,
         aaguid: v.aaguid,
         model: v.model,
-        kind: match v.kind {
-            KeyKind::Hardware => "hardware",
-            KeyKind::WindowsHello => "windows_hello",
-            KeyKind::Android => "android",
-            KeyKind::Apple => "apple",
-            KeyKind::Unknown => "unknown",
-        }
-        .into(),
-        level: v.level.fido_name().into(),
+        kind: v.kind.into(),
+        level: v.level.into(),
         certificate_sent: v.certificate_sent,
         chain_valid: v.chain_valid,
         nia_eligible: v.nia_eligible,
@@ -228,9 +220,9 @@ fn CheckResult(v: KeyCheckView) -> impl IntoView {
                 <dt>{t("check-model")}</dt>
                 <dd>{v.model.unwrap_or_else(|| t("check-model-unknown"))}</dd>
                 <dt>{t("check-kind")}</dt>
-                <dd>{t(&format!("kind-{}", v.kind))}</dd>
+                <dd>{t(v.kind.label())}</dd>
                 <dt>{t("certified-col-level")}</dt>
-                <dd>{v.level}</dd>
+                <dd>{v.level.fido_name()}</dd>
                 <dt>{t("check-chain")}</dt>
                 <dd>{chain}</dd>
                 <dt>{t("certified-col-nia")}</dt>

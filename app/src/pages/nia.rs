@@ -108,10 +108,38 @@ impl PairingState {
     }
 }
 
+/// How identity is verified for NIA (the domain's `Method`, converted exhaustively).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PairingMethod {
+    Eobcanka,
+    CzechPoint,
+}
+
+impl PairingMethod {
+    /// The catalog key of "validated … with eObčanka at NIA | at a Czech POINT office".
+    pub fn validated_by(self) -> &'static str {
+        match self {
+            PairingMethod::Eobcanka => "validation-by-eobcanka",
+            PairingMethod::CzechPoint => "validation-by-czech_point",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<idp::nia::pairing::Method> for PairingMethod {
+    fn from(m: idp::nia::pairing::Method) -> Self {
+        use idp::nia::pairing::Method as M;
+        match m {
+            M::Eobcanka => PairingMethod::Eobcanka,
+            M::CzechPoint => PairingMethod::CzechPoint,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestView {
     pub id: i64,
-    pub method: String,
+    pub method: PairingMethod,
     pub state: PairingState,
     pub outcome: Option<String>,
     pub rows: Vec<DataRow>,
@@ -211,7 +239,7 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
             .unwrap_or_default();
         RequestView {
             id: r.id,
-            method: r.method,
+            method: r.method.into(),
             state: r.state.into(),
             outcome: r.outcome,
             rows,

@@ -10,13 +10,98 @@ use crate::error::ApiError;
 use crate::error::{FieldCode, FieldError};
 use crate::i18n::{format_date, t, tr_args, use_lang};
 
+/// What kind of authenticator a key is, as the pages name it (the domain's `KeyKind`,
+/// converted exhaustively: a new kind does not compile until it has a name here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyKind {
+    Hardware,
+    WindowsHello,
+    Android,
+    Apple,
+    Unknown,
+}
+
+impl KeyKind {
+    /// The catalog key of its name.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyKind::Hardware => "kind-hardware",
+            KeyKind::WindowsHello => "kind-windows_hello",
+            KeyKind::Android => "kind-android",
+            KeyKind::Apple => "kind-apple",
+            KeyKind::Unknown => "kind-unknown",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<idp::keys::attestation::KeyKind> for KeyKind {
+    fn from(k: idp::keys::attestation::KeyKind) -> Self {
+        use idp::keys::attestation::KeyKind as K;
+        match k {
+            K::Hardware => KeyKind::Hardware,
+            K::WindowsHello => KeyKind::WindowsHello,
+            K::Android => KeyKind::Android,
+            K::Apple => KeyKind::Apple,
+            K::Unknown => KeyKind::Unknown,
+        }
+    }
+}
+
+/// A FIDO certification level as the pages show it (the domain's `Level`, converted
+/// exhaustively).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Level {
+    NotCertified,
+    Certified,
+    L1,
+    L1Plus,
+    L2,
+    L2Plus,
+    L3,
+    L3Plus,
+}
+
+impl Level {
+    /// The FIDO Alliance's name, as the help page writes it.
+    pub fn fido_name(self) -> &'static str {
+        match self {
+            Level::NotCertified => "NOT_FIDO_CERTIFIED",
+            Level::Certified => "FIDO_CERTIFIED",
+            Level::L1 => "FIDO_CERTIFIED_L1",
+            Level::L1Plus => "FIDO_CERTIFIED_L1plus",
+            Level::L2 => "FIDO_CERTIFIED_L2",
+            Level::L2Plus => "FIDO_CERTIFIED_L2plus",
+            Level::L3 => "FIDO_CERTIFIED_L3",
+            Level::L3Plus => "FIDO_CERTIFIED_L3plus",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<idp::keys::mds::Level> for Level {
+    fn from(l: idp::keys::mds::Level) -> Self {
+        use idp::keys::mds::Level as L;
+        match l {
+            L::NotCertified => Level::NotCertified,
+            L::Certified => Level::Certified,
+            L::L1 => Level::L1,
+            L::L1Plus => Level::L1Plus,
+            L::L2 => Level::L2,
+            L::L2Plus => Level::L2Plus,
+            L::L3 => Level::L3,
+            L::L3Plus => Level::L3Plus,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyView {
     pub id: i64,
     pub name: String,
     pub model: Option<String>,
-    pub kind: String,
-    pub level: String,
+    pub kind: KeyKind,
+    pub level: Level,
     pub nia_eligible: bool,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -33,8 +118,8 @@ impl From<idp::keys::SecurityKey> for KeyView {
             id: k.id,
             name: k.name,
             model: k.model,
-            kind: k.kind,
-            level: k.level,
+            kind: k.kind.into(),
+            level: k.level.into(),
             nia_eligible: k.nia_eligible,
             created_at: k.created_at,
             last_used_at: k.last_used_at,
@@ -265,8 +350,8 @@ fn KeyRow(
                 </Show>
             </th>
             <td>{k.model.clone().unwrap_or_else(|| t("check-model-unknown"))}</td>
-            <td>{t(&format!("kind-{}", k.kind))}</td>
-            <td>{k.level.clone()}</td>
+            <td>{t(k.kind.label())}</td>
+            <td>{k.level.fido_name()}</td>
             <td>
                 {if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}
                 {k.nia_linked.then(|| view! { " (" {t("keys-nia-linked")} ")" })}
@@ -385,7 +470,7 @@ pub fn SecurityKeysPage() -> impl IntoView {
             {move || removed().then(|| view! { <p class="notice">{t("keys-removed")}</p> })}
             {move || added.get().map(|k| {
                 let verdict = if k.nia_eligible { t("keys-added-eligible") } else { t("keys-added-not-eligible") };
-                view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level)}</p> }
+                view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level.fido_name())}</p> }
             })}
         </div>
         <Transition fallback=|| view! { <p>{t("loading")}</p> }>

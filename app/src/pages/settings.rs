@@ -72,14 +72,18 @@ pub(crate) fn contact_state(
 }
 
 /// The Validation section's sentence: validated when and how, or not (and what validates).
-fn validation_state(lang: Lang, at: Option<i64>, by: Option<&str>) -> String {
+fn validation_state(
+    lang: Lang,
+    at: Option<i64>,
+    by: Option<crate::pages::nia::PairingMethod>,
+) -> String {
     match (at, by) {
         (Some(at), Some(by)) => tr_args(
             lang,
             "validation-done",
             &[
                 ("date", format_date(lang, at).into()),
-                ("means", tr(lang, &format!("validation-by-{by}")).into()),
+                ("means", tr(lang, by.validated_by()).into()),
             ],
         ),
         (Some(at), None) => tr_args(
@@ -191,11 +195,11 @@ pub fn SettingsPage() -> impl IntoView {
                             </section>
                             <section aria-labelledby="s-validation" class="card">
                                 <h2 id="s-validation">{t("validation-title")}</h2>
-                                <p>{validation_state(lang, s.validated_at, s.validated_by.as_deref())}</p>
+                                <p>{validation_state(lang, s.validated_at, s.validated_by)}</p>
                                 <Suspense fallback=|| ()>
                                     {move || Suspend::new(async move {
                                         let office_data = nia.await.ok().and_then(|v| v.request).is_some_and(|r| {
-                                            r.method == "czech_point" && r.state == crate::pages::nia::PairingState::DataReceived
+                                            r.method == crate::pages::nia::PairingMethod::CzechPoint && r.state == crate::pages::nia::PairingState::DataReceived
                                         });
                                         office_data.then(|| view! {
                                             <p>{t("validation-finish-text")}</p>
@@ -305,7 +309,7 @@ pub struct SettingsView {
     /// When the identity was verified (`None`: not validated)…
     pub validated_at: Option<i64>,
     /// …and how: `czech_point` or `eobcanka`.
-    pub validated_by: Option<String>,
+    pub validated_by: Option<crate::pages::nia::PairingMethod>,
     /// How many security keys the account has.
     pub keys: usize,
 }
@@ -368,7 +372,7 @@ pub async fn settings_overview() -> Result<SettingsView, ApiError> {
         contacts: contacts.into(),
         nia_linked: idp.nia_link(s.account_id).await.map_err(fail)?.is_some(),
         validated_at: validation.as_ref().map(|v| v.at),
-        validated_by: validation.and_then(|v| v.method),
+        validated_by: validation.and_then(|v| v.method).map(Into::into),
         keys: idp.security_keys(s.account_id).await.map_err(fail)?.len(),
     })
 }

@@ -1,5 +1,6 @@
 //! Account creation and password login with throttling per account and per address.
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 
@@ -25,8 +26,35 @@ pub(crate) enum Judged {
 pub struct Account {
     pub id: i64,
     pub username: String,
-    pub state: String,
+    pub state: AccountState,
     pub created_at: i64,
+}
+
+/// Whether the account can be logged into (`accounts.state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountState {
+    Active,
+    /// The back office reset the login from a paper form: only the link it sent opens it.
+    LoginReset,
+}
+
+impl AccountState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountState::Active => "active",
+            AccountState::LoginReset => "login_reset",
+        }
+    }
+
+    /// A stored name read back; one the code does not know is an internal error.
+    pub fn stored(s: &str) -> Result<AccountState> {
+        [AccountState::Active, AccountState::LoginReset]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| Error::Internal(format!("account state {s:?}")))
+    }
 }
 
 impl Idp {
@@ -121,7 +149,7 @@ impl Idp {
         let account = Account {
             id,
             username,
-            state: "active".into(),
+            state: AccountState::Active,
             created_at: now,
         };
         Ok((account, session))
@@ -275,7 +303,7 @@ impl Idp {
             }
         };
         let take_back = || self.take_back_attempt(attempt);
-        if account.state != "active" {
+        if account.state != AccountState::Active {
             take_back().await?;
             return Err(Error::AccountInactive);
         }
@@ -508,7 +536,7 @@ fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account> {
     Ok(Account {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
-        state: r.try_get("state")?,
+        state: AccountState::stored(&r.try_get::<String, _>("state")?)?,
         created_at: r.try_get("created_at")?,
     })
 }

@@ -204,10 +204,13 @@ impl Idp {
         // while a Czech POINT request waits, the person it is for stays the same: the
         // register's data are used only for the name and birth date the request began with
         let waiting: (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM pairing_requests WHERE account_id = $1 AND method = 'czech_point' \
-             AND state IN ('awaiting_office', 'data_received')",
+            "SELECT COUNT(*) FROM pairing_requests WHERE account_id = $1 AND method = $2 \
+             AND state IN ($3, $4)",
         )
         .bind(account_id)
+        .bind(crate::nia::pairing::Method::CzechPoint.as_str())
+        .bind(crate::nia::pairing::State::AwaitingOffice.as_str())
+        .bind(crate::nia::pairing::State::DataReceived.as_str())
         .fetch_one(&self.db.pool)
         .await?;
         if waiting.0 > 0 {

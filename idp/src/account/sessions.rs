@@ -129,7 +129,8 @@ impl Idp {
         let state: String = row.try_get("state")?;
         if now >= expires_at
             || now - last_seen >= self.policy.session_idle_secs
-            || state != "active"
+            || crate::account::accounts::AccountState::stored(&state)?
+                != crate::account::accounts::AccountState::Active
         {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                 .bind(&id_hash)

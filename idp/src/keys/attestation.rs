@@ -32,6 +32,36 @@ pub enum KeyKind {
     Unknown,
 }
 
+impl KeyKind {
+    /// The stored name (`security_keys.kind`), also its serde name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Hardware => "hardware",
+            KeyKind::WindowsHello => "windows_hello",
+            KeyKind::Android => "android",
+            KeyKind::Apple => "apple",
+            KeyKind::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        [
+            KeyKind::Hardware,
+            KeyKind::WindowsHello,
+            KeyKind::Android,
+            KeyKind::Apple,
+            KeyKind::Unknown,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// Windows Hello and Android keys live in one device (system keys).
+    pub fn is_system(self) -> bool {
+        matches!(self, KeyKind::WindowsHello | KeyKind::Android)
+    }
+}
+
 /// Why a key cannot be used for NIA (several may hold).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "reason")]

@@ -45,7 +45,8 @@ impl Level {
         }
     }
 
-    fn from_status(status: &str) -> Option<Level> {
+    /// The level a FIDO name (`fido_name`, as stored and as the metadata says it) names.
+    pub fn parse(status: &str) -> Option<Level> {
         Some(match status {
             "NOT_FIDO_CERTIFIED" => Level::NotCertified,
             "FIDO_CERTIFIED" => Level::Certified,
@@ -287,14 +288,14 @@ fn evaluate(reports: &[Report]) -> Evaluation {
     let mut sorted: Vec<&Report> = reports.iter().collect();
     sorted.sort_by(|a, b| {
         let date = a.effective_date.cmp(&b.effective_date);
-        let rank = |r: &Report| Level::from_status(&r.status);
+        let rank = |r: &Report| Level::parse(&r.status);
         date.then_with(|| rank(a).cmp(&rank(b)))
     });
     let mut level = Level::NotCertified;
     let mut certified_on = None;
     let mut problem = None;
     for r in sorted {
-        if let Some(l) = Level::from_status(&r.status) {
+        if let Some(l) = Level::parse(&r.status) {
             let same_day_lower =
                 certified_on.is_some() && certified_on == r.effective_date && l < level;
             if !same_day_lower {

@@ -25,7 +25,8 @@ use crate::account::sessions::{AuthMethod, AuthRecord, NewSession};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result, Violation};
 use crate::{account::validate, random_token, sha256_hex, Idp, RequestInfo};
-use attestation::{Ceremony, Verdict};
+use attestation::{Ceremony, KeyKind, Verdict};
+use mds::Level;
 
 const TTL_SECS: i64 = 300;
 pub const NAME_MAX: usize = 60;
@@ -36,8 +37,8 @@ pub struct SecurityKey {
     pub id: i64,
     pub name: String,
     pub model: Option<String>,
-    pub kind: String,
-    pub level: String,
+    pub kind: KeyKind,
+    pub level: Level,
     pub nia_eligible: bool,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -47,9 +48,10 @@ pub struct SecurityKey {
     pub nia_linked: bool,
 }
 
-/// Windows Hello and Android keys live in one device (system keys).
-pub fn is_system_kind(kind: &str) -> bool {
-    matches!(kind, "windows_hello" | "android")
+/// A stored name read back through its one mapping; a name the code does not know is an
+/// internal error, never a silent default.
+fn stored<T>(parse: fn(&str) -> Option<T>, name: String) -> Result<T> {
+    parse(&name).ok_or_else(|| Error::Internal(format!("unknown stored name {name:?}")))
 }
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
@@ -187,8 +189,8 @@ impl Idp {
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
                     model: r.try_get("model")?,
-                    kind: r.try_get("kind")?,
-                    level: r.try_get("level")?,
+                    kind: stored(KeyKind::parse, r.try_get("kind")?)?,
+                    level: stored(Level::parse, r.try_get("level")?)?,
                     nia_eligible: eligible != 0,
                     created_at: r.try_get("created_at")?,
                     last_used_at: r.try_get("last_used_at")?,
@@ -276,7 +278,7 @@ impl Idp {
             let keys = self.security_keys(account_id).await?;
             let system: Vec<i64> = keys
                 .iter()
-                .filter(|k| is_system_kind(&k.kind))
+                .filter(|k| k.kind.is_system())
                 .map(|k| k.id)
                 .collect();
             if system.is_empty() {
@@ -345,10 +347,7 @@ impl Idp {
             return Err(Error::invalid("key", Violation::KeyDataIncorrect));
         };
         let now = self.clock.now();
-        let kind = serde_json::to_value(verdict.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".into());
+        let kind = verdict.kind.as_str();
         let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO security_keys (account_id, credential_id, credential, name, format, aaguid, model, kind, \
@@ -362,7 +361,7 @@ impl Idp {
         .bind(&verdict.format)
         .bind(&verdict.aaguid)
         .bind(&verdict.model)
-        .bind(&kind)
+        .bind(kind)
         .bind(verdict.level.fido_name())
         .bind(i64::from(verdict.nia_eligible))
         .bind(serde_json::to_string(&verdict).map_err(|e| Error::Internal(e.to_string()))?)
@@ -399,8 +398,8 @@ impl Idp {
             id,
             name,
             model: verdict.model.clone(),
-            kind,
-            level: verdict.level.fido_name().into(),
+            kind: verdict.kind,
+            level: verdict.level,
             nia_eligible: verdict.nia_eligible,
             created_at: now,
             last_used_at: None,
@@ -823,14 +822,11 @@ impl Idp {
                 &metadata,
                 std::time::SystemTime::now(),
             );
-            let kind = serde_json::to_value(verdict.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "unknown".into());
+            let kind = verdict.kind.as_str();
             let mut tx = self.db.begin().await?;
             sqlx::query("UPDATE security_keys SET model = $1, kind = $2, level = $3, nia_eligible = $4, verdict = $5 WHERE id = $6")
                 .bind(&verdict.model)
-                .bind(&kind)
+                .bind(kind)
                 .bind(verdict.level.fido_name())
                 .bind(i64::from(verdict.nia_eligible))
                 .bind(serde_json::to_string(&verdict).map_err(|e| Error::Internal(e.to_string()))?)

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use crate::account::sessions::AuthRecord;
 use crate::error::{Error, Result};
+use crate::nia::pairing::Method;
 use crate::Idp;
 
 /// The conditions of linking that the account itself must meet.
@@ -27,7 +28,7 @@ pub struct Eligibility {
 pub struct Validation {
     pub at: i64,
     /// `czech_point` or `eobcanka`; `None` for a validation recorded without a request.
-    pub method: Option<String>,
+    pub method: Option<Method>,
 }
 
 impl Eligibility {
@@ -88,16 +89,21 @@ impl Idp {
     pub async fn validation(&self, account_id: i64) -> Result<Option<Validation>> {
         let row = sqlx::query(
             "SELECT a.validated_at, (SELECT p.method FROM pairing_requests p WHERE p.account_id = a.id \
-             AND p.state = 'completed' ORDER BY p.id DESC LIMIT 1) AS method FROM accounts a WHERE a.id = $1",
+             AND p.state = $2 ORDER BY p.id DESC LIMIT 1) AS method FROM accounts a WHERE a.id = $1",
         )
         .bind(account_id)
+        .bind(crate::nia::pairing::State::Completed.as_str())
         .fetch_one(&self.db.pool)
         .await?;
         let at: Option<i64> = row.try_get("validated_at")?;
         Ok(match at {
             Some(at) => Some(Validation {
                 at,
-                method: row.try_get::<Option<String>, _>("method")?,
+                method: row
+                    .try_get::<Option<String>, _>("method")?
+                    .as_deref()
+                    .map(Method::stored)
+                    .transpose()?,
             }),
             None => None,
         })

@@ -14,6 +14,7 @@ use sqlx::Row;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::NiaError;
+use crate::nia::pairing::State;
 use crate::{Idp, RequestInfo};
 
 /// Persons looked at per run of the job.
@@ -93,10 +94,12 @@ impl Idp {
         // possibly registered by an attempt an outage cut short) keeps the person's means
         let completing: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM pairing_requests WHERE \
-             (state = 'completing' AND (bsi = $1 OR bsi IS NULL OR bsi = '')) \
-             OR (state = 'data_received' AND bsi = $1)",
+             (state = $2 AND (bsi = $1 OR bsi IS NULL OR bsi = '')) \
+             OR (state = $3 AND bsi = $1)",
         )
         .bind(bsi)
+        .bind(State::Completing.as_str())
+        .bind(State::DataReceived.as_str())
         .fetch_one(&self.db.pool)
         .await?
         .try_get("n")?;
@@ -177,14 +180,16 @@ impl Idp {
     /// without a link — walked in order and round again. Stops at the first outage.
     pub async fn reconcile_means(&self) -> Result<Reconciled> {
         let (after_ord, after_bsi) = self.reconcile_cursor();
-        let rows = sqlx::query(
+        // persons of requests that ended without a link (failed, cancelled)
+        let ended = State::sql_list(|s| !s.is_active() && s != State::Completed);
+        let rows = sqlx::query(&format!(
             "SELECT p.bsi, MIN(p.ord) AS ord FROM ( \
                SELECT bsi, account_id AS ord FROM nia_links \
                UNION ALL SELECT bsi, account_id AS ord FROM pairing_requests \
-                 WHERE state IN ('failed', 'cancelled') AND bsi IS NOT NULL AND bsi <> '' \
+                 WHERE state IN ({ended}) AND bsi IS NOT NULL AND bsi <> '' \
              ) p GROUP BY p.bsi HAVING MIN(p.ord) > $1 OR (MIN(p.ord) = $1 AND p.bsi > $2) \
              ORDER BY MIN(p.ord), p.bsi LIMIT $3",
-        )
+        ))
         .bind(after_ord)
         .bind(&after_bsi)
         .bind(BATCH)

@@ -53,7 +53,7 @@ pub struct FoundAccount {
     pub nia_linked: bool,
     pub unlink_queued: bool,
     /// `active`, or `login_reset` while the citizen has not set a new password yet
-    pub state: String,
+    pub state: crate::account::accounts::AccountState,
 }
 
 fn norm(s: &str) -> String {
@@ -88,7 +88,9 @@ impl Idp {
             username: r.try_get("username")?,
             nia_linked: r.try_get::<i64, _>("linked")? > 0,
             unlink_queued: r.try_get::<i64, _>("queued")? > 0,
-            state: r.try_get("state")?,
+            state: crate::account::accounts::AccountState::stored(
+                &r.try_get::<String, _>("state")?,
+            )?,
         }))
     }
 

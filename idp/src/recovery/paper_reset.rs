@@ -43,7 +43,7 @@ impl FormState {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "recorded" => FormState::Recorded,
             "queued" => FormState::Queued,
@@ -396,9 +396,10 @@ impl Idp {
         let keys = crate::recovery::twofa_reset::remove_second_factors(&mut tx, account_id).await?;
         self.cancel_open_requests(&mut tx, account_id, actor, req)
             .await?;
-        sqlx::query("UPDATE accounts SET password_hash = $1, state = 'login_reset' WHERE id = $2")
+        sqlx::query("UPDATE accounts SET password_hash = $1, state = $3 WHERE id = $2")
             .bind(format!("{}reset", crate::account::password::NO_PASSWORD))
             .bind(account_id)
+            .bind(crate::account::accounts::AccountState::LoginReset.as_str())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM password_resets WHERE account_id = $1")
@@ -495,9 +496,10 @@ method and the link to NIA were removed. Set a new password here (the link works
             // the same link used twice at once
             return Err(Error::invalid("token", Violation::LinkInvalid));
         }
-        sqlx::query("UPDATE accounts SET password_hash = $1, state = 'active' WHERE id = $2")
+        sqlx::query("UPDATE accounts SET password_hash = $1, state = $3 WHERE id = $2")
             .bind(&hash)
             .bind(account_id)
+            .bind(crate::account::accounts::AccountState::Active.as_str())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM login_failures WHERE username = $1")

@@ -334,7 +334,7 @@ impl Idp {
         sqlx::query("INSERT INTO nia_links (account_id, bsi, method, loa, linked_at) VALUES ($1, $2, $3, 'substantial', $4)")
             .bind(account_id)
             .bind(bsi)
-            .bind(&request.method)
+            .bind(request.method.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -364,7 +364,7 @@ impl Idp {
             "job",
             Event::NiaLinked,
             job,
-            json!({ "request": id, "method": request.method, "keys": keys }),
+            json!({ "request": id, "method": request.method.as_str(), "keys": keys }),
         )
         .await?;
         crate::notices::tell(

@@ -399,11 +399,12 @@ Settings, section Validation, click \"Finish validation for NIA\".\n"
     pub async fn remind_office_requests(&self) -> Result<usize> {
         let now = self.clock.now();
         let rows = sqlx::query(
-            "SELECT id, account_id, code, expires_at FROM pairing_requests WHERE state = 'awaiting_office' \
+            "SELECT id, account_id, code, expires_at FROM pairing_requests WHERE state = $3 \
              AND reminded_at IS NULL AND expires_at > $1 AND expires_at <= $2",
         )
         .bind(now)
         .bind(now + REMIND_BEFORE_SECS)
+        .bind(State::AwaitingOffice.as_str())
         .fetch_all(&self.db.pool)
         .await?;
         let mut n = 0;

@@ -62,18 +62,30 @@ impl State {
         }
     }
 
+    pub const ALL: [State; 8] = [
+        State::Created,
+        State::NiaLogin,
+        State::AwaitingOffice,
+        State::DataReceived,
+        State::Completing,
+        State::Completed,
+        State::Cancelled,
+        State::Failed,
+    ];
+
     pub fn parse(s: &str) -> Option<State> {
-        Some(match s {
-            "created" => State::Created,
-            "nia_login" => State::NiaLogin,
-            "awaiting_office" => State::AwaitingOffice,
-            "data_received" => State::DataReceived,
-            "completing" => State::Completing,
-            "completed" => State::Completed,
-            "cancelled" => State::Cancelled,
-            "failed" => State::Failed,
-            _ => return None,
-        })
+        State::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// The stored names of the states `which` holds for, as an SQL list (`'a', 'b'`): the
+    /// queries' state lists come from the machine, not from copies of it.
+    pub fn sql_list(which: impl Fn(State) -> bool) -> String {
+        State::ALL
+            .into_iter()
+            .filter(|s| which(*s))
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Not yet completed, cancelled or failed.
@@ -109,11 +121,23 @@ pub enum Method {
 }
 
 impl Method {
+    /// The stored name (`pairing_requests.method`, `nia_links.method`), also its serde name.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Eobcanka => "eobcanka",
             Method::CzechPoint => "czech_point",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        [Method::Eobcanka, Method::CzechPoint]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+
+    /// A stored name read back; one the code does not know is an internal error.
+    pub(crate) fn stored(s: &str) -> Result<Method> {
+        Method::parse(s).ok_or_else(|| Error::Internal(format!("method {s:?}")))
     }
 }
 
@@ -121,7 +145,7 @@ impl Method {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairingRequest {
     pub id: i64,
-    pub method: String,
+    pub method: Method,
     pub state: State,
     /// Why it stopped or waits: `nia_unavailable`, `consent_refused`, `login_failed`,
     /// `loa_too_low`, NIA's refusal code (`FOREIGN_NATIONAL`, …), `no_eligible_key`.
@@ -137,7 +161,7 @@ pub struct PairingRequest {
 /// The account's link to NIA.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NiaLink {
-    pub method: String,
+    pub method: Method,
     pub loa: String,
     pub linked_at: i64,
     /// The keys registered at NIA as means.
@@ -157,7 +181,7 @@ pub(super) fn row_to_request(r: &sqlx::any::AnyRow) -> Result<PairingRequest> {
     let registry: Option<String> = r.try_get("registry")?;
     Ok(PairingRequest {
         id: r.try_get("id")?,
-        method: r.try_get("method")?,
+        method: Method::stored(&r.try_get::<String, _>("method")?)?,
         state: State::parse(&state).ok_or_else(|| Error::Internal(format!("state {state:?}")))?,
         outcome: r.try_get("outcome")?,
         registry: registry.and_then(|j| serde_json::from_str(&j).ok()),
@@ -192,7 +216,7 @@ impl Idp {
                 .fetch_all(&self.db.pool)
                 .await?;
         Ok(Some(NiaLink {
-            method: r.try_get("method")?,
+            method: Method::stored(&r.try_get::<String, _>("method")?)?,
             loa: r.try_get("loa")?,
             linked_at: r.try_get("linked_at")?,
             key_ids: keys
@@ -268,9 +292,10 @@ impl Idp {
         actor: &str,
         req: &RequestInfo,
     ) -> Result<()> {
-        let active = sqlx::query(
-            "SELECT id, state FROM pairing_requests WHERE account_id = $1 AND state IN ('created', 'nia_login', 'awaiting_office', 'data_received', 'completing')",
-        )
+        let active = sqlx::query(&format!(
+            "SELECT id, state FROM pairing_requests WHERE account_id = $1 AND state IN ({})",
+            State::sql_list(State::is_active)
+        ))
         .bind(account_id)
         .fetch_all(&mut **tx)
         .await?;
@@ -378,9 +403,11 @@ impl Idp {
     /// Expired requests become cancelled (housekeeping).
     pub async fn expire_pairings(&self) -> Result<usize> {
         let now = self.clock.now();
-        let rows = sqlx::query(
-            "SELECT id, account_id, state FROM pairing_requests WHERE expires_at <= $1 AND state IN ('created', 'nia_login', 'awaiting_office', 'data_received')",
-        )
+        // what may still be cancelled (a completion under way finishes first)
+        let rows = sqlx::query(&format!(
+            "SELECT id, account_id, state FROM pairing_requests WHERE expires_at <= $1 AND state IN ({})",
+            State::sql_list(|s| s.can_become(State::Cancelled))
+        ))
         .bind(now)
         .fetch_all(&self.db.pool)
         .await?;
@@ -468,16 +495,26 @@ mod tests {
     use crate::nia::eligibility::fresh_password_and_key;
     use State::*;
 
-    const ALL: [State; 8] = [
-        Created,
-        NiaLogin,
-        AwaitingOffice,
-        DataReceived,
-        Completing,
-        Completed,
-        Cancelled,
-        Failed,
-    ];
+    const ALL: [State; 8] = State::ALL;
+
+    #[test]
+    fn all_lists_every_state_once() {
+        // `as_str` is an exhaustive match: a new state needs a name there, and then this
+        // fails until `State::ALL` holds it too
+        let names: std::collections::BTreeSet<&str> = ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names.len(), ALL.len());
+        let ordinal = |s: State| match s {
+            Created => 0,
+            NiaLogin => 1,
+            AwaitingOffice => 2,
+            DataReceived => 3,
+            Completing => 4,
+            Completed => 5,
+            Cancelled => 6,
+            Failed => 7,
+        };
+        assert!(ALL.iter().enumerate().all(|(i, s)| ordinal(*s) == i));
+    }
 
     #[test]
     fn the_transitions_are_exactly_those_drawn() {
