@@ -25,12 +25,27 @@ use crate::{Backend, Idp};
 /// (`Policy::job_lease_secs`); a server that died gives it up then.
 const RECURRING_LEASE_FACTOR: i64 = 5;
 
+/// Attempts of a job ending in an error that is not NIA's outage before it is given up.
+pub(crate) const JOB_ERRORS_MAX: i64 = 6;
+
+/// The pause before a job runs again after its `n`th attempt failed: 2, 4, 8 … seconds, at
+/// most ten minutes.
+pub(crate) fn retry_pause_secs(n: i64) -> i64 {
+    1i64.checked_shl(n.clamp(1, 30) as u32)
+        .unwrap_or(600)
+        .min(600)
+}
+
 /// What a job does, with what it needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Kind {
     /// Finish a pairing request the citizen confirmed ("Complete connection to NIA").
     CompletePairing { request: i64 },
+    /// The helpdesk's unlink, queued during an NIA outage: runs once NIA answers.
+    HelpdeskUnlink { account: i64 },
+    /// The back office's login reset from a paper form, queued during an NIA outage.
+    LoginReset { form: i64 },
     /// A piece of housekeeping that runs every so often, by one server at a time.
     Every { task: Task },
 }
@@ -41,10 +56,6 @@ pub enum Kind {
 pub enum Task {
     /// Registry changes of linked persons into their locked profiles.
     RegistryChanges,
-    /// Helpdesk unlinks queued during an NIA outage.
-    QueuedUnlinks,
-    /// Back-office login resets queued during an NIA outage.
-    QueuedLoginResets,
     /// E-mail and SMS from the outbox.
     Outbox,
     /// NIA's means against ours (`reconcile`).
@@ -58,10 +69,8 @@ pub enum Task {
 }
 
 impl Task {
-    pub const ALL: [Task; 8] = [
+    pub const ALL: [Task; 6] = [
         Task::RegistryChanges,
-        Task::QueuedUnlinks,
-        Task::QueuedLoginResets,
         Task::Outbox,
         Task::ReconcileMeans,
         Task::OfficeReminders,
@@ -72,8 +81,6 @@ impl Task {
     pub fn name(self) -> &'static str {
         match self {
             Task::RegistryChanges => "registry_changes",
-            Task::QueuedUnlinks => "queued_unlinks",
-            Task::QueuedLoginResets => "queued_login_resets",
             Task::Outbox => "outbox",
             Task::ReconcileMeans => "reconcile_means",
             Task::OfficeReminders => "office_reminders",
@@ -86,7 +93,7 @@ impl Task {
     pub fn every_secs(self) -> i64 {
         match self {
             Task::RegistryChanges => 2,
-            Task::QueuedUnlinks | Task::QueuedLoginResets | Task::Outbox => 5,
+            Task::Outbox => 5,
             Task::ReconcileMeans => 60,
             Task::OfficeReminders | Task::ExpirePairings | Task::Housekeeping => 600,
         }
@@ -101,6 +108,8 @@ impl Kind {
     pub fn name(&self) -> &'static str {
         match self {
             Kind::CompletePairing { .. } => "complete_pairing",
+            Kind::HelpdeskUnlink { .. } => "helpdesk_unlink",
+            Kind::LoginReset { .. } => "login_reset",
             Kind::Every { .. } => "every",
         }
     }
@@ -109,6 +118,8 @@ impl Kind {
     fn payload(&self) -> String {
         match self {
             Kind::CompletePairing { request } => format!("{{\"request\":{request}}}"),
+            Kind::HelpdeskUnlink { account } => format!("{{\"account\":{account}}}"),
+            Kind::LoginReset { form } => format!("{{\"form\":{form}}}"),
             Kind::Every { task } => format!("{{\"task\":\"{}\"}}", task.name()),
         }
     }
@@ -118,6 +129,12 @@ impl Kind {
         match kind {
             "complete_pairing" => Some(Kind::CompletePairing {
                 request: v["request"].as_i64()?,
+            }),
+            "helpdesk_unlink" => Some(Kind::HelpdeskUnlink {
+                account: v["account"].as_i64()?,
+            }),
+            "login_reset" => Some(Kind::LoginReset {
+                form: v["form"].as_i64()?,
             }),
             "every" => Some(Kind::Every {
                 task: Task::parse(v["task"].as_str()?)?,
@@ -278,7 +295,9 @@ impl Idp {
             .into_iter()
             .filter_map(|c| match c.kind {
                 Kind::Every { task } => Some((c.id, task)),
-                Kind::CompletePairing { .. } => None,
+                Kind::CompletePairing { .. }
+                | Kind::HelpdeskUnlink { .. }
+                | Kind::LoginReset { .. } => None,
             })
             .collect())
     }
@@ -315,6 +334,47 @@ impl Idp {
 
 fn truncate(s: &str) -> String {
     s.chars().take(2000).collect()
+}
+
+
+impl Idp {
+    /// The job: work queued during an NIA outage (the helpdesk's unlinks, the back office's
+    /// login resets). While NIA is unavailable a job waits and tries again after growing
+    /// pauses, for as long as the outage lasts (the citizen and the staff were told it will
+    /// run); any other error ends it as `failed` after `JOB_ERRORS_MAX` attempts, with the
+    /// error kept for operators. `link_base`: where the reset's password link points.
+    /// Returns how many ran to the end.
+    pub async fn drive_queued_work(&self, link_base: &str) -> Result<usize> {
+        let mut done = 0;
+        for kind in ["helpdesk_unlink", "login_reset"] {
+            for job in self.claim(kind, 20, self.policy.job_lease_secs).await? {
+                let outcome = match job.kind {
+                    Kind::HelpdeskUnlink { account } => self.run_queued_unlink(account).await,
+                    Kind::LoginReset { form } => self.run_queued_login_reset(form, link_base).await,
+                    Kind::CompletePairing { .. } | Kind::Every { .. } => continue,
+                };
+                let pause = self.clock.now() + retry_pause_secs(job.attempts);
+                match outcome {
+                    Ok(()) => {
+                        self.job_done(job.id).await?;
+                        done += 1;
+                    }
+                    Err(Error::CannotDisableAuthenticator | Error::NiaUnavailable) => {
+                        self.job_retry(job.id, "NIA unavailable", pause).await?;
+                    }
+                    Err(e) if job.attempts >= JOB_ERRORS_MAX => {
+                        tracing::error!(job = job.id, kind, error = %e, "a queued job failed; giving up");
+                        self.job_failed(job.id, &e.to_string()).await?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(job = job.id, kind, error = %e, "a queued job failed; retrying later");
+                        self.job_retry(job.id, &e.to_string(), pause).await?;
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
 }
 
 #[cfg(test)]

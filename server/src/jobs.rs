@@ -35,10 +35,15 @@ pub fn spawn(
                 Err(e) => tracing::error!(error = %e, "completing pairing requests failed"),
             }
             // the recurring work that is due, claimed by this server
+            match idp.drive_queued_work(&config.public_url).await {
+                Ok(0) => {}
+                Ok(done) => tracing::info!(done, "queued unlinks and login resets done"),
+                Err(e) => tracing::error!(error = %e, "running queued work failed"),
+            }
             match idp.claim_recurring().await {
                 Ok(due) => {
                     for (id, task) in due {
-                        let error = run(&idp, &transports, &config, task).await.err();
+                        let error = run(&idp, &transports, task).await.err();
                         if let Some(e) = &error {
                             tracing::error!(task = task.name(), error = %e, "a recurring job failed");
                         }
@@ -87,14 +92,11 @@ pub fn spawn(
 async fn run(
     idp: &idp::Idp,
     transports: &idp::outbox::Transports,
-    config: &crate::Config,
     task: idp::jobs::Task,
 ) -> Result<(), idp::Error> {
     use idp::jobs::Task;
     let done = match task {
         Task::RegistryChanges => idp.apply_registry_changes().await?,
-        Task::QueuedUnlinks => idp.run_queued_unlinks().await?,
-        Task::QueuedLoginResets => idp.run_queued_login_resets(&config.public_url).await?,
         Task::Outbox => idp.deliver_outbox(transports).await?,
         Task::ReconcileMeans => {
             let r = idp.reconcile_means().await?;

@@ -1216,10 +1216,27 @@ async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_a
                 .queue_unlink(&with_key, w.account, &req())
                 .await
                 .expect("queued");
-            assert_eq!(w.idp.run_queued_unlinks().await.expect("job"), 0);
+            let link_base = "https://mojeid.test";
+            assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 0);
             assert!(w.idp.nia_link(w.account).await.expect("l").is_some());
+            // the job waits, and tries again after a pause
+            let (state, error): (String, Option<String>) =
+                sqlx::query_as("SELECT state, last_error FROM jobs WHERE kind = 'helpdesk_unlink'")
+                    .fetch_one(&w.idp.db.pool)
+                    .await
+                    .expect("job");
+            assert_eq!(
+                (state.as_str(), error.as_deref()),
+                ("due", Some("NIA unavailable"))
+            );
             w.sim.set_outage(false);
-            assert_eq!(w.idp.run_queued_unlinks().await.expect("job"), 1);
+            assert_eq!(
+                w.idp.drive_queued_work(link_base).await.expect("job"),
+                0,
+                "not before its pause"
+            );
+            w.idp.clock.advance(600);
+            assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 1);
             assert!(w.idp.nia_link(w.account).await.expect("l").is_none());
             assert!(w.sim.active_means(&bsi).is_empty());
             assert_eq!(
@@ -1448,23 +1465,26 @@ async fn the_back_office_resets_the_login_on_a_paper_form_and_queues_it_during_a
                 .expect("queued");
             assert_eq!(
                 w.idp
-                    .run_queued_login_resets("https://mojeid.test")
+                    .drive_queued_work("https://mojeid.test")
                     .await
                     .expect("job"),
                 0
             );
             w.sim.set_outage(false);
+            // the retry's pause (seconds; the staff's key login stays fresh)
+            w.idp.clock.advance(30);
             assert_eq!(
                 w.idp
-                    .run_queued_login_resets("https://mojeid.test")
+                    .drive_queued_work("https://mojeid.test")
                     .await
                     .expect("job"),
                 1
             );
             // done once: the job and a second reset find nothing to do
+            w.idp.clock.advance(30);
             assert_eq!(
                 w.idp
-                    .run_queued_login_resets("https://mojeid.test")
+                    .drive_queued_work("https://mojeid.test")
                     .await
                     .expect("job"),
                 0

@@ -74,7 +74,8 @@ impl Idp {
     pub async fn helpdesk_find(&self, username: &str) -> Result<Option<FoundAccount>> {
         let Some(r) = sqlx::query(
             "SELECT a.id, a.username, a.state, (SELECT COUNT(*) FROM nia_links l WHERE l.account_id = a.id) AS linked, \
-             (SELECT COUNT(*) FROM queued_unlinks q WHERE q.account_id = a.id) AS queued \
+             (SELECT COUNT(*) FROM jobs j WHERE j.kind = 'helpdesk_unlink' AND j.state = 'due' \
+               AND j.payload = '{\"account\":' || a.id || '}') AS queued \
              FROM accounts a WHERE a.username = $1",
         )
         .bind(username.trim().to_lowercase())
@@ -225,7 +226,7 @@ impl Idp {
         Ok(n.0 > 0)
     }
 
-    /// During an outage: the unlink waits in a queue; `run_queued_unlinks` does it later.
+    /// During an outage: the unlink waits in the job queue until NIA answers.
     pub async fn queue_unlink(
         &self,
         staff: &Session,
@@ -239,16 +240,14 @@ impl Idp {
             return Err(Error::Forbidden);
         }
         let mut tx = self.db.begin().await?;
-        sqlx::query("DELETE FROM queued_unlinks WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO queued_unlinks (account_id, staff_id, queued_at, attempts) VALUES ($1, $2, $3, 0)")
-            .bind(account_id)
-            .bind(staff.account_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        crate::jobs::enqueue(
+            &mut tx,
+            &crate::jobs::Kind::HelpdeskUnlink {
+                account: account_id,
+            },
+            now,
+        )
+        .await?;
         audit::record(
             &mut *tx,
             now,
@@ -263,42 +262,22 @@ impl Idp {
         Ok(())
     }
 
-    /// The job: queued unlinks run once NIA answers; the citizen is told by e-mail.
-    pub async fn run_queued_unlinks(&self) -> Result<usize> {
-        let rows = sqlx::query("SELECT account_id FROM queued_unlinks ORDER BY queued_at LIMIT 20")
-            .fetch_all(&self.db.pool)
-            .await?;
+    /// A queued unlink (`jobs::drive_queued_work`): every means deactivated at NIA, then the
+    /// link ends here and the citizen is told by e-mail. An account no longer linked (a 2FA
+    /// reset or a detach came first) is done too.
+    pub(crate) async fn run_queued_unlink(&self, account_id: i64) -> Result<()> {
         let job = RequestInfo::job("queued-unlink");
-        let mut done = 0;
-        for r in rows {
-            let account_id: i64 = r.try_get("account_id")?;
-            match self
-                .end_link(
-                    account_id,
-                    "job",
-                    crate::nia::unlink::Reason::Helpdesk { queued: true },
-                    &job,
-                )
-                .await
-            {
-                Ok(_) | Err(Error::Conflict) => {
-                    sqlx::query("DELETE FROM queued_unlinks WHERE account_id = $1")
-                        .bind(account_id)
-                        .execute(&self.db.pool)
-                        .await?;
-                    done += 1;
-                }
-                Err(Error::CannotDisableAuthenticator) => {
-                    sqlx::query(
-                        "UPDATE queued_unlinks SET attempts = attempts + 1 WHERE account_id = $1",
-                    )
-                    .bind(account_id)
-                    .execute(&self.db.pool)
-                    .await?;
-                }
-                Err(e) => return Err(e),
-            }
+        match self
+            .end_link(
+                account_id,
+                "job",
+                crate::nia::unlink::Reason::Helpdesk { queued: true },
+                &job,
+            )
+            .await
+        {
+            Ok(_) | Err(Error::Conflict) => Ok(()),
+            Err(e) => Err(e),
         }
-        Ok(done)
     }
 }

@@ -278,7 +278,7 @@ impl Idp {
             .await
     }
 
-    /// During an outage: the reset waits and `run_queued_login_resets` does it later.
+    /// During an outage: the reset waits in the job queue until NIA answers.
     pub async fn queue_login_reset(
         &self,
         staff: &Session,
@@ -300,6 +300,12 @@ impl Idp {
         if moved == 0 {
             return Err(Error::Conflict);
         }
+        crate::jobs::enqueue(
+            &mut tx,
+            &crate::jobs::Kind::LoginReset { form: form.id },
+            now,
+        )
+        .await?;
         audit::record(
             &mut *tx,
             now,
@@ -314,25 +320,15 @@ impl Idp {
         Ok(())
     }
 
-    /// The job: queued resets run once NIA answers. Returns how many ran.
-    pub async fn run_queued_login_resets(&self, link_base: &str) -> Result<usize> {
-        let rows = sqlx::query(&format!(
-            "SELECT {FORM_COLUMNS} FROM paper_forms f JOIN accounts s ON s.id = f.recorded_by \
-             WHERE f.state = 'queued' ORDER BY f.id LIMIT 20"
-        ))
-        .fetch_all(&self.db.pool)
-        .await?;
-        let job = RequestInfo::job("queued-login-reset");
-        let mut done = 0;
-        for r in &rows {
-            let form = form_from_row(r)?;
-            match self.reset_login_on(&form, "job", link_base, &job).await {
-                Ok(()) => done += 1,
-                Err(Error::CannotDisableAuthenticator | Error::NiaUnavailable) => {}
-                Err(e) => return Err(e),
-            }
+    /// A queued reset (`jobs::drive_queued_work`), once NIA answers; a form no longer
+    /// queued (reset meanwhile) is done.
+    pub(crate) async fn run_queued_login_reset(&self, form_id: i64, link_base: &str) -> Result<()> {
+        let form = self.paper_form(form_id).await?;
+        if form.state != FormState::Queued {
+            return Ok(());
         }
-        Ok(done)
+        let job = RequestInfo::job("queued-login-reset");
+        self.reset_login_on(&form, "job", link_base, &job).await
     }
 
     async fn paper_form(&self, form_id: i64) -> Result<PaperForm> {

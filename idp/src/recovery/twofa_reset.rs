@@ -400,7 +400,7 @@ pub(crate) async fn remove_second_factors(
         .execute(&mut **tx)
         .await?
         .rows_affected();
-    for table in ["sessions", "twofa_resets", "queued_unlinks"] {
+    for table in ["sessions", "twofa_resets"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
             .bind(account_id)
             .execute(&mut **tx)

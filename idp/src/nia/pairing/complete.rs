@@ -9,22 +9,11 @@ use super::{PairingRequest, State, LINKED_ELSEWHERE};
 use crate::account::sessions::AuthRecord;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
+use crate::jobs::{retry_pause_secs, JOB_ERRORS_MAX};
 use crate::nia::client::{NiaError, RegistryData};
 use crate::nia::eligibility::fresh_password_and_key;
 use crate::nia::registry::write_registry_profile;
 use crate::{Idp, RequestInfo};
-
-/// Attempts of the completion job ending in an error (not NIA's answer) before a request
-/// is given up.
-const JOB_ERRORS_MAX: i64 = 6;
-
-/// The pause before the completion job tries a request again after its `n`th error:
-/// 2, 4, 8 … seconds, at most ten minutes.
-fn retry_pause_secs(n: i64) -> i64 {
-    1i64.checked_shl(n.clamp(1, 30) as u32)
-        .unwrap_or(600)
-        .min(600)
-}
 
 impl Idp {
     /// "Complete connection to NIA": the request goes to `completing`, which the job
