@@ -336,7 +336,6 @@ fn truncate(s: &str) -> String {
     s.chars().take(2000).collect()
 }
 
-
 impl Idp {
     /// The job: work queued during an NIA outage (the helpdesk's unlinks, the back office's
     /// login resets). While NIA is unavailable a job waits and tries again after growing

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::account::sessions::{AuthMethod, Session};
+use crate::account::sessions::{AuthMethod, Freshness, Session};
 use crate::error::{Error, Result};
 use crate::Idp;
 
@@ -76,15 +76,10 @@ impl Idp {
 
     /// `staff`, for the actions that cannot be undone or that read a citizen's documents
     /// (unlink, login reset, a scan): the key login must be fresh too
-    /// (`sessions::FRESH_LOGIN_SECS`), not only some time in a 12-hour session.
+    /// (`Freshness::AnyKey`), not only some time in a 12-hour session.
     pub async fn staff_fresh(&self, session: &Session, allowed: &[Role]) -> Result<Role> {
         let role = self.staff(session, allowed).await?;
-        let now = self.clock.now();
-        let fresh_key = session.auth.iter().any(|a| {
-            matches!(a.method, AuthMethod::SecurityKey { .. })
-                && now - a.at <= crate::account::sessions::FRESH_LOGIN_SECS
-        });
-        if fresh_key {
+        if Freshness::AnyKey.holds(&session.auth, self.clock.now()) {
             Ok(role)
         } else {
             Err(Error::StepUpRequired)

@@ -254,7 +254,7 @@ pub async fn nia_overview() -> Result<NiaView, ApiError> {
         all_met: e.all(),
         conditions,
         request,
-        fresh: idp::nia::eligibility::fresh_password_and_key(&s.auth, idp.clock.now()),
+        fresh: idp::account::sessions::Freshness::PasswordAndKey.holds(&s.auth, idp.clock.now()),
     })
 }
 

@@ -28,15 +28,40 @@ pub struct AuthRecord {
 /// and detaching, removing a key, adding one, changing a contact or the password.
 pub const FRESH_LOGIN_SECS: i64 = 300;
 
-/// The one step-up rule: the password and — when the account has security keys — a key,
-/// each within `FRESH_LOGIN_SECS`. A certificate login does not count.
-pub fn is_fresh_login(auth: &[AuthRecord], now: i64, has_keys: bool) -> bool {
-    let recent = |want: fn(&AuthMethod) -> bool| {
-        auth.iter()
-            .any(|a| want(&a.method) && now - a.at <= FRESH_LOGIN_SECS && a.at <= now)
-    };
-    recent(|m| matches!(m, AuthMethod::Password))
-        && (!has_keys || recent(|m| matches!(m, AuthMethod::SecurityKey { .. })))
+/// The step-up policy as data: what a new login must hold for an action, each part within
+/// the one window `FRESH_LOGIN_SECS`. A certificate login never counts. `holds` is the one
+/// check; every action that asks for a new login names its rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness<'a> {
+    /// The password, and a security key when the account has any: changing a contact or the
+    /// password, adding or removing a key.
+    PasswordAndKeyIfAny { has_keys: bool },
+    /// The password and a security key: linking to NIA ("you cannot use a certificate").
+    PasswordAndKey,
+    /// A security key: staff actions that cannot be undone or that read documents.
+    AnyKey,
+    /// One of these system keys: adding a key to an account that relies on a system key
+    /// (Windows Hello, Android) happens on that device.
+    SystemKey { of: &'a [i64] },
+}
+
+impl Freshness<'_> {
+    pub fn holds(self, auth: &[AuthRecord], now: i64) -> bool {
+        let recent = |want: &dyn Fn(&AuthMethod) -> bool| {
+            auth.iter()
+                .any(|a| want(&a.method) && a.at <= now && now - a.at <= FRESH_LOGIN_SECS)
+        };
+        let password = || recent(&|m| matches!(m, AuthMethod::Password));
+        let key = || recent(&|m| matches!(m, AuthMethod::SecurityKey { .. }));
+        match self {
+            Freshness::PasswordAndKeyIfAny { has_keys } => password() && (!has_keys || key()),
+            Freshness::PasswordAndKey => password() && key(),
+            Freshness::AnyKey => key(),
+            Freshness::SystemKey { of } => {
+                recent(&|m| matches!(m, AuthMethod::SecurityKey { id } if of.contains(id)))
+            }
+        }
+    }
 }
 
 /// A session just started: the token goes into the cookie and nowhere else.
@@ -155,10 +180,10 @@ impl Idp {
     }
 
     /// `Error::StepUpRequired` unless the session holds a fresh login for this account
-    /// (`is_fresh_login`).
+    /// (`Freshness::PasswordAndKeyIfAny`).
     pub async fn require_fresh_login(&self, account_id: i64, auth: &[AuthRecord]) -> Result<()> {
         let has_keys = self.has_security_keys(account_id).await?;
-        if is_fresh_login(auth, self.clock.now(), has_keys) {
+        if (Freshness::PasswordAndKeyIfAny { has_keys }).holds(auth, self.clock.now()) {
             Ok(())
         } else {
             Err(Error::StepUpRequired)

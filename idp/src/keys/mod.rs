@@ -21,7 +21,7 @@ use webauthn_rs_core::WebauthnCore;
 
 use crate::account::accounts::Judged;
 use crate::account::action_login::{Action, ActionLogin};
-use crate::account::sessions::{AuthMethod, AuthRecord, NewSession};
+use crate::account::sessions::{AuthMethod, AuthRecord, Freshness, NewSession};
 use crate::audit::{self, Event};
 use crate::error::{Error, Result, Violation};
 use crate::{account::validate, random_token, sha256_hex, Idp, RequestInfo};
@@ -266,26 +266,17 @@ impl Idp {
         self.require_fresh_login(account_id, session_auth).await?;
         let existing = self.stored_credentials(account_id).await?;
         if !existing.is_empty() {
-            let now = self.clock.now();
-            let recent: Vec<i64> = session_auth
-                .iter()
-                .filter(|a| now - a.at <= crate::account::sessions::FRESH_LOGIN_SECS)
-                .filter_map(|a| match a.method {
-                    AuthMethod::SecurityKey { id } => Some(id),
-                    _ => None,
-                })
-                .collect();
-            let keys = self.security_keys(account_id).await?;
-            let system: Vec<i64> = keys
+            // the fresh login above holds a key; with a system key, it must be one of those
+            let system: Vec<i64> = self
+                .security_keys(account_id)
+                .await?
                 .iter()
                 .filter(|k| k.kind.is_system())
                 .map(|k| k.id)
                 .collect();
-            if system.is_empty() {
-                if recent.is_empty() {
-                    return Err(Error::StepUpRequired);
-                }
-            } else if !recent.iter().any(|id| system.contains(id)) {
+            if !system.is_empty()
+                && !(Freshness::SystemKey { of: &system }).holds(session_auth, self.clock.now())
+            {
                 return Err(Error::StepUpWithSystemKey);
             }
         }
@@ -681,7 +672,7 @@ impl Idp {
     }
 
     /// Removes one of the account's keys: only after a fresh login with the password and a
-    /// key (`session_auth`, `sessions::is_fresh_login`), and a key linked to NIA only with a
+    /// key (`session_auth`, `Freshness::PasswordAndKeyIfAny`), and a key linked to NIA only with a
     /// new login made for removing it (`proof`); the previous addresses are told. Answers
     /// how many keys remain.
     pub async fn remove_key(

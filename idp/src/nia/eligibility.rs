@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::account::sessions::AuthRecord;
+use crate::account::sessions::{AuthRecord, Freshness};
 use crate::error::{Error, Result};
 use crate::nia::pairing::Method;
 use crate::Idp;
@@ -41,12 +41,6 @@ impl Eligibility {
             && self.certified_key
             && self.no_organization
     }
-}
-
-/// Whether `auth` holds a password and a security-key login within
-/// `sessions::FRESH_LOGIN_SECS` (a certificate login does not count).
-pub fn fresh_password_and_key(auth: &[AuthRecord], now: i64) -> bool {
-    crate::account::sessions::is_fresh_login(auth, now, true)
 }
 
 impl Idp {
@@ -116,7 +110,7 @@ impl Idp {
         account_id: i64,
         session_auth: &[AuthRecord],
     ) -> Result<()> {
-        if !fresh_password_and_key(session_auth, self.clock.now()) {
+        if !Freshness::PasswordAndKey.holds(session_auth, self.clock.now()) {
             return Err(Error::StepUpRequired);
         }
         if self.nia_link(account_id).await?.is_some() {

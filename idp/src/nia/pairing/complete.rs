@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::{PairingRequest, State, LINKED_ELSEWHERE};
 use crate::account::sessions::AuthRecord;
+use crate::account::sessions::Freshness;
 use crate::audit::{self, Event};
 use crate::error::{Error, Result};
 use crate::jobs::{retry_pause_secs, JOB_ERRORS_MAX};
 use crate::nia::client::{NiaError, RegistryData};
-use crate::nia::eligibility::fresh_password_and_key;
 use crate::nia::registry::write_registry_profile;
 use crate::{Idp, RequestInfo};
 
@@ -31,7 +31,7 @@ impl Idp {
         if owner != account_id {
             return Err(Error::NotFound);
         }
-        if !fresh_password_and_key(session_auth, now) {
+        if !Freshness::PasswordAndKey.holds(session_auth, now) {
             return Err(Error::StepUpRequired);
         }
         if request.state != State::DataReceived || request.expires_at <= now {

@@ -492,7 +492,6 @@ mod tests {
     use super::*;
     use crate::account::sessions::AuthMethod;
     use crate::account::sessions::AuthRecord;
-    use crate::nia::eligibility::fresh_password_and_key;
     use State::*;
 
     const ALL: [State; 8] = State::ALL;
@@ -562,22 +561,26 @@ mod tests {
         assert_eq!(State::parse("linked"), None);
     }
 
+    fn password_and_key(auth: &[AuthRecord], now: i64) -> bool {
+        crate::account::sessions::Freshness::PasswordAndKey.holds(auth, now)
+    }
+
     #[test]
     fn linking_needs_a_fresh_password_and_key_login() {
         let at = |method, at| AuthRecord { method, at };
         let now = 10_000;
-        assert!(fresh_password_and_key(
+        assert!(password_and_key(
             &[
                 at(AuthMethod::Password, now - 10),
                 at(AuthMethod::SecurityKey { id: 1 }, now - 10)
             ],
             now
         ));
-        assert!(!fresh_password_and_key(
+        assert!(!password_and_key(
             &[at(AuthMethod::Password, now - 10)],
             now
         ));
-        assert!(!fresh_password_and_key(
+        assert!(!password_and_key(
             &[
                 at(AuthMethod::Password, now - 10),
                 at(AuthMethod::SecurityKey { id: 1 }, now - 400)
@@ -585,7 +588,7 @@ mod tests {
             now
         ));
         // a certificate login does not count
-        assert!(!fresh_password_and_key(
+        assert!(!password_and_key(
             &[
                 at(AuthMethod::Certificate, now),
                 at(AuthMethod::SecurityKey { id: 1 }, now)
