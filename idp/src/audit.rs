@@ -111,8 +111,48 @@ pub struct AuditEvent {
     pub details: String,
 }
 
-/// Appends one event inside the caller's transaction (or on the pool).
-pub async fn record<'e, E: Executor<'e, Database = Any>>(
+/// What the events of one call share: when, whose account, who acted, from where.
+/// `Audit::new(now, Some(account), actor, req).record(&mut *tx, Event::…, details)` appends
+/// one event inside the caller's transaction (or on the pool).
+#[derive(Clone, Copy, Debug)]
+pub struct Audit<'a> {
+    pub at: i64,
+    pub account: Option<i64>,
+    pub actor: &'a str,
+    pub req: &'a RequestInfo,
+}
+
+impl<'a> Audit<'a> {
+    pub fn new(at: i64, account: Option<i64>, actor: &'a str, req: &'a RequestInfo) -> Self {
+        Self {
+            at,
+            account,
+            actor,
+            req,
+        }
+    }
+
+    pub async fn record<'e, E: Executor<'e, Database = Any>>(
+        &self,
+        executor: E,
+        event: Event,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        record(
+            executor,
+            self.at,
+            self.account,
+            self.actor,
+            event,
+            self.req,
+            details,
+        )
+        .await
+    }
+}
+
+/// Appends one event (through `Audit::record`, the one way in).
+async fn record<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     at: i64,
     account_id: Option<i64>,

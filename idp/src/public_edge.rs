@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::Result;
 use crate::{Idp, RequestInfo};
 
@@ -97,15 +97,7 @@ impl Idp {
     ) -> Result<()> {
         let now = self.clock.now();
         if let Some(count) = self.edges.count(edge, now) {
-            audit::record(
-                &self.db.pool,
-                now,
-                None,
-                edge.name(),
-                Event::PublicEdgeRejected,
-                req,
-                json!({ "edge": edge.name(), "reason": reason, "rejects_since_last_sample": count }),
-            )
+            Audit::new(now, None, edge.name(), req).record(&self.db.pool, Event::PublicEdgeRejected, json!({ "edge": edge.name(), "reason": reason, "rejects_since_last_sample": count }))
             .await?;
         }
         Ok(())

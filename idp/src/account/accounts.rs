@@ -5,7 +5,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::account::sessions::{AuthMethod, NewSession};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
 use crate::keys::LoginStep;
 use crate::{account::password, account::validate, Idp, RequestInfo};
@@ -131,16 +131,9 @@ impl Idp {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(id),
-            &username,
-            Event::AccountCreated,
-            req,
-            json!({}),
-        )
-        .await?;
+        Audit::new(now, Some(id), &username, req)
+            .record(&mut *tx, Event::AccountCreated, json!({}))
+            .await?;
         let session = self
             .start_session(&mut tx, id, &[AuthMethod::Password], req, now)
             .await?;
@@ -207,16 +200,13 @@ impl Idp {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::PasswordChanged,
-            req,
-            json!({ "other_sessions_ended": ended }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(
+                &mut *tx,
+                Event::PasswordChanged,
+                json!({ "other_sessions_ended": ended }),
+            )
+            .await?;
         crate::notices::tell(
             &mut tx,
             account_id,
@@ -275,30 +265,20 @@ impl Idp {
                 (a, attempt)
             }
             (Judged::Throttled { retry_after_secs }, _) => {
-                audit::record(
-                    &self.db.pool,
-                    now,
-                    None,
-                    &key,
-                    Event::LoginThrottled,
-                    req,
-                    json!({}),
-                )
-                .await?;
+                Audit::new(now, None, &key, req)
+                    .record(&self.db.pool, Event::LoginThrottled, json!({}))
+                    .await?;
                 return Err(Error::Throttled { retry_after_secs });
             }
             (_, other) => {
                 let account_id = other.as_ref().map(|a| a.id);
-                audit::record(
-                    &self.db.pool,
-                    now,
-                    account_id,
-                    &key,
-                    Event::LoginFailed,
-                    req,
-                    json!({ "known_username": account_id.is_some() }),
-                )
-                .await?;
+                Audit::new(now, account_id, &key, req)
+                    .record(
+                        &self.db.pool,
+                        Event::LoginFailed,
+                        json!({ "known_username": account_id.is_some() }),
+                    )
+                    .await?;
                 return Err(Error::BadCredentials);
             }
         };
@@ -325,16 +305,13 @@ impl Idp {
         let session = self
             .start_session(&mut tx, account.id, &[AuthMethod::Password], req, now)
             .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account.id),
-            &account.username,
-            Event::LoginSucceeded,
-            req,
-            json!({ "methods": ["password"] }),
-        )
-        .await?;
+        Audit::new(now, Some(account.id), &account.username, req)
+            .record(
+                &mut *tx,
+                Event::LoginSucceeded,
+                json!({ "methods": ["password"] }),
+            )
+            .await?;
         tx.commit().await?;
         Ok((account, LoginStep::Done(session)))
     }
@@ -356,16 +333,9 @@ impl Idp {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            account_id,
-            username,
-            Event::LoginFailed,
-            req,
-            details,
-        )
-        .await?;
+        Audit::new(now, account_id, username, req)
+            .record(&mut *tx, Event::LoginFailed, details)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

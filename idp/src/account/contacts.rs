@@ -5,7 +5,7 @@ use rand::Rng;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result, Violation};
 use crate::outbox::{self, Channel, Outgoing};
 use crate::{account::validate, sha256_hex, Idp, RequestInfo};
@@ -182,16 +182,9 @@ impl Idp {
             ContactKind::Email => Event::EmailCodeSent,
             ContactKind::Phone => Event::PhoneCodeSent,
         };
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            event,
-            req,
-            json!({ "address": address }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(&mut *tx, event, json!({ "address": address }))
+            .await?;
         tx.commit().await?;
         Ok(Pending {
             address,
@@ -244,16 +237,13 @@ impl Idp {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            audit::record(
-                &mut *tx,
-                now,
-                Some(account_id),
-                actor,
-                Event::ContactCodeRejected,
-                req,
-                json!({ "kind": kind.as_str() }),
-            )
-            .await?;
+            Audit::new(now, Some(account_id), actor, req)
+                .record(
+                    &mut *tx,
+                    Event::ContactCodeRejected,
+                    json!({ "kind": kind.as_str() }),
+                )
+                .await?;
             tx.commit().await?;
             let violation = if attempts + 1 >= self.policy.code_max_attempts {
                 Violation::CodeAttemptsExhausted
@@ -301,16 +291,9 @@ impl Idp {
             };
             crate::notices::send(&mut tx, account_id, now, &before, change, req).await?;
         }
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            event,
-            req,
-            json!({ "address": address }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(&mut *tx, event, json!({ "address": address }))
+            .await?;
         tx.commit().await?;
         Ok(address)
     }

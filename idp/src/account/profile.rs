@@ -4,7 +4,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::account::validate::{self, COUNTRIES};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
 use crate::{Idp, RequestInfo};
 
@@ -246,16 +246,13 @@ impl Idp {
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::ProfileChanged,
-            req,
-            json!({ "fields": changed }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(
+                &mut *tx,
+                Event::ProfileChanged,
+                json!({ "fields": changed }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(new)
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
 
@@ -225,16 +225,9 @@ impl Idp {
         .await?
         .ok_or(Error::NotAuthenticated)?;
         let expires_at: i64 = row.try_get("expires_at")?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(session.account_id),
-            &session.username,
-            Event::StepUp,
-            req,
-            json!({ "methods": methods }),
-        )
-        .await?;
+        Audit::new(now, Some(session.account_id), &session.username, req)
+            .record(&mut *tx, Event::StepUp, json!({ "methods": methods }))
+            .await?;
         tx.commit().await?;
         Ok(NewSession {
             token: new_token,
@@ -292,16 +285,13 @@ impl Idp {
         if gone == 0 {
             return Err(Error::NotFound);
         }
-        audit::record(
-            &mut *tx,
-            self.clock.now(),
-            Some(account_id),
-            actor,
-            Event::SessionEnded,
-            req,
-            json!({ "session": &id[..id.len().min(12)] }),
-        )
-        .await?;
+        Audit::new(self.clock.now(), Some(account_id), actor, req)
+            .record(
+                &mut *tx,
+                Event::SessionEnded,
+                json!({ "session": &id[..id.len().min(12)] }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -316,16 +306,9 @@ impl Idp {
         let mut tx = self.db.begin().await?;
         delete_by_token(&mut tx, token).await?;
         if let Some(s) = session {
-            audit::record(
-                &mut *tx,
-                self.clock.now(),
-                Some(s.account_id),
-                &s.username,
-                Event::Logout,
-                req,
-                json!({}),
-            )
-            .await?;
+            Audit::new(self.clock.now(), Some(s.account_id), &s.username, req)
+                .record(&mut *tx, Event::Logout, json!({}))
+                .await?;
         }
         tx.commit().await?;
         Ok(())

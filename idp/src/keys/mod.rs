@@ -22,7 +22,7 @@ use webauthn_rs_core::WebauthnCore;
 use crate::account::accounts::Judged;
 use crate::account::action_login::{Action, ActionLogin};
 use crate::account::sessions::{AuthMethod, AuthRecord, Freshness, NewSession};
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result, Violation};
 use crate::{account::validate, random_token, sha256_hex, Idp, RequestInfo};
 use attestation::{Ceremony, KeyKind, Verdict};
@@ -366,15 +366,7 @@ impl Idp {
             }
             Err(e) => return Err(e.into()),
         };
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::SecurityKeyAdded,
-            req,
-            json!({ "key_id": id, "aaguid": verdict.aaguid, "level": verdict.level.fido_name(), "nia_eligible": verdict.nia_eligible }),
-        )
+        Audit::new(now, Some(account_id), actor, req).record(&mut *tx, Event::SecurityKeyAdded, json!({ "key_id": id, "aaguid": verdict.aaguid, "level": verdict.level.fido_name(), "nia_eligible": verdict.nia_eligible }))
         .await?;
         crate::notices::tell(
             &mut tx,
@@ -516,16 +508,13 @@ impl Idp {
                 now,
             )
             .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account.id),
-            &account.username,
-            Event::LoginSucceeded,
-            req,
-            json!({ "methods": ["password", "security_key"], "key_id": key_id }),
-        )
-        .await?;
+        Audit::new(now, Some(account.id), &account.username, req)
+            .record(
+                &mut *tx,
+                Event::LoginSucceeded,
+                json!({ "methods": ["password", "security_key"], "key_id": key_id }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(session)
     }
@@ -558,16 +547,13 @@ impl Idp {
                 return Err(Error::Throttled { retry_after_secs })
             }
             Judged::Wrong => {
-                audit::record(
-                    &self.db.pool,
-                    now,
-                    Some(session.account_id),
-                    &session.username,
-                    Event::LoginFailed,
-                    req,
-                    json!({ "step": "reauth" }),
-                )
-                .await?;
+                Audit::new(now, Some(session.account_id), &session.username, req)
+                    .record(
+                        &self.db.pool,
+                        Event::LoginFailed,
+                        json!({ "step": "reauth" }),
+                    )
+                    .await?;
                 return Err(Error::BadCredentials);
             }
         }
@@ -657,16 +643,13 @@ impl Idp {
         if done.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::SecurityKeyRenamed,
-            req,
-            json!({ "key_id": key_id }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(
+                &mut *tx,
+                Event::SecurityKeyRenamed,
+                json!({ "key_id": key_id }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(name)
     }
@@ -750,16 +733,13 @@ impl Idp {
             req,
         )
         .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::SecurityKeyRemoved,
-            req,
-            json!({ "key_id": key_id, "nia_means_deactivated": means.is_some() }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(
+                &mut *tx,
+                Event::SecurityKeyRemoved,
+                json!({ "key_id": key_id, "nia_means_deactivated": means.is_some() }),
+            )
+            .await?;
         if means.is_some() {
             let left =
                 sqlx::query("SELECT key_id FROM nia_means WHERE account_id = $1 AND key_id <> $2")
@@ -829,15 +809,7 @@ impl Idp {
                     ip: "-".into(),
                     user_agent: "metadata update".into(),
                 };
-                audit::record(
-                    &mut *tx,
-                    now,
-                    Some(account_id),
-                    "system",
-                    Event::SecurityKeyReevaluated,
-                    &actor,
-                    json!({ "key_id": id, "nia_eligible": verdict.nia_eligible, "level": verdict.level.fido_name(), "reasons": verdict.reasons }),
-                )
+                Audit::new(now, Some(account_id), "system", &actor).record(&mut *tx, Event::SecurityKeyReevaluated, json!({ "key_id": id, "nia_eligible": verdict.nia_eligible, "level": verdict.level.fido_name(), "reasons": verdict.reasons }))
                 .await?;
                 changed.push(id);
             }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::NiaError;
 use crate::nia::pairing::State;
@@ -138,16 +138,13 @@ impl Idp {
                     .transpose()?,
                 None => None,
             };
-            audit::record(
-                &self.db.pool,
-                now,
-                owner,
-                "job",
-                Event::NiaMeansOrphanDeactivated,
-                &RequestInfo::job("means-reconciliation"),
-                json!({ "means_id": m.id, "means_ref": m.means_ref }),
-            )
-            .await?;
+            Audit::new(now, owner, "job", &RequestInfo::job("means-reconciliation"))
+                .record(
+                    &self.db.pool,
+                    Event::NiaMeansOrphanDeactivated,
+                    json!({ "means_id": m.id, "means_ref": m.means_ref }),
+                )
+                .await?;
             found.orphans_deactivated += 1;
         }
         for (id, account) in &ours {
@@ -155,13 +152,15 @@ impl Idp {
                 continue;
             }
             tracing::error!(account, means_id = %id, "a linked key is not an active means at NIA");
-            audit::record(
-                &self.db.pool,
+            Audit::new(
                 now,
                 Some(*account),
                 "job",
-                Event::NiaMeansMissing,
                 &RequestInfo::job("means-reconciliation"),
+            )
+            .record(
+                &self.db.pool,
+                Event::NiaMeansMissing,
                 json!({ "means_id": id }),
             )
             .await?;

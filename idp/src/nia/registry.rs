@@ -4,7 +4,7 @@
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::{NiaError, RegistryData};
 use crate::nia::pairing::notify;
@@ -56,16 +56,13 @@ impl Idp {
             if changed.is_empty() {
                 continue;
             }
-            audit::record(
-                &mut *tx,
-                now,
-                Some(account_id),
-                "population-register",
-                Event::RegistryChanged,
-                &job,
-                json!({ "seq": c.seq, "fields": changed }),
-            )
-            .await?;
+            Audit::new(now, Some(account_id), "population-register", &job)
+                .record(
+                    &mut *tx,
+                    Event::RegistryChanged,
+                    json!({ "seq": c.seq, "fields": changed }),
+                )
+                .await?;
             notify(
                 &mut tx,
                 account_id,

@@ -13,7 +13,7 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::{Any, Transaction};
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::notices::{self, Change};
 use crate::{Idp, RequestInfo};
@@ -86,16 +86,9 @@ pub(crate) async fn end_link_in(
     if !ended {
         return Ok(false);
     }
-    audit::record(
-        &mut **tx,
-        now,
-        Some(account_id),
-        actor,
-        Event::NiaUnlinked,
-        req,
-        reason.details(),
-    )
-    .await?;
+    Audit::new(now, Some(account_id), actor, req)
+        .record(&mut **tx, Event::NiaUnlinked, reason.details())
+        .await?;
     if let Some(change) = reason.notice() {
         notices::tell(tx, account_id, now, change, req).await?;
     }

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::account::sessions::Session;
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::staff::Role;
 use crate::{Idp, RequestInfo};
@@ -176,16 +176,13 @@ impl Idp {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            &staff.username,
-            Event::IdentityChecked,
-            req,
-            json!({ "matched": result.matched, "missed": result.missed }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), &staff.username, req)
+            .record(
+                &mut *tx,
+                Event::IdentityChecked,
+                json!({ "matched": result.matched, "missed": result.missed }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(result)
     }
@@ -248,16 +245,9 @@ impl Idp {
             now,
         )
         .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            &staff.username,
-            Event::UnlinkQueued,
-            req,
-            json!({}),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), &staff.username, req)
+            .record(&mut *tx, Event::UnlinkQueued, json!({}))
+            .await?;
         tx.commit().await?;
         Ok(())
     }

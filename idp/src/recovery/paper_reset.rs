@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::account::sessions::Session;
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
 use crate::outbox::Outgoing;
 use crate::staff::Role;
@@ -199,15 +199,7 @@ impl Idp {
             }
             e => Error::Db(e),
         })?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            &staff.username,
-            Event::PaperFormRecorded,
-            req,
-            json!({ "form": id.0, "reference": reference, "scan_sha256": digest, "scan_type": kind }),
-        )
+        Audit::new(now, Some(account_id), &staff.username, req).record(&mut *tx, Event::PaperFormRecorded, json!({ "form": id.0, "reference": reference, "scan_sha256": digest, "scan_type": kind }))
         .await?;
         tx.commit().await?;
         Ok(id.0)
@@ -243,13 +235,15 @@ impl Idp {
         .fetch_optional(&self.db.pool)
         .await?
         .ok_or(Error::NotFound)?;
-        audit::record(
-            &self.db.pool,
+        Audit::new(
             self.clock.now(),
             Some(r.try_get("account_id")?),
             &staff.username,
-            Event::PaperFormScanViewed,
             req,
+        )
+        .record(
+            &self.db.pool,
+            Event::PaperFormScanViewed,
             json!({ "form": form_id }),
         )
         .await?;
@@ -306,16 +300,13 @@ impl Idp {
             now,
         )
         .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(form.account_id),
-            &staff.username,
-            Event::LoginResetQueued,
-            req,
-            json!({ "form": form.id, "reference": form.reference }),
-        )
-        .await?;
+        Audit::new(now, Some(form.account_id), &staff.username, req)
+            .record(
+                &mut *tx,
+                Event::LoginResetQueued,
+                json!({ "form": form.id, "reference": form.reference }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -411,15 +402,7 @@ impl Idp {
         .bind(now + LINK_TTL_SECS)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::LoginReset,
-            req,
-            json!({ "form": form.id, "reference": form.reference, "keys_removed": keys, "nia_unlinked": linked }),
-        )
+        Audit::new(now, Some(account_id), actor, req).record(&mut *tx, Event::LoginReset, json!({ "form": form.id, "reference": form.reference, "keys_removed": keys, "nia_unlinked": linked }))
         .await?;
         let link = format!(
             "{}/password-reset?token={token}",
@@ -502,16 +485,9 @@ method and the link to NIA were removed. Set a new password here (the link works
             .bind(&username)
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            &username,
-            Event::PasswordReset,
-            req,
-            json!({}),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), &username, req)
+            .record(&mut *tx, Event::PasswordReset, json!({}))
+            .await?;
         crate::nia::pairing::notify_in(
             &mut tx,
             account_id,

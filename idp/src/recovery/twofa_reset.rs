@@ -7,7 +7,7 @@ use rand::Rng;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result, Violation};
 use crate::outbox::{self, Channel, Outgoing};
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
@@ -144,16 +144,13 @@ the mojeID helpdesk (24/7) at +420 222 745 111.\n"
                 },
             )
             .await?;
-            audit::record(
-                &mut *tx,
-                now,
-                Some(account_id),
-                "citizen",
-                Event::TwofaResetRefused,
-                req,
-                json!({ "reason": "contact_cooling_off", "until": from }),
-            )
-            .await?;
+            Audit::new(now, Some(account_id), "citizen", req)
+                .record(
+                    &mut *tx,
+                    Event::TwofaResetRefused,
+                    json!({ "reason": "contact_cooling_off", "until": from }),
+                )
+                .await?;
             tx.commit().await?;
             // the page answers as for any account: the ticket leads nowhere
             return Ok(ticket);
@@ -196,16 +193,9 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             },
         )
         .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            "citizen",
-            Event::TwofaResetStarted,
-            req,
-            json!({}),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), "citizen", req)
+            .record(&mut *tx, Event::TwofaResetStarted, json!({}))
+            .await?;
         tx.commit().await?;
         Ok(ticket)
     }
@@ -303,16 +293,13 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
             .await?;
         if !(password_ok && pins_ok) {
             self.record_reset_failure(&req.ip, now).await?;
-            audit::record(
-                &self.db.pool,
-                now,
-                Some(account_id),
-                "citizen",
-                Event::TwofaResetRefused,
-                req,
-                json!({ "attempt": attempts + 1 }),
-            )
-            .await?;
+            Audit::new(now, Some(account_id), "citizen", req)
+                .record(
+                    &self.db.pool,
+                    Event::TwofaResetRefused,
+                    json!({ "attempt": attempts + 1 }),
+                )
+                .await?;
             return Err(Error::invalid("pins", Violation::CodeWrong));
         }
         // NIA first: each means deactivated (and forgotten here at once); an outage stops it
@@ -328,16 +315,13 @@ Valid for 15 minutes. If you did not ask to reset two-factor authentication, con
         )
         .await?;
         let keys = remove_second_factors(&mut tx, account_id).await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            "citizen",
-            Event::TwofaReset,
-            req,
-            json!({ "keys_removed": keys, "nia_unlinked": linked }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), "citizen", req)
+            .record(
+                &mut *tx,
+                Event::TwofaReset,
+                json!({ "keys_removed": keys, "nia_unlinked": linked }),
+            )
+            .await?;
         crate::notices::tell(
             &mut tx,
             account_id,

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{PairingRequest, State, LINKED_ELSEWHERE};
 use crate::account::sessions::AuthRecord;
 use crate::account::sessions::Freshness;
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::jobs::{retry_pause_secs, JOB_ERRORS_MAX};
 use crate::nia::client::{NiaError, RegistryData};
@@ -346,16 +346,13 @@ impl Idp {
             job,
         )
         .await?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            "job",
-            Event::NiaLinked,
-            job,
-            json!({ "request": id, "method": request.method.as_str(), "keys": keys }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), "job", job)
+            .record(
+                &mut *tx,
+                Event::NiaLinked,
+                json!({ "request": id, "method": request.method.as_str(), "keys": keys }),
+            )
+            .await?;
         crate::notices::tell(
             &mut tx,
             account_id,

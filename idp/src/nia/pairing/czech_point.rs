@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::account::sessions::AuthRecord;
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::NiaError;
 use crate::nia::pairing::State;
@@ -136,16 +136,13 @@ impl Idp {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::PairingStarted,
-            req,
-            json!({ "request": id, "method": "czech_point" }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(
+                &mut *tx,
+                Event::PairingStarted,
+                json!({ "request": id, "method": "czech_point" }),
+            )
+            .await?;
         crate::nia::pairing::notify_in(
             &mut tx,
             account_id,
@@ -344,15 +341,7 @@ Settings, section Validation, click \"Finish validation for NIA\".\n"
             )
             .await?;
         }
-        audit::record(
-            &mut *tx,
-            now,
-            request.as_ref().and_then(|r| r.try_get::<i64, _>("account_id").ok()),
-            "population-register",
-            Event::OfficeDelivery,
-            req,
-            json!({ "message_id": delivery.message_id, "outcome": outcome.as_str(), "request": request_id }),
-        )
+        Audit::new(now, request.as_ref().and_then(|r| r.try_get::<i64, _>("account_id").ok()), "population-register", req).record(&mut *tx, Event::OfficeDelivery, json!({ "message_id": delivery.message_id, "outcome": outcome.as_str(), "request": request_id }))
         .await?;
         tx.commit().await?;
         Ok(outcome)

@@ -10,7 +10,7 @@ use super::{
     REQUEST_COLUMNS,
 };
 use crate::account::sessions::AuthRecord;
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::{NiaError, SamlOutcome};
 use crate::nia::eligibility::not_the_validated_person;
@@ -71,16 +71,13 @@ impl Idp {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
-        audit::record(
-            &mut *tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::PairingStarted,
-            req,
-            json!({ "request": id, "method": "eobcanka" }),
-        )
-        .await?;
+        Audit::new(now, Some(account_id), actor, req)
+            .record(
+                &mut *tx,
+                Event::PairingStarted,
+                json!({ "request": id, "method": "eobcanka" }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(EobcankaStart { url, browser_nonce })
     }
@@ -116,16 +113,13 @@ impl Idp {
             return self.unauthenticated_reject("unknown RelayState", req).await;
         };
         let reject = |detail: String, account: Option<i64>| async move {
-            audit::record(
-                &self.db.pool,
-                now,
-                account,
-                "nia",
-                Event::NiaResponseRejected,
-                req,
-                json!({ "reason": detail }),
-            )
-            .await?;
+            Audit::new(now, account, "nia", req)
+                .record(
+                    &self.db.pool,
+                    Event::NiaResponseRejected,
+                    json!({ "reason": detail }),
+                )
+                .await?;
             Err::<(i64, PairingRequest), Error>(Error::NiaResponseInvalid)
         };
         let request = row_to_request(&row)?;
@@ -292,16 +286,13 @@ impl Idp {
             req,
         )
         .await?;
-        audit::record(
-            &mut *tx,
-            self.clock.now(),
-            Some(account_id),
-            "nia",
-            Event::NiaResponseRejected,
-            req,
-            json!({ "reason": reason, "request": request_id }),
-        )
-        .await?;
+        Audit::new(self.clock.now(), Some(account_id), "nia", req)
+            .record(
+                &mut *tx,
+                Event::NiaResponseRejected,
+                json!({ "reason": reason, "request": request_id }),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, Event};
+use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::RegistryData;
 use crate::nia::eligibility::Eligibility;
@@ -356,15 +356,7 @@ impl Idp {
         if done.rows_affected() != 1 {
             return Err(Error::Conflict);
         }
-        audit::record(
-            &mut **tx,
-            now,
-            Some(account_id),
-            actor,
-            Event::PairingTransition,
-            req,
-            json!({ "request": id, "from": from.as_str(), "to": to.as_str(), "outcome": outcome }),
-        )
+        Audit::new(now, Some(account_id), actor, req).record(&mut **tx, Event::PairingTransition, json!({ "request": id, "from": from.as_str(), "to": to.as_str(), "outcome": outcome }))
         .await?;
         Ok(())
     }
