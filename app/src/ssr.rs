@@ -316,6 +316,11 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::SERVICE_UNAVAILABLE, Some(60));
             ApiError::CannotDisableAuthenticator
         }
+        E::NiaRefused(code) => {
+            tracing::error!(%code, "NIA refused an action");
+            status(StatusCode::BAD_GATEWAY, None);
+            ApiError::CannotDisableAuthenticator
+        }
         E::NiaResponseInvalid | E::NiaOtherBrowser | E::NiaPersonMismatch => {
             status(StatusCode::BAD_REQUEST, None);
             ApiError::Forbidden

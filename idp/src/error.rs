@@ -108,6 +108,10 @@ pub enum Error {
     /// NIA could not deactivate a means (outage): nothing changed.
     #[error("cannot disable authenticator")]
     CannotDisableAuthenticator,
+    /// NIA answered and refused to deactivate a means (not an outage: waiting changes
+    /// nothing); the citizen still sees "Cannot disable authenticator.", operators the code.
+    #[error("NIA refused: {0}")]
+    NiaRefused(String),
     #[error("the response from NIA was rejected")]
     NiaResponseInvalid,
     /// NIA's answer came back through a browser that did not start the login there.

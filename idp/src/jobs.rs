@@ -25,15 +25,16 @@ use crate::{Backend, Idp};
 /// (`Policy::job_lease_secs`); a server that died gives it up then.
 const RECURRING_LEASE_FACTOR: i64 = 5;
 
+/// How long queued work waits before asking NIA again during an outage.
+const NIA_WAIT_SECS: i64 = 15;
+
 /// Attempts of a job ending in an error that is not NIA's outage before it is given up.
 pub(crate) const JOB_ERRORS_MAX: i64 = 6;
 
 /// The pause before a job runs again after its `n`th attempt failed: 2, 4, 8 … seconds, at
 /// most ten minutes.
 pub(crate) fn retry_pause_secs(n: i64) -> i64 {
-    1i64.checked_shl(n.clamp(1, 30) as u32)
-        .unwrap_or(600)
-        .min(600)
+    (1i64 << n.clamp(1, 10)).min(600)
 }
 
 /// What a job does, with what it needs.
@@ -167,6 +168,21 @@ pub struct JobRow {
     pub locked_until: Option<i64>,
 }
 
+/// Inside `tx`: pending work that is no longer wanted ends as `done` (a queued unlink once
+/// the link ended some other way: it must never end a later link).
+pub(crate) async fn settle(tx: &mut Transaction<'_, Any>, kind: &Kind, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'done', finished_at = $1, last_error = 'settled by another path' \
+         WHERE kind = $2 AND payload = $3 AND state = 'due'",
+    )
+    .bind(now)
+    .bind(kind.name())
+    .bind(kind.payload())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Inside `tx`: the job is queued, due at `run_at`, unless the same work is already pending.
 pub(crate) async fn enqueue(tx: &mut Transaction<'_, Any>, kind: &Kind, run_at: i64) -> Result<()> {
     sqlx::query(
@@ -258,6 +274,21 @@ impl Idp {
         Ok(())
     }
 
+    /// The job waits for NIA to come back: due again at `run_at`, and the claim does not
+    /// count as an attempt (an outage of any length never makes a job give up).
+    pub(crate) async fn job_wait_for_nia(&self, id: i64, run_at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, last_error = 'NIA unavailable', attempts = attempts - 1, \
+             locked_by = NULL, locked_until = NULL WHERE id = $2 AND locked_by = $3",
+        )
+        .bind(run_at)
+        .bind(id)
+        .bind(self.worker())
+        .execute(&self.db.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn end_job(&self, id: i64, state: &str, error: Option<&str>) -> Result<()> {
         sqlx::query(
             "UPDATE jobs SET state = $1, last_error = COALESCE($2, last_error), finished_at = $3, \
@@ -338,36 +369,52 @@ fn truncate(s: &str) -> String {
 
 impl Idp {
     /// The job: work queued during an NIA outage (the helpdesk's unlinks, the back office's
-    /// login resets). While NIA is unavailable a job waits and tries again after growing
-    /// pauses, for as long as the outage lasts (the citizen and the staff were told it will
-    /// run); any other error ends it as `failed` after `JOB_ERRORS_MAX` attempts, with the
-    /// error kept for operators. `link_base`: where the reset's password link points.
-    /// Returns how many ran to the end.
+    /// login resets). While NIA is unavailable a job waits `NIA_WAIT_SECS` and tries again,
+    /// for as long as the outage lasts (the citizen and the staff were told it will run),
+    /// and the rest of the batch waits without calling NIA; any other error is retried after
+    /// growing pauses and ends the job as `failed` after `JOB_ERRORS_MAX` attempts, with the
+    /// error kept for operators (a login reset given up puts its form back to `recorded`
+    /// for the back office). `link_base`: where the reset's password link points. Returns
+    /// how many ran to the end.
     pub async fn drive_queued_work(&self, link_base: &str) -> Result<usize> {
         let mut done = 0;
         for kind in ["helpdesk_unlink", "login_reset"] {
-            for job in self.claim(kind, 20, self.policy.job_lease_secs).await? {
+            let mut nia_down = false;
+            for job in self.claim(kind, 5, self.policy.job_lease_secs).await? {
+                let now = self.clock.now();
+                if nia_down {
+                    self.job_wait_for_nia(job.id, now + NIA_WAIT_SECS).await?;
+                    continue;
+                }
                 let outcome = match job.kind {
                     Kind::HelpdeskUnlink { account } => self.run_queued_unlink(account).await,
                     Kind::LoginReset { form } => self.run_queued_login_reset(form, link_base).await,
                     Kind::CompletePairing { .. } | Kind::Every { .. } => continue,
                 };
-                let pause = self.clock.now() + retry_pause_secs(job.attempts);
                 match outcome {
                     Ok(()) => {
                         self.job_done(job.id).await?;
                         done += 1;
                     }
                     Err(Error::CannotDisableAuthenticator | Error::NiaUnavailable) => {
-                        self.job_retry(job.id, "NIA unavailable", pause).await?;
+                        nia_down = true;
+                        self.job_wait_for_nia(job.id, now + NIA_WAIT_SECS).await?;
                     }
                     Err(e) if job.attempts >= JOB_ERRORS_MAX => {
                         tracing::error!(job = job.id, kind, error = %e, "a queued job failed; giving up");
+                        if let Kind::LoginReset { form } = job.kind {
+                            self.give_back_login_reset(form).await?;
+                        }
                         self.job_failed(job.id, &e.to_string()).await?;
                     }
                     Err(e) => {
                         tracing::warn!(job = job.id, kind, error = %e, "a queued job failed; retrying later");
-                        self.job_retry(job.id, &e.to_string(), pause).await?;
+                        self.job_retry(
+                            job.id,
+                            &e.to_string(),
+                            now + retry_pause_secs(job.attempts),
+                        )
+                        .await?;
                     }
                 }
             }

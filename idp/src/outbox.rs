@@ -101,10 +101,13 @@ pub struct SmsGateway {
 
 impl SmsGateway {
     pub fn new(url: &str, token: &str, sender: &str) -> std::result::Result<Self, String> {
+        // a redirect would carry the PIN elsewhere: none is followed
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
+        reqwest::Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
         Ok(Self {
             http,
             url: url.to_owned(),
@@ -113,7 +116,7 @@ impl SmsGateway {
         })
     }
 
-    async fn send(&self, m: &OutboxMessage) -> std::result::Result<(), String> {
+    async fn send(&self, m: &OutboxMessage) -> std::result::Result<(), Failure> {
         let res = self
             .http
             .post(&self.url)
@@ -126,14 +129,30 @@ impl SmsGateway {
             }))
             .send()
             .await
-            // the error names the gateway's address, never the token
-            .map_err(|e| e.without_url().to_string())?;
-        if res.status().is_success() {
+            // neither the token nor the address goes into the error
+            .map_err(|e| Failure::Retry(e.without_url().to_string()))?;
+        let status = res.status();
+        if status.is_success() {
             Ok(())
+        } else if status.is_client_error() && !matches!(status.as_u16(), 401 | 403 | 408 | 429) {
+            // the gateway refuses this message (a bad number, say): trying again changes
+            // nothing
+            Err(Failure::Refused(format!(
+                "SMS gateway refused it: {status}"
+            )))
         } else {
-            Err(format!("SMS gateway answered {}", res.status()))
+            // down, busy, or our credential is wrong (an operator fixes it): tried again
+            Err(Failure::Retry(format!("SMS gateway answered {status}")))
         }
     }
+}
+
+/// Why a message was not delivered.
+enum Failure {
+    /// Worth trying again later (with backoff, up to the attempt limit).
+    Retry(String),
+    /// The transport refused this message for good.
+    Refused(String),
 }
 
 /// The transports the outbox job delivers with; a channel without one keeps its messages.
@@ -144,18 +163,21 @@ pub struct Transports {
 }
 
 impl Mailer {
-    async fn send(&self, m: &OutboxMessage) -> std::result::Result<(), String> {
-        let to = m.recipient.parse::<Mailbox>().map_err(|e| e.to_string())?;
+    async fn send(&self, m: &OutboxMessage) -> std::result::Result<(), Failure> {
+        let to = m
+            .recipient
+            .parse::<Mailbox>()
+            .map_err(|e| Failure::Refused(e.to_string()))?;
         let email = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())
             .body(m.body.clone())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Refused(e.to_string()))?;
         self.transport
             .send(email)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Retry(e.to_string()))?;
         Ok(())
     }
 }
@@ -200,10 +222,21 @@ impl Idp {
         .fetch_all(&self.db.pool)
         .await?;
         let mut sent = 0;
+        // a slow transport does not hold the task past its lease: the rest waits for the
+        // next run
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         for m in due {
-            let result = match (m.channel.as_str(), &transports.mail, &transports.sms) {
-                ("email", Some(mail), _) => mail.send(&m).await,
-                ("sms", _, Some(sms)) => sms.send(&m).await,
+            if std::time::Instant::now() > deadline {
+                break;
+            }
+            let channel = if m.channel == Channel::Email.as_str() {
+                Channel::Email
+            } else {
+                Channel::Sms
+            };
+            let result = match (channel, &transports.mail, &transports.sms) {
+                (Channel::Email, Some(mail), _) => mail.send(&m).await,
+                (Channel::Sms, _, Some(sms)) => sms.send(&m).await,
                 _ => continue,
             };
             match result {
@@ -215,9 +248,17 @@ impl Idp {
                         .execute(&self.db.pool)
                         .await?;
                 }
-                Err(err) => {
+                Err(failure) => {
                     let attempts = m.attempts + 1;
-                    let status = if attempts >= 10 { "failed" } else { "pending" };
+                    let (err, refused) = match failure {
+                        Failure::Retry(e) => (e, false),
+                        Failure::Refused(e) => (e, true),
+                    };
+                    let status = if refused || attempts >= 10 {
+                        "failed"
+                    } else {
+                        "pending"
+                    };
                     let backoff = 60_i64.saturating_mul(1 << attempts.min(6)).min(3600);
                     tracing::warn!(outbox_id = m.id, channel = %m.channel, attempts, error = %err, "delivery failed");
                     sqlx::query(

@@ -254,5 +254,23 @@ both_databases!(
         .await
         .expect("row");
         assert_eq!(waiting.0, "pending");
+
+        // a message the gateway refuses (a bad number, say) fails at once, kept for support
+        *status_code.lock().expect("lock") = 400;
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = 0, attempts = 0 WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&idp.db.pool)
+        .await
+        .expect("again");
+        assert_eq!(idp.deliver_outbox(&sms_only).await.expect("deliver"), 0);
+        let (state, attempts): (String, i64) =
+            sqlx::query_as("SELECT status, attempts FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_one(&idp.db.pool)
+                .await
+                .expect("row");
+        assert_eq!((state.as_str(), attempts), ("failed", 1));
     }
 );

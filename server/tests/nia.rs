@@ -1273,6 +1273,53 @@ async fn the_helpdesk_unlinks_after_a_full_identity_check_and_queues_it_during_a
                 .expect("the check");
             assert_eq!(checked.actor, "staff");
             assert!(events.iter().all(|e| e.actor != "podpora"));
+
+            // a queued unlink whose link ended another way is settled: it never ends a link
+            // made later (the clock back where NIA's is, for its answers)
+            w.idp.clock.advance(-600);
+            w.link("100000001").await;
+            let now = w.idp.clock.now();
+            let staff_now = Session {
+                created_at: now,
+                auth: vec![
+                    AuthRecord {
+                        method: AuthMethod::Password,
+                        at: now,
+                    },
+                    AuthRecord {
+                        method: AuthMethod::SecurityKey { id: 999 },
+                        at: now,
+                    },
+                ],
+                ..with_key.clone()
+            };
+            w.idp
+                .check_identity(&staff_now, w.account, &right, &req())
+                .await
+                .expect("check");
+            w.sim.set_outage(true);
+            w.idp
+                .queue_unlink(&staff_now, w.account, &req())
+                .await
+                .expect("queued");
+            w.sim.set_outage(false);
+            w.idp
+                .end_link(
+                    w.account,
+                    "obcan",
+                    idp::nia::unlink::Reason::Detached,
+                    &req(),
+                )
+                .await
+                .expect("detached by the citizen");
+            let later = w.link("100000001").await;
+            w.idp.clock.advance(60);
+            assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 0);
+            assert!(
+                w.idp.nia_link(w.account).await.expect("l").is_some(),
+                "the later link stays"
+            );
+            assert!(!w.sim.active_means(&later).is_empty());
             w.close().await;
         })
     })

@@ -83,6 +83,16 @@ pub(crate) async fn end_link_in(
         .await?
         .rows_affected()
         > 0;
+    // whichever way the link ends, a helpdesk unlink queued for it has nothing left to do
+    // (and must not end a link made later)
+    crate::jobs::settle(
+        tx,
+        &crate::jobs::Kind::HelpdeskUnlink {
+            account: account_id,
+        },
+        now,
+    )
+    .await?;
     if !ended {
         return Ok(false);
     }
@@ -165,9 +175,17 @@ impl Idp {
         .await?;
         for m in &means {
             let means_id: String = m.try_get("means_id")?;
-            if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
-                tracing::warn!(error = %e, account_id, "NIA did not deactivate a means");
-                return Err(Error::CannotDisableAuthenticator);
+            match client.deactivate_means(&bsi, &means_id).await {
+                Ok(()) => {}
+                Err(crate::nia::client::NiaError::Unavailable(e)) => {
+                    tracing::warn!(error = %e, account_id, "NIA unavailable: a means stays");
+                    return Err(Error::CannotDisableAuthenticator);
+                }
+                // NIA answered and refused: not an outage to wait out
+                Err(e) => {
+                    tracing::error!(error = %e, account_id, "NIA refused to deactivate a means");
+                    return Err(Error::NiaRefused(e.to_string()));
+                }
             }
             crate::crash::point("unlink.after_nia");
             sqlx::query("DELETE FROM nia_means WHERE key_id = $1")

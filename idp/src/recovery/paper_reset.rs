@@ -43,7 +43,7 @@ impl FormState {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Result<Self> {
+    fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "recorded" => FormState::Recorded,
             "queued" => FormState::Queued,
@@ -281,6 +281,10 @@ impl Idp {
     ) -> Result<()> {
         self.staff_fresh(staff, &[Role::BackOffice]).await?;
         let form = self.paper_form(form_id).await?;
+        // the link can only go to a verified e-mail: refused now, not by the job later
+        if self.verified_email(form.account_id).await?.is_none() {
+            return Err(Error::invalid("reference", Violation::NoVerifiedEmail));
+        }
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let moved = sqlx::query(
@@ -308,6 +312,18 @@ impl Idp {
             )
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// A queued reset the job gave up on: the form is `recorded` again, so the back office
+    /// sees it and can reset or queue it again.
+    pub(crate) async fn give_back_login_reset(&self, form_id: i64) -> Result<()> {
+        sqlx::query("UPDATE paper_forms SET state = $1 WHERE id = $2 AND state = $3")
+            .bind(FormState::Recorded.as_str())
+            .bind(form_id)
+            .bind(FormState::Queued.as_str())
+            .execute(&self.db.pool)
+            .await?;
         Ok(())
     }
 

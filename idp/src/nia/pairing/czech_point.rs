@@ -280,69 +280,82 @@ impl Idp {
             }
         }
         inserted?;
-        if let (DeliveryOutcome::PersonMismatch, Some(r)) = (outcome, &request) {
-            let id: i64 = r.try_get("id")?;
-            let account_id: i64 = r.try_get("account_id")?;
-            self.transition_in(
-                &mut tx,
-                id,
-                account_id,
-                "population-register",
-                State::AwaitingOffice,
-                State::Failed,
-                Some("person_mismatch"),
-                req,
-            )
-            .await?;
-            crate::nia::pairing::notify_in(
-                &mut tx,
-                account_id,
-                now,
-                &Outgoing {
-                    subject: "mojeID: údaje z Czech POINT nepatří k vašemu účtu / Czech POINT data do not match your account".into(),
-                    body: "Registr obyvatel nám doručil údaje k vašemu kódu pro párování, ale osoba v nich není ta, kterou uvádí váš profil (jméno, příjmení, datum narození). Údaje jsme nepoužili a žádost jsme ukončili; ve vašem účtu se nic nezměnilo.\n\nPokud jste na Czech POINT byli vy, opravte profil podle občanského průkazu a požádejte znovu. Pokud ne, kód mohl použít někdo jiný: kód smí použít jen majitel účtu. Kontaktujte podporu: podpora@mojeid.cz, +420 222 745 111.\n\nThe population register delivered data for your pairing code, but the person in them is not the one your profile names (first name, last name, birth date). We did not use the data and ended the request; nothing in your account changed.\n\nIf it was you at Czech POINT, correct your profile as in your ID card and ask again. If not, somebody else may have used the code: only the account's owner may use it. Contact support: podpora@mojeid.cz, +420 222 745 111.\n"
-                        .into(),
-                },
-            )
-            .await?;
-        }
-        if let (DeliveryOutcome::Matched, Some(r)) = (outcome, &request) {
-            let id: i64 = r.try_get("id")?;
-            let account_id: i64 = r.try_get("account_id")?;
-            self.transition_in(
-                &mut tx,
-                id,
-                account_id,
-                "population-register",
-                State::AwaitingOffice,
-                State::DataReceived,
-                None,
-                req,
-            )
-            .await?;
-            sqlx::query("UPDATE pairing_requests SET registry = $1, expires_at = $2 WHERE id = $3")
+        let account = match &request {
+            Some(r) => Some((
+                r.try_get::<i64, _>("id")?,
+                r.try_get::<i64, _>("account_id")?,
+            )),
+            None => None,
+        };
+        match (outcome, account) {
+            (DeliveryOutcome::PersonMismatch, Some((id, account_id))) => {
+                self.transition(
+                    &mut tx,
+                    id,
+                    account_id,
+                    "population-register",
+                    State::AwaitingOffice,
+                    State::Failed,
+                    Some("person_mismatch"),
+                    req,
+                )
+                .await?;
+                crate::nia::pairing::notify_in(
+                    &mut tx,
+                    account_id,
+                    now,
+                    &Outgoing {
+                        subject: "mojeID: údaje z Czech POINT nepatří k vašemu účtu / Czech POINT data do not match your account".into(),
+                        body: "Registr obyvatel nám doručil údaje k vašemu kódu pro párování, ale osoba v nich není ta, kterou uvádí váš profil (jméno, příjmení, datum narození). Údaje jsme nepoužili a žádost jsme ukončili; ve vašem účtu se nic nezměnilo.\n\nPokud jste na Czech POINT byli vy, opravte profil podle občanského průkazu a požádejte znovu. Pokud ne, kód mohl použít někdo jiný: kód smí použít jen majitel účtu. Kontaktujte podporu: podpora@mojeid.cz, +420 222 745 111.\n\nThe population register delivered data for your pairing code, but the person in them is not the one your profile names (first name, last name, birth date). We did not use the data and ended the request; nothing in your account changed.\n\nIf it was you at Czech POINT, correct your profile as in your ID card and ask again. If not, somebody else may have used the code: only the account's owner may use it. Contact support: podpora@mojeid.cz, +420 222 745 111.\n"
+                            .into(),
+                    },
+                )
+                .await?;
+            }
+            (DeliveryOutcome::Matched, Some((id, account_id))) => {
+                self.transition(
+                    &mut tx,
+                    id,
+                    account_id,
+                    "population-register",
+                    State::AwaitingOffice,
+                    State::DataReceived,
+                    None,
+                    req,
+                )
+                .await?;
+                sqlx::query(
+                    "UPDATE pairing_requests SET registry = $1, expires_at = $2 WHERE id = $3",
+                )
                 .bind(&person)
                 .bind(now + OFFICE_TTL_SECS)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            crate::nia::pairing::notify_in(
-                &mut tx,
-                account_id,
-                now,
-                &Outgoing {
-                    subject: "mojeID: údaje z Czech POINT dorazily / data from Czech POINT arrived".into(),
-                    body: "Údaje z registru obyvatel, o které jste požádali na pobočce Czech POINT, dorazily. \
-Přihlaste se do mojeID a v Nastavení klikněte v sekci Validace na „Dokončit validaci pro NIA“.\n\n\
-The population-register data you asked for at the Czech POINT office have arrived. Log in to mojeID and in \
-Settings, section Validation, click \"Finish validation for NIA\".\n"
-                        .into(),
-                },
+                crate::nia::pairing::notify_in(
+                    &mut tx,
+                    account_id,
+                    now,
+                    &Outgoing {
+                        subject: "mojeID: údaje z Czech POINT dorazily / data from Czech POINT arrived".into(),
+                        body: "Údaje z registru obyvatel, o které jste požádali na pobočce Czech POINT, dorazily. \
+    Přihlaste se do mojeID a v Nastavení klikněte v sekci Validace na „Dokončit validaci pro NIA“.\n\n\
+    The population-register data you asked for at the Czech POINT office have arrived. Log in to mojeID and in \
+    Settings, section Validation, click \"Finish validation for NIA\".\n"
+                            .into(),
+                    },
+                )
+                .await?;
+            }
+            _ => {}
+        }
+        Audit::new(now, account.map(|(_, a)| a), "population-register", req)
+            .record(
+                &mut *tx,
+                Event::OfficeDelivery,
+                json!({ "message_id": delivery.message_id, "outcome": outcome.as_str(), "request": request_id }),
             )
             .await?;
-        }
-        Audit::new(now, request.as_ref().and_then(|r| r.try_get::<i64, _>("account_id").ok()), "population-register", req).record(&mut *tx, Event::OfficeDelivery, json!({ "message_id": delivery.message_id, "outcome": outcome.as_str(), "request": request_id }))
-        .await?;
         tx.commit().await?;
         Ok(outcome)
     }

@@ -267,22 +267,6 @@ impl Idp {
         ))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn transition_in(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        id: i64,
-        account_id: i64,
-        actor: &str,
-        from: State,
-        to: State,
-        outcome: Option<&str>,
-        req: &RequestInfo,
-    ) -> Result<()> {
-        self.transition(tx, id, account_id, actor, from, to, outcome, req)
-            .await
-    }
-
     /// Cancels the account's requests that have not reached completion (a new one replaces
     /// them); refused while one is being completed.
     pub(crate) async fn cancel_open_requests(
@@ -324,7 +308,7 @@ impl Idp {
     /// Moves request `id` from `from` to `to` (refused when the machine does not allow it
     /// or somebody else moved it first), with the audit event, in `tx`.
     #[allow(clippy::too_many_arguments)]
-    async fn transition(
+    pub(crate) async fn transition(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         id: i64,
