@@ -10,9 +10,10 @@
 //! Every job is idempotent: what it does at NIA can be done twice. Operators see the queue
 //! with `mojeid-server jobs`.
 //!
-//! The queue carries the completion of pairing requests (`CompletePairing`) and the
-//! recurring work (`Every`): each recurring task has one job, due again a period after it
-//! ran, so with several servers each period's run happens once. (Loading a newer FIDO
+//! The queue carries the completion of pairing requests (`CompletePairing`), the work
+//! queued during an NIA outage (`HelpdeskUnlink`, `LoginReset`: waiting for NIA costs no
+//! attempt) and the recurring work (`Every`): each recurring task has one job, due again a
+//! period after it ran, so with several servers each period's run happens once. (Loading a newer FIDO
 //! metadata file stays with each server: every process needs it in memory.)
 
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! Security notices: every change of a contact, the password or a key, a 2FA reset and a
 //! link to NIA or its end is told to the addresses the account had *before* the change (NIST
 //! SP 800-63B §6.1.2.3), so that an owner whose session was stolen hears of it where the
-//! thief cannot intercept it. Written in the transaction of the change.
+//! thief cannot intercept it. Written in the transaction of the change. Also the flows' own
+//! e-mails to the account's verified address (`to_verified_email`).
 
 use sqlx::{Any, Row, Transaction};
 
@@ -237,6 +238,36 @@ and end its link to NIA.\n"
                     "mojeID: {cs} ({when}). Nebyli jste to vy? Volejte +420 222 745 111. / Not you? Call +420 222 745 111."
                 )),
             },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// An e-mail to the account's verified address, in the same transaction.
+pub(crate) async fn to_verified_email(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: i64,
+    now: i64,
+    message: &Outgoing,
+) -> Result<()> {
+    let email: Option<String> = sqlx::query(
+        "SELECT email FROM contacts WHERE account_id = $1 AND email_verified_at IS NOT NULL",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| r.try_get("email"))
+    .transpose()?
+    .flatten();
+    if let Some(email) = email {
+        outbox::enqueue(
+            &mut **tx,
+            now,
+            Some(account_id),
+            Channel::Email,
+            &email,
+            message,
         )
         .await?;
     }

@@ -12,7 +12,7 @@ use crate::population::{self};
 
 use crate::state::{Change, Means, Sim};
 
-pub(crate) fn api_guard(sim: &Sim, headers: &HeaderMap) -> Result<(), Box<Response>> {
+fn api_guard(sim: &Sim, headers: &HeaderMap) -> Result<(), Box<Response>> {
     if sim.outage() {
         return Err(Box::new(
             (
@@ -36,7 +36,7 @@ pub(crate) fn api_guard(sim: &Sim, headers: &HeaderMap) -> Result<(), Box<Respon
     Ok(())
 }
 
-pub(crate) fn api_error(status: StatusCode, code: &str) -> Response {
+fn api_error(status: StatusCode, code: &str) -> Response {
     (status, Json(serde_json::json!({ "error": code }))).into_response()
 }
 

@@ -25,7 +25,7 @@ pub(crate) async fn metadata(State(sim): State<Sim>) -> Response {
 }
 
 /// The service provider's signing certificate, from its published metadata.
-pub(crate) async fn sp_certificate(sim: &Sim) -> Result<Vec<u8>, String> {
+async fn sp_certificate(sim: &Sim) -> Result<Vec<u8>, String> {
     let xml = sim
         .0
         .http
@@ -49,7 +49,7 @@ pub(crate) async fn sp_certificate(sim: &Sim) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())
 }
 
-pub(crate) fn post_back(acs: &str, response_xml: &str, relay: Option<&str>) -> Html<String> {
+fn post_back(acs: &str, response_xml: &str, relay: Option<&str>) -> Html<String> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(response_xml);
     let relay = relay
@@ -135,7 +135,7 @@ pub(crate) async fn sso(State(sim): State<Sim>, RawQuery(query): RawQuery) -> Re
     .into_response()
 }
 
-pub(crate) fn take_flow(sim: &Sim, flow: &str) -> Option<Flow> {
+fn take_flow(sim: &Sim, flow: &str) -> Option<Flow> {
     sim.0
         .flows
         .lock()
@@ -143,7 +143,7 @@ pub(crate) fn take_flow(sim: &Sim, flow: &str) -> Option<Flow> {
         .remove(flow)
 }
 
-pub(crate) fn put_flow(sim: &Sim, id: &str, flow: Flow) {
+fn put_flow(sim: &Sim, id: &str, flow: Flow) {
     sim.0
         .flows
         .lock()
@@ -151,7 +151,7 @@ pub(crate) fn put_flow(sim: &Sim, id: &str, flow: Flow) {
         .insert(id.to_owned(), flow);
 }
 
-pub(crate) fn expired() -> Response {
+fn expired() -> Response {
     (StatusCode::NOT_FOUND, page("Přihlášení vypršelo", "<p>Toto přihlášení už neplatí. Začněte prosím znovu u služby, kam se přihlašujete.</p>")).into_response()
 }
 
@@ -319,7 +319,7 @@ pub(crate) async fn consent(
     )
 }
 
-pub(crate) fn respond(sim: &Sim, request: &saml::Request, outcome: &saml::Outcome<'_>) -> Response {
+fn respond(sim: &Sim, request: &saml::Request, outcome: &saml::Outcome<'_>) -> Response {
     if sim.outage() {
         return match saml::unavailable(&sim.0.signer, request, time::OffsetDateTime::now_utc()) {
             Ok(xml) => {

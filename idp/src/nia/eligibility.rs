@@ -44,6 +44,29 @@ impl Eligibility {
 }
 
 impl Idp {
+    /// Why the register's person (`bsi`, empty when the register does not say; `birth_date`)
+    /// cannot be this account's owner, if they cannot (`not_the_validated_person`).
+    pub(crate) async fn other_person(
+        &self,
+        account_id: i64,
+        bsi: &str,
+        birth_date: &str,
+    ) -> Result<Option<&'static str>> {
+        let row =
+            sqlx::query("SELECT validated_bsi, validated_birth_date FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_one(&self.db.pool)
+                .await?;
+        Ok(not_the_validated_person(
+            row.try_get::<Option<String>, _>("validated_bsi")?
+                .as_deref(),
+            row.try_get::<Option<String>, _>("validated_birth_date")?
+                .as_deref(),
+            bsi,
+            birth_date,
+        ))
+    }
+
     pub async fn nia_eligibility(&self, account_id: i64) -> Result<Eligibility> {
         let p = self.profile(account_id).await?;
         let filled = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());

@@ -9,3 +9,11 @@ pub mod pairing;
 pub mod reconcile;
 pub mod registry;
 pub mod unlink;
+
+impl crate::Idp {
+    /// The NIA client, or an internal error when the server was built without one.
+    pub(crate) fn nia_client(&self) -> crate::Result<std::sync::Arc<client::NiaClient>> {
+        self.nia()
+            .ok_or_else(|| crate::Error::Internal("no NIA client configured".into()))
+    }
+}

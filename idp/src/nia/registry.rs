@@ -7,7 +7,6 @@ use sqlx::Row;
 use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::{NiaError, RegistryData};
-use crate::nia::pairing::notify;
 use crate::outbox::Outgoing;
 use crate::{Idp, RequestInfo};
 
@@ -63,7 +62,7 @@ impl Idp {
                     json!({ "seq": c.seq, "fields": changed }),
                 )
                 .await?;
-            notify(
+            crate::notices::to_verified_email(
                 &mut tx,
                 account_id,
                 now,

@@ -424,7 +424,7 @@ impl Idp {
             "{}/password-reset?token={token}",
             link_base.trim_end_matches('/')
         );
-        crate::nia::pairing::notify_in(
+        crate::notices::to_verified_email(
             &mut tx,
             account_id,
             now,
@@ -504,7 +504,7 @@ method and the link to NIA were removed. Set a new password here (the link works
         Audit::new(now, Some(account_id), &username, req)
             .record(&mut *tx, Event::PasswordReset, json!({}))
             .await?;
-        crate::nia::pairing::notify_in(
+        crate::notices::to_verified_email(
             &mut tx,
             account_id,
             now,

@@ -53,7 +53,7 @@ impl Idp {
     /// last name and birth date, letter case aside) and not somebody other than the person
     /// the account was validated as. A pairing code is the account's secret, but it is printed
     /// and could be handed to somebody else: their data must not land in this account.
-    pub(crate) async fn is_profile_person(
+    async fn is_profile_person(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         account_id: i64,
@@ -143,7 +143,7 @@ impl Idp {
                 json!({ "request": id, "method": "czech_point" }),
             )
             .await?;
-        crate::nia::pairing::notify_in(
+        crate::notices::to_verified_email(
             &mut tx,
             account_id,
             now,
@@ -300,7 +300,7 @@ impl Idp {
                     req,
                 )
                 .await?;
-                crate::nia::pairing::notify_in(
+                crate::notices::to_verified_email(
                     &mut tx,
                     account_id,
                     now,
@@ -332,7 +332,7 @@ impl Idp {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                crate::nia::pairing::notify_in(
+                crate::notices::to_verified_email(
                     &mut tx,
                     account_id,
                     now,
@@ -424,7 +424,7 @@ impl Idp {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            crate::nia::pairing::notify_in(
+            crate::notices::to_verified_email(
                 &mut tx,
                 account_id,
                 now,

@@ -13,7 +13,6 @@ use crate::account::sessions::AuthRecord;
 use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::{NiaError, SamlOutcome};
-use crate::nia::eligibility::not_the_validated_person;
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
 
 /// "Verify" with eObčanka: where the browser goes, and the nonce it must carry back.
@@ -307,28 +306,5 @@ impl Idp {
         self.edge_reject(crate::public_edge::Edge::NiaAcs, reason, req)
             .await?;
         Err(Error::NiaResponseInvalid)
-    }
-
-    /// Why the register's person (`bsi`, empty when the register does not say; `birth_date`)
-    /// cannot be this account's owner, if they cannot (`not_the_validated_person`).
-    pub(crate) async fn other_person(
-        &self,
-        account_id: i64,
-        bsi: &str,
-        birth_date: &str,
-    ) -> Result<Option<&'static str>> {
-        let row =
-            sqlx::query("SELECT validated_bsi, validated_birth_date FROM accounts WHERE id = $1")
-                .bind(account_id)
-                .fetch_one(&self.db.pool)
-                .await?;
-        Ok(not_the_validated_person(
-            row.try_get::<Option<String>, _>("validated_bsi")?
-                .as_deref(),
-            row.try_get::<Option<String>, _>("validated_birth_date")?
-                .as_deref(),
-            bsi,
-            birth_date,
-        ))
     }
 }

@@ -25,7 +25,6 @@ use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::RegistryData;
 use crate::nia::eligibility::Eligibility;
-use crate::outbox::{self, Channel, Outgoing};
 use crate::{Idp, RequestInfo};
 
 /// How long a request to NIA's portal may take.
@@ -196,11 +195,6 @@ const REQUEST_COLUMNS: &str =
     "id, method, state, outcome, registry, code, created_at, updated_at, expires_at, account_id, bsi";
 
 impl Idp {
-    pub(crate) fn nia_client(&self) -> Result<std::sync::Arc<crate::nia::client::NiaClient>> {
-        self.nia()
-            .ok_or_else(|| Error::Internal("no NIA client configured".into()))
-    }
-
     pub async fn nia_link(&self, account_id: i64) -> Result<Option<NiaLink>> {
         let Some(r) =
             sqlx::query("SELECT method, loa, linked_at FROM nia_links WHERE account_id = $1")
@@ -422,45 +416,6 @@ impl Idp {
             .await?;
         Ok(n)
     }
-}
-
-pub(crate) async fn notify_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    account_id: i64,
-    now: i64,
-    message: &Outgoing,
-) -> Result<()> {
-    notify(tx, account_id, now, message).await
-}
-
-/// An e-mail to the account's verified address, in the same transaction.
-pub(crate) async fn notify(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    account_id: i64,
-    now: i64,
-    message: &Outgoing,
-) -> Result<()> {
-    let email: Option<String> = sqlx::query(
-        "SELECT email FROM contacts WHERE account_id = $1 AND email_verified_at IS NOT NULL",
-    )
-    .bind(account_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .map(|r| r.try_get("email"))
-    .transpose()?
-    .flatten();
-    if let Some(email) = email {
-        outbox::enqueue(
-            &mut **tx,
-            now,
-            Some(account_id),
-            Channel::Email,
-            &email,
-            message,
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
