@@ -44,16 +44,9 @@ impl KeyKind {
         }
     }
 
+    /// The kind a stored name names (its serde name: every variant has one).
     pub fn parse(s: &str) -> Option<KeyKind> {
-        [
-            KeyKind::Hardware,
-            KeyKind::WindowsHello,
-            KeyKind::Android,
-            KeyKind::Apple,
-            KeyKind::Unknown,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
     }
 
     /// Windows Hello and Android keys live in one device (system keys).

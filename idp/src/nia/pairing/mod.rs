@@ -128,10 +128,9 @@ impl Method {
         }
     }
 
+    /// The method a stored name names (its serde name: every variant has one).
     pub fn parse(s: &str) -> Option<Method> {
-        [Method::Eobcanka, Method::CzechPoint]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
     }
 
     /// A stored name read back; one the code does not know is an internal error.
