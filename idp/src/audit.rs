@@ -232,7 +232,7 @@ pub struct SecurityEvent {
 }
 
 /// One event of the audit log as auditors see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditRow {
     pub at: i64,
     pub account: Option<String>,
@@ -271,8 +271,8 @@ impl Idp {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
-        let rows = sqlx::query(
-            "SELECT e.at, a.username, e.actor, e.event, e.ip, e.details FROM audit_events e \
+        Ok(sqlx::query_as(
+            "SELECT e.at, a.username AS account, e.actor, e.event, e.ip, e.details FROM audit_events e \
              LEFT JOIN accounts a ON a.id = e.account_id \
              WHERE ($1 IS NULL OR a.username = $1) AND ($2 IS NULL OR e.actor = $2) \
              AND ($3 IS NULL OR e.event LIKE $3) AND e.at >= $4 AND e.at <= $5 \
@@ -285,18 +285,6 @@ impl Idp {
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(limit)
         .fetch_all(&self.db.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    at: r.try_get("at")?,
-                    account: r.try_get("username")?,
-                    actor: r.try_get("actor")?,
-                    event: r.try_get("event")?,
-                    ip: r.try_get("ip")?,
-                    details: r.try_get("details")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 }

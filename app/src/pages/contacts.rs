@@ -1,3 +1,6 @@
+//! `/settings/contacts`: the e-mail address and phone number, each verified with a one-time
+//! code, after a fresh login; the server functions that send and check the codes.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,3 +1,6 @@
+//! `/login`: the password step, then the security key when the account has one, and the
+//! two server functions behind them (with `LoginReply`, which the step-up page uses too).
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,3 +1,7 @@
+//! `/settings/profile`: the profile form (names, birth date, permanent address, country,
+//! organization) and its server function; the fields NIA's register owns are locked while
+//! the account is linked.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,3 +1,6 @@
+//! `/register`: creating an account (username and password, checked together) and its
+//! server function; the new account is logged in.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,3 +1,7 @@
+//! `/settings`: the overview in the help page's order (profile, contacts, validation,
+//! two-factor authentication, the NIA link) with a "Set" for each, its server function and
+//! the view types the profile and contacts pages share with it.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;

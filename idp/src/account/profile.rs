@@ -1,14 +1,13 @@
 //! The citizen's profile: names, birth date, structured permanent address, organization.
 
 use serde_json::json;
-use sqlx::Row;
 
 use crate::account::validate::{self, COUNTRIES};
 use crate::audit::{Audit, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
 use crate::{Idp, RequestInfo};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Profile {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -158,25 +157,14 @@ pub fn validate_profile(input: &ProfileInput, today: time::Date) -> Result<Profi
 
 impl Idp {
     pub async fn profile(&self, account_id: i64) -> Result<Profile> {
-        let r = sqlx::query(
+        sqlx::query_as(
             "SELECT first_name, last_name, birth_date, street, house_number, city, postcode, \
              country, organization FROM profiles WHERE account_id = $1",
         )
         .bind(account_id)
         .fetch_optional(&self.db.pool)
         .await?
-        .ok_or(Error::NotFound)?;
-        Ok(Profile {
-            first_name: r.try_get("first_name")?,
-            last_name: r.try_get("last_name")?,
-            birth_date: r.try_get("birth_date")?,
-            street: r.try_get("street")?,
-            house_number: r.try_get("house_number")?,
-            city: r.try_get("city")?,
-            postcode: r.try_get("postcode")?,
-            country: r.try_get("country")?,
-            organization: r.try_get("organization")?,
-        })
+        .ok_or(Error::NotFound)
     }
 
     /// Saves the profile if every field is valid; otherwise nothing changes. The audit event
