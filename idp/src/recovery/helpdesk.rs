@@ -195,11 +195,7 @@ impl Idp {
         account_id: i64,
         req: &RequestInfo,
     ) -> Result<()> {
-        self.staff_fresh(staff, &[Role::Helpdesk, Role::BackOffice])
-            .await?;
-        if !self.recently_checked(staff, account_id).await? {
-            return Err(Error::Forbidden);
-        }
+        self.may_unlink(staff, account_id).await?;
         self.end_link(
             account_id,
             &staff.username,
@@ -208,6 +204,18 @@ impl Idp {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Who may unlink (now or queued): helpdesk or back office with a fresh key login, who
+    /// checked the account's identity in full within `CHECK_VALID_SECS`.
+    async fn may_unlink(&self, staff: &Session, account_id: i64) -> Result<()> {
+        self.staff_fresh(staff, &[Role::Helpdesk, Role::BackOffice])
+            .await?;
+        if self.recently_checked(staff, account_id).await? {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
     }
 
     /// Whether `staff` checked the account's identity in full within `CHECK_VALID_SECS`.
@@ -230,12 +238,8 @@ impl Idp {
         account_id: i64,
         req: &RequestInfo,
     ) -> Result<()> {
-        self.staff_fresh(staff, &[Role::Helpdesk, Role::BackOffice])
-            .await?;
+        self.may_unlink(staff, account_id).await?;
         let now = self.clock.now();
-        if !self.recently_checked(staff, account_id).await? {
-            return Err(Error::Forbidden);
-        }
         let mut tx = self.db.begin().await?;
         crate::jobs::enqueue(
             &mut tx,
