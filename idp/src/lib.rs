@@ -46,6 +46,17 @@ impl RequestInfo {
     }
 }
 
+/// Who calls a domain function on behalf of a logged-in citizen: the account, the name the
+/// audit log gives the actor, the session's logins (for the step-up rules, `Freshness`) and
+/// where the request came from.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller<'a> {
+    pub account_id: i64,
+    pub username: &'a str,
+    pub auth: &'a [account::sessions::AuthRecord],
+    pub req: &'a RequestInfo,
+}
+
 /// Tunables of the domain, validated by the server's configuration.
 #[derive(Clone, Debug)]
 pub struct Policy {

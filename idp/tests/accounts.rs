@@ -382,13 +382,15 @@ both_databases!(email_verification_with_code, |idp: Idp| async move {
         .expect("create");
     let err = idp
         .start_contact_verification(
-            a.id,
-            "kontakt",
-            &fresh(&idp),
+            &idp::Caller {
+                account_id: a.id,
+                username: "kontakt",
+                auth: &fresh(&idp),
+                req: &req("10.0.0.7"),
+            },
             ContactKind::Email,
             "not-an-email",
             compose,
-            &req("10.0.0.7"),
         )
         .await
         .expect_err("malformed");
@@ -398,13 +400,15 @@ both_databases!(email_verification_with_code, |idp: Idp| async move {
     );
 
     idp.start_contact_verification(
-        a.id,
-        "kontakt",
-        &fresh(&idp),
+        &idp::Caller {
+            account_id: a.id,
+            username: "kontakt",
+            auth: &fresh(&idp),
+            req: &req("10.0.0.7"),
+        },
         ContactKind::Email,
         "jan@Example.cz",
         compose,
-        &req("10.0.0.7"),
     )
     .await
     .expect("sent");
@@ -453,13 +457,15 @@ both_databases!(
             .await
             .expect("create");
         idp.start_contact_verification(
-            a.id,
-            "telefon",
-            &fresh(&idp),
+            &idp::Caller {
+                account_id: a.id,
+                username: "telefon",
+                auth: &fresh(&idp),
+                req: &req("10.0.0.8"),
+            },
             ContactKind::Phone,
             "777 123 456",
             compose,
-            &req("10.0.0.8"),
         )
         .await
         .expect("sent");
@@ -480,13 +486,15 @@ both_databases!(
         );
 
         idp.start_contact_verification(
-            a.id,
-            "telefon",
-            &fresh(&idp),
+            &idp::Caller {
+                account_id: a.id,
+                username: "telefon",
+                auth: &fresh(&idp),
+                req: &req("10.0.0.8"),
+            },
             ContactKind::Phone,
             "777 123 456",
             compose,
-            &req("10.0.0.8"),
         )
         .await
         .expect("sent again");
@@ -523,26 +531,30 @@ both_databases!(
         // at most five codes an hour
         for _ in 0..3 {
             idp.start_contact_verification(
-                a.id,
-                "telefon",
-                &fresh(&idp),
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "telefon",
+                    auth: &fresh(&idp),
+                    req: &req("10.0.0.8"),
+                },
                 ContactKind::Phone,
                 "777 123 456",
                 compose,
-                &req("10.0.0.8"),
             )
             .await
             .expect("within limit");
         }
         let err = idp
             .start_contact_verification(
-                a.id,
-                "telefon",
-                &fresh(&idp),
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "telefon",
+                    auth: &fresh(&idp),
+                    req: &req("10.0.0.8"),
+                },
                 ContactKind::Phone,
                 "777 123 456",
                 compose,
-                &req("10.0.0.8"),
             )
             .await
             .expect_err("limit");
@@ -728,30 +740,34 @@ both_databases!(
         }];
         assert!(matches!(
             idp.change_password(
-                a.id,
-                "heslo",
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "heslo",
+                    auth: &stale,
+                    req: &req("10.0.3.5")
+                },
                 &here.token,
-                &stale,
                 new,
-                new,
-                &req("10.0.3.5")
+                new
             )
             .await,
             Err(Error::StepUpRequired)
         ));
         assert!(matches!(
-            idp.change_password(a.id, "heslo", &here.token, &fresh(&idp), new, "jine heslo nez to prvni", &req("10.0.3.5"))
+            idp.change_password(&idp::Caller { account_id: a.id, username: "heslo", auth: &fresh(&idp), req: &req("10.0.3.5") }, &here.token, new, "jine heslo nez to prvni")
                 .await,
             Err(Error::Invalid(v)) if v[0].field == "confirmation"
         ));
         idp.change_password(
-            a.id,
-            "heslo",
+            &idp::Caller {
+                account_id: a.id,
+                username: "heslo",
+                auth: &fresh(&idp),
+                req: &req("10.0.3.5"),
+            },
             &here.token,
-            &fresh(&idp),
             new,
             new,
-            &req("10.0.3.5"),
         )
         .await
         .expect("changed");

@@ -84,30 +84,64 @@ both_databases!(
             at: idp.clock.now() - 301,
         }];
         assert!(matches!(
-            idp.start_add_key(a.id, "dalsi", &stale, ORIGIN, &req("10.0.2.1"))
-                .await,
+            idp.start_add_key(
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "dalsi",
+                    auth: &stale,
+                    req: &req("10.0.2.1")
+                },
+                ORIGIN
+            )
+            .await,
             Err(Error::StepUpRequired)
         ));
-        idp.start_add_key(a.id, "dalsi", &password_only, ORIGIN, &req("10.0.2.1"))
-            .await
-            .expect("first key");
+        idp.start_add_key(
+            &idp::Caller {
+                account_id: a.id,
+                username: "dalsi",
+                auth: &password_only,
+                req: &req("10.0.2.1"),
+            },
+            ORIGIN,
+        )
+        .await
+        .expect("first key");
         let hw = store_key(&idp, a.id, "hardware", "cred-hw").await;
         assert!(matches!(
-            idp.start_add_key(a.id, "dalsi", &password_only, ORIGIN, &req("10.0.2.1"))
-                .await,
+            idp.start_add_key(
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "dalsi",
+                    auth: &password_only,
+                    req: &req("10.0.2.1")
+                },
+                ORIGIN
+            )
+            .await,
             Err(Error::StepUpRequired)
         ));
         let now = idp.clock.now();
-        idp.start_add_key(a.id, "dalsi", &key_auth(hw, now), ORIGIN, &req("10.0.2.1"))
-            .await
-            .expect("right after a key login");
+        idp.start_add_key(
+            &idp::Caller {
+                account_id: a.id,
+                username: "dalsi",
+                auth: &key_auth(hw, now),
+                req: &req("10.0.2.1"),
+            },
+            ORIGIN,
+        )
+        .await
+        .expect("right after a key login");
         assert!(matches!(
             idp.start_add_key(
-                a.id,
-                "dalsi",
-                &key_auth(hw, now - 301),
-                ORIGIN,
-                &req("10.0.2.1")
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "dalsi",
+                    auth: &key_auth(hw, now - 301),
+                    req: &req("10.0.2.1")
+                },
+                ORIGIN
             )
             .await,
             Err(Error::StepUpRequired)
@@ -127,32 +161,38 @@ both_databases!(
         let now = idp.clock.now();
         assert!(matches!(
             idp.start_add_key(
-                a.id,
-                "systemovy",
-                &key_auth(hw, now),
-                ORIGIN,
-                &req("10.0.2.2")
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "systemovy",
+                    auth: &key_auth(hw, now),
+                    req: &req("10.0.2.2")
+                },
+                ORIGIN
             )
             .await,
             Err(Error::StepUpWithSystemKey)
         ));
         idp.start_add_key(
-            a.id,
-            "systemovy",
-            &key_auth(hello, now),
+            &idp::Caller {
+                account_id: a.id,
+                username: "systemovy",
+                auth: &key_auth(hello, now),
+                req: &req("10.0.2.2"),
+            },
             ORIGIN,
-            &req("10.0.2.2"),
         )
         .await
         .expect("on the system key's device");
         // and the options exclude the keys already added
         let (_, options) = idp
             .start_add_key(
-                a.id,
-                "systemovy",
-                &key_auth(hello, now),
+                &idp::Caller {
+                    account_id: a.id,
+                    username: "systemovy",
+                    auth: &key_auth(hello, now),
+                    req: &req("10.0.2.2"),
+                },
                 ORIGIN,
-                &req("10.0.2.2"),
             )
             .await
             .expect("options");

@@ -108,16 +108,18 @@ async fn queue_sms(idp: &Idp, phone: &str) -> i64 {
         .await
         .expect("create");
     idp.start_contact_verification(
-        a.id,
-        "telefon",
-        &fresh(idp),
+        &idp::Caller {
+            account_id: a.id,
+            username: "telefon",
+            auth: &fresh(idp),
+            req: &req("10.0.0.2"),
+        },
         ContactKind::Phone,
         phone,
         |code| Outgoing {
             subject: String::new(),
             body: format!("mojeID kod {code}"),
         },
-        &req("10.0.0.2"),
     )
     .await
     .expect("queued");
@@ -133,16 +135,18 @@ async fn queue_email(idp: &Idp, address: &str) {
         .await
         .expect("create");
     idp.start_contact_verification(
-        a.id,
-        "posta",
-        &fresh(idp),
+        &idp::Caller {
+            account_id: a.id,
+            username: "posta",
+            auth: &fresh(idp),
+            req: &req("10.0.0.1"),
+        },
         ContactKind::Email,
         address,
         |code| Outgoing {
             subject: "Ověřovací kód".into(),
             body: format!("Kód {code}"),
         },
-        &req("10.0.0.1"),
     )
     .await
     .expect("queued");

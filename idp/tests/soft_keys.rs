@@ -265,7 +265,15 @@ both_databases!(
         // refused registrations store nothing
         for (origin, rp_tamper) in [("https://evil.example", false), (ORIGIN, true)] {
             let (ticket, options) = idp
-                .start_add_key(account.id, "soft", &fresh(&idp), ORIGIN, &req("10.0.9.1"))
+                .start_add_key(
+                    &idp::Caller {
+                        account_id: account.id,
+                        username: "soft",
+                        auth: &fresh(&idp),
+                        req: &req("10.0.9.1"),
+                    },
+                    ORIGIN,
+                )
                 .await
                 .expect("start");
             let mut options = serde_json::to_value(&options).expect("json");
@@ -290,7 +298,15 @@ both_databases!(
 
         // an expired challenge
         let (ticket, options) = idp
-            .start_add_key(account.id, "soft", &fresh(&idp), ORIGIN, &req("10.0.9.1"))
+            .start_add_key(
+                &idp::Caller {
+                    account_id: account.id,
+                    username: "soft",
+                    auth: &fresh(&idp),
+                    req: &req("10.0.9.1"),
+                },
+                ORIGIN,
+            )
             .await
             .expect("start");
         let response = key.register(&serde_json::to_value(&options).expect("json"), ORIGIN);
@@ -311,7 +327,15 @@ both_databases!(
 
         // accepted, with its level
         let (ticket, options) = idp
-            .start_add_key(account.id, "soft", &fresh(&idp), ORIGIN, &req("10.0.9.1"))
+            .start_add_key(
+                &idp::Caller {
+                    account_id: account.id,
+                    username: "soft",
+                    auth: &fresh(&idp),
+                    req: &req("10.0.9.1"),
+                },
+                ORIGIN,
+            )
             .await
             .expect("start");
         let response = key.register(&serde_json::to_value(&options).expect("json"), ORIGIN);

@@ -44,9 +44,12 @@ pub async fn demo_account(idp: &idp::Idp) -> Result<bool, idp::Error> {
     ] {
         let mut sent = String::new();
         idp.start_contact_verification(
-            account.id,
-            DEMO_USERNAME,
-            &fresh,
+            &idp::Caller {
+                account_id: account.id,
+                username: DEMO_USERNAME,
+                auth: &fresh,
+                req: &req,
+            },
             kind,
             address,
             |code| {
@@ -56,7 +59,6 @@ pub async fn demo_account(idp: &idp::Idp) -> Result<bool, idp::Error> {
                     body: format!("Demo verification code {code}."),
                 }
             },
-            &req,
         )
         .await?;
         idp.verify_contact(account.id, DEMO_USERNAME, kind, &sent, &req)

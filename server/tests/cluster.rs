@@ -40,6 +40,18 @@ fn req() -> RequestInfo {
     }
 }
 
+/// The citizen `account` (`username`, logged in as `auth`) calling the domain, from the test's
+/// address.
+fn citizen<'a>(account: i64, username: &'a str, auth: &'a [AuthRecord]) -> idp::Caller<'a> {
+    static REQ: std::sync::LazyLock<RequestInfo> = std::sync::LazyLock::new(req);
+    idp::Caller {
+        account_id: account,
+        username,
+        auth,
+        req: &REQ,
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -320,7 +332,7 @@ impl Cluster {
     async fn nia_answer(&self, c: Citizen, card: &str) -> (String, String, String) {
         let start = self
             .idp
-            .start_eobcanka(c.account, c.username, &self.fresh(c), &req())
+            .start_eobcanka(&citizen(c.account, c.username, &self.fresh(c)))
             .await
             .expect("start");
         let page = self
@@ -400,7 +412,7 @@ impl Cluster {
     async fn confirm(&self, c: Citizen) {
         let id = self.pairing(c).await.id;
         self.idp
-            .confirm_pairing(c.account, c.username, id, &self.fresh(c), &req())
+            .confirm_pairing(&citizen(c.account, c.username, &self.fresh(c)), id)
             .await
             .expect("confirm");
     }
@@ -676,7 +688,7 @@ async fn two_servers_on_one_database_share_every_step_and_run_each_job_once() {
         let petr = c.citizen("petr", PETR_CARD).await;
         let office = c
             .idp
-            .start_czech_point(petr.account, petr.username, &c.fresh(petr), &req())
+            .start_czech_point(&citizen(petr.account, petr.username, &c.fresh(petr)))
             .await
             .expect("office request");
         c.sim
@@ -824,7 +836,7 @@ async fn a_kill_9_at_any_step_leaves_a_flow_that_resumes_or_can_be_repeated() {
         let petr = c.citizen("petr", PETR_CARD).await;
         let office = c
             .idp
-            .start_czech_point(petr.account, petr.username, &c.fresh(petr), &req())
+            .start_czech_point(&citizen(petr.account, petr.username, &c.fresh(petr)))
             .await
             .expect("office request");
         c.sim

@@ -22,6 +22,18 @@ fn req() -> RequestInfo {
     }
 }
 
+/// The citizen `account` (`username`, logged in as `auth`) calling the domain, from the test's
+/// address.
+fn citizen<'a>(account: i64, username: &'a str, auth: &'a [AuthRecord]) -> idp::Caller<'a> {
+    static REQ: std::sync::LazyLock<RequestInfo> = std::sync::LazyLock::new(req);
+    idp::Caller {
+        account_id: account,
+        username,
+        auth,
+        req: &REQ,
+    }
+}
+
 struct World {
     idp: Idp,
     sim: nia_sim::Sim,
@@ -274,7 +286,7 @@ impl World {
     ) -> (String, String, String) {
         let start = self
             .idp
-            .start_eobcanka(account, "obcan", &self.fresh_with(key), &req())
+            .start_eobcanka(&citizen(account, "obcan", &self.fresh_with(key)))
             .await
             .expect("start");
         let url = start.url;
@@ -321,7 +333,7 @@ impl World {
             .expect("accepted");
         let bsi = request.registry.clone().expect("data").bsi;
         self.idp
-            .confirm_pairing(self.account, "obcan", request.id, &self.fresh(), &req())
+            .confirm_pairing(&citizen(self.account, "obcan", &self.fresh()), request.id)
             .await
             .expect("confirm");
         self.idp.drive_pairings().await.expect("job");
@@ -432,7 +444,7 @@ async fn a_signed_response_links_the_account_and_cannot_be_replayed() {
             assert_eq!(w.state().await, Some(State::DataReceived));
 
             w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), request.id)
                 .await
                 .expect("confirm");
             assert_eq!(w.state().await, Some(State::Completing));
@@ -597,7 +609,7 @@ async fn an_outage_keeps_the_request_and_a_crash_between_calls_resumes() {
             // outage: back to waiting, with the reason, data kept
             w.sim.set_outage(true);
             w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), request.id)
                 .await
                 .expect("confirm");
             assert_eq!(w.idp.drive_pairings().await.expect("job"), 0);
@@ -617,7 +629,7 @@ async fn an_outage_keeps_the_request_and_a_crash_between_calls_resumes() {
             // confirmed again; the server dies after NIA registered the means but before it
             // recorded anything: a new process on the same database finishes the job
             w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), request.id)
                 .await
                 .expect("confirm");
             w.idp
@@ -680,12 +692,9 @@ async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_n
                 let e = w
                     .idp
                     .remove_key(
-                        w.account,
-                        "obcan",
+                        &citizen(w.account, "obcan", &w.fresh()),
                         w.key,
-                        &w.fresh(),
                         proof.as_ref(),
-                        &req(),
                     )
                     .await
                     .expect_err("no login for it");
@@ -695,7 +704,11 @@ async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_n
             w.sim.set_outage(true);
             let e = w
                 .idp
-                .remove_key(w.account, "obcan", w.key, &w.fresh(), Some(&proof), &req())
+                .remove_key(
+                    &citizen(w.account, "obcan", &w.fresh()),
+                    w.key,
+                    Some(&proof),
+                )
                 .await
                 .expect_err("outage");
             assert!(matches!(e, Error::CannotDisableAuthenticator), "{e:?}");
@@ -706,7 +719,11 @@ async fn removing_the_last_nia_key_deactivates_it_at_nia_and_ends_the_link_but_n
 
             // NIA back: deactivated there, removed here, and the link ends with the last means
             w.idp
-                .remove_key(w.account, "obcan", w.key, &w.fresh(), Some(&proof), &req())
+                .remove_key(
+                    &citizen(w.account, "obcan", &w.fresh()),
+                    w.key,
+                    Some(&proof),
+                )
                 .await
                 .expect("removed");
             assert!(w.sim.active_means(&bsi).is_empty());
@@ -732,7 +749,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
         Box::pin(async move {
             let r = w
                 .idp
-                .start_czech_point(w.account, "obcan", &w.fresh(), &req())
+                .start_czech_point(&citizen(w.account, "obcan", &w.fresh()))
                 .await
                 .expect("request");
             assert_eq!(r.state, State::AwaitingOffice);
@@ -793,7 +810,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
             // finishing during an outage: the processed request is kept, not cancelled
             w.sim.set_outage(true);
             w.idp
-                .confirm_pairing(w.account, "obcan", p.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), p.id)
                 .await
                 .expect("confirm");
             assert_eq!(w.idp.drive_pairings().await.expect("job"), 0);
@@ -811,7 +828,7 @@ async fn czech_point_deliveries_match_by_code_once_and_the_rest_is_kept_for_supp
 
             // finishing: NIA matches the person by the register's data
             w.idp
-                .confirm_pairing(w.account, "obcan", p.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), p.id)
                 .await
                 .expect("confirm");
             assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
@@ -829,7 +846,7 @@ async fn czech_point_requests_are_reminded_then_expire_and_late_data_is_kept_wit
         Box::pin(async move {
             let r = w
                 .idp
-                .start_czech_point(w.account, "obcan", &w.fresh(), &req())
+                .start_czech_point(&citizen(w.account, "obcan", &w.fresh()))
                 .await
                 .expect("request");
             let mails = outbox_to(&w.idp, "jana@example.cz").await;
@@ -1811,7 +1828,7 @@ async fn a_czech_point_code_filed_by_somebody_else_brings_their_data_nowhere() {
             // the attacker's printed document, or a code typed by mistake)
             let r = w
                 .idp
-                .start_czech_point(w.account, "obcan", &w.fresh(), &req())
+                .start_czech_point(&citizen(w.account, "obcan", &w.fresh()))
                 .await
                 .expect("request");
             let started = w.idp.outbox_recent(10).await.expect("outbox");
@@ -1875,13 +1892,10 @@ async fn the_contact_swap_chain_breaks_at_every_link() {
                 let e = w
                     .idp
                     .start_contact_verification(
-                        w.account,
-                        "obcan",
-                        auth,
+                        &citizen(w.account, "obcan", auth),
                         ContactKind::Email,
                         "attacker@evil.example",
                         compose,
-                        &req(),
                     )
                     .await
                     .expect_err("no fresh login");
@@ -1897,13 +1911,10 @@ async fn the_contact_swap_chain_breaks_at_every_link() {
             ] {
                 w.idp
                     .start_contact_verification(
-                        w.account,
-                        "obcan",
-                        &w.fresh(),
+                        &citizen(w.account, "obcan", &w.fresh()),
                         kind,
                         address,
                         compose,
-                        &req(),
                     )
                     .await
                     .expect("code sent");
@@ -2054,7 +2065,7 @@ async fn while_a_czech_point_request_waits_the_person_it_is_for_stays_the_same()
         Box::pin(async move {
             let r = w
                 .idp
-                .start_czech_point(w.account, "obcan", &w.fresh(), &req())
+                .start_czech_point(&citizen(w.account, "obcan", &w.fresh()))
                 .await
                 .expect("request");
             let mut input = idp::account::profile::ProfileInput {
@@ -2160,12 +2171,15 @@ async fn a_second_account_of_a_linked_person_is_told_why_leaves_nothing_at_nia_a
             assert_eq!(first.state, State::DataReceived);
             assert_eq!(second.state, State::DataReceived);
             w.idp
-                .confirm_pairing(w.account, "obcan", first.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), first.id)
                 .await
                 .expect("confirm first");
             w.idp.drive_pairings().await.expect("job");
             w.idp
-                .confirm_pairing(other, "obcan2", second.id, &w.fresh_with(other_key), &req())
+                .confirm_pairing(
+                    &citizen(other, "obcan2", &w.fresh_with(other_key)),
+                    second.id,
+                )
                 .await
                 .expect("confirm second");
             w.idp.drive_pairings().await.expect("job");
@@ -2275,7 +2289,7 @@ async fn a_completion_that_keeps_failing_backs_off_then_ends_and_releases_its_me
                 .expect("accepted");
             let bsi = request.registry.clone().expect("data").bsi;
             w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), request.id)
                 .await
                 .expect("confirm");
             // writing the link fails here every time (a broken database, a bug), after NIA
@@ -2391,7 +2405,7 @@ async fn twenty_citizens_registering_logging_in_and_pairing_at_once_never_see_a_
                     let r = answer_for(&w, account.id, key.0, "100000001").await;
                     if r.state == State::DataReceived {
                         w.idp
-                            .confirm_pairing(account.id, &name, r.id, &w.fresh_with(key.0), &req())
+                            .confirm_pairing(&citizen(account.id, &name, &w.fresh_with(key.0)), r.id)
                             .await?;
                     }
                     // two job runners at once, as on two servers
@@ -2533,7 +2547,7 @@ async fn two_servers_on_one_database_complete_each_confirmed_request_exactly_onc
                 // the confirmations reach the two servers in turn
                 let server = if i % 2 == 0 { &w.idp } else { &other };
                 server
-                    .confirm_pairing(*account, "obcan", r.id, &w.fresh_with(*key), &req())
+                    .confirm_pairing(&citizen(*account, "obcan", &w.fresh_with(*key)), r.id)
                     .await
                     .expect("confirm");
                 requests.push(r.id);
@@ -2583,7 +2597,7 @@ async fn a_completion_claimed_by_a_server_that_died_runs_again_when_its_lease_en
                 .await
                 .expect("accepted");
             w.idp
-                .confirm_pairing(w.account, "obcan", request.id, &w.fresh(), &req())
+                .confirm_pairing(&citizen(w.account, "obcan", &w.fresh()), request.id)
                 .await
                 .expect("confirm");
             // a server claimed it and was killed before finishing

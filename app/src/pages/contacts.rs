@@ -200,15 +200,7 @@ pub async fn send_code(kind: String, address: String) -> Result<PendingView, Api
     };
     let pending = ctx()?
         .idp
-        .start_contact_verification(
-            s.account_id,
-            &s.username,
-            &s.auth,
-            kind,
-            &address,
-            compose,
-            &request_info(),
-        )
+        .start_contact_verification(&s.caller(&request_info()), kind, &address, compose)
         .await
         .map_err(fail)?;
     Ok(pending.into())

@@ -288,7 +288,7 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
     let url = match method.as_str() {
         "eobcanka" => {
             let start = idp
-                .start_eobcanka(s.account_id, &s.username, &s.auth, &request_info())
+                .start_eobcanka(&s.caller(&request_info()))
                 .await
                 .map_err(fail)?;
             // NIA's answer is accepted only from the browser that carries this
@@ -299,7 +299,7 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
             start.url
         }
         "czech_point" => {
-            idp.start_czech_point(s.account_id, &s.username, &s.auth, &request_info())
+            idp.start_czech_point(&s.caller(&request_info()))
                 .await
                 .map_err(fail)?;
             "/settings/nia".to_owned()
@@ -317,7 +317,7 @@ pub async fn nia_complete(id: i64) -> Result<(), ApiError> {
     let s = current_session().await?;
     ctx()?
         .idp
-        .confirm_pairing(s.account_id, &s.username, id, &s.auth, &request_info())
+        .confirm_pairing(&s.caller(&request_info()), id)
         .await
         .map_err(fail)?;
     redirect_plain_form("/settings/nia");

@@ -19,15 +19,7 @@ pub async fn change_password(password: String, confirmation: String) -> Result<(
     let token = session_token().ok_or(ApiError::NotAuthenticated)?;
     ctx()?
         .idp
-        .change_password(
-            s.account_id,
-            &s.username,
-            &token,
-            &s.auth,
-            &password,
-            &confirmation,
-            &request_info(),
-        )
+        .change_password(&s.caller(&request_info()), &token, &password, &confirmation)
         .await
         .map_err(fail)
 }

@@ -48,14 +48,7 @@ async fn carry_out(
         }
         Action::RemoveKey(id) => {
             match idp
-                .remove_key(
-                    s.account_id,
-                    &s.username,
-                    id,
-                    &s.auth,
-                    Some(proof),
-                    &request_info(),
-                )
+                .remove_key(&s.caller(&request_info()), id, Some(proof))
                 .await
             {
                 Ok(_) => Ok("/settings/2fa/security-keys?removed=1".into()),

@@ -173,13 +173,7 @@ pub async fn add_key_start(name: String) -> Result<AddKeyTicket, ApiError> {
     let origin = crate::ssr::request_origin()?;
     let (ticket, options) = crate::ssr::ctx()?
         .idp
-        .start_add_key(
-            s.account_id,
-            &s.username,
-            &s.auth,
-            &origin,
-            &crate::ssr::request_info(),
-        )
+        .start_add_key(&s.caller(&crate::ssr::request_info()), &origin)
         .await
         .map_err(crate::ssr::fail)?;
     Ok(AddKeyTicket { ticket, options })
@@ -236,14 +230,7 @@ pub async fn remove_key(id: i64) -> Result<usize, ApiError> {
     let s = crate::ssr::current_session().await?;
     crate::ssr::ctx()?
         .idp
-        .remove_key(
-            s.account_id,
-            &s.username,
-            id,
-            &s.auth,
-            None,
-            &crate::ssr::request_info(),
-        )
+        .remove_key(&s.caller(&crate::ssr::request_info()), id, None)
         .await
         .map_err(crate::ssr::fail)
 }

@@ -170,14 +170,13 @@ impl Idp {
     #[allow(clippy::too_many_arguments)]
     pub async fn change_password(
         &self,
-        account_id: i64,
-        actor: &str,
+        caller: &crate::Caller<'_>,
         session_token: &str,
-        session_auth: &[crate::account::sessions::AuthRecord],
         new_password: &str,
         confirmation: &str,
-        req: &RequestInfo,
     ) -> Result<()> {
+        let (account_id, actor, session_auth, req) =
+            (caller.account_id, caller.username, caller.auth, caller.req);
         self.require_fresh_login(account_id, session_auth).await?;
         let account = self.account(account_id).await?;
         password::check_policy("password", new_password, &account.username)?;

@@ -112,14 +112,13 @@ impl Idp {
     #[allow(clippy::too_many_arguments)]
     pub async fn start_contact_verification(
         &self,
-        account_id: i64,
-        actor: &str,
-        session_auth: &[crate::account::sessions::AuthRecord],
+        caller: &crate::Caller<'_>,
         kind: ContactKind,
         raw_address: &str,
         compose: impl FnOnce(&str) -> Outgoing,
-        req: &RequestInfo,
     ) -> Result<Pending> {
+        let (account_id, actor, session_auth, req) =
+            (caller.account_id, caller.username, caller.auth, caller.req);
         let address = kind
             .normalise(raw_address)
             .map_err(|v| Error::invalid(kind.as_str(), v))?;

@@ -64,6 +64,18 @@ impl Freshness<'_> {
     }
 }
 
+impl Session {
+    /// This session's citizen as the caller of a domain function.
+    pub fn caller<'a>(&'a self, req: &'a RequestInfo) -> crate::Caller<'a> {
+        crate::Caller {
+            account_id: self.account_id,
+            username: &self.username,
+            auth: &self.auth,
+            req,
+        }
+    }
+}
+
 /// A session just started: the token goes into the cookie and nowhere else.
 #[derive(Clone, Debug)]
 pub struct NewSession {

@@ -21,7 +21,7 @@ use webauthn_rs_core::WebauthnCore;
 
 use crate::account::accounts::Judged;
 use crate::account::action_login::{Action, ActionLogin};
-use crate::account::sessions::{AuthMethod, AuthRecord, Freshness, NewSession};
+use crate::account::sessions::{AuthMethod, Freshness, NewSession};
 use crate::audit::{Audit, Event};
 use crate::error::{Error, Result, Violation};
 use crate::{account::validate, random_token, sha256_hex, Idp, RequestInfo};
@@ -256,12 +256,11 @@ impl Idp {
     /// is added on that device.
     pub async fn start_add_key(
         &self,
-        account_id: i64,
-        username: &str,
-        session_auth: &[AuthRecord],
+        caller: &crate::Caller<'_>,
         origin: &str,
-        req: &RequestInfo,
     ) -> Result<(String, CreationChallengeResponse)> {
+        let (account_id, username, session_auth, req) =
+            (caller.account_id, caller.username, caller.auth, caller.req);
         // a new key is a new way into the account: a fresh login first
         self.require_fresh_login(account_id, session_auth).await?;
         let existing = self.stored_credentials(account_id).await?;
@@ -660,13 +659,12 @@ impl Idp {
     /// how many keys remain.
     pub async fn remove_key(
         &self,
-        account_id: i64,
-        actor: &str,
+        caller: &crate::Caller<'_>,
         key_id: i64,
-        session_auth: &[AuthRecord],
         proof: Option<&ActionLogin>,
-        req: &RequestInfo,
     ) -> Result<usize> {
+        let (account_id, actor, session_auth, req) =
+            (caller.account_id, caller.username, caller.auth, caller.req);
         let now = self.clock.now();
         // the key being removed is one of the account's, so the rule asks for a key login
         self.require_fresh_login(account_id, session_auth).await?;

@@ -6,7 +6,6 @@
 use serde_json::json;
 
 use super::{PairingRequest, State, LINKED_ELSEWHERE};
-use crate::account::sessions::AuthRecord;
 use crate::account::sessions::Freshness;
 use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
@@ -20,12 +19,11 @@ impl Idp {
     /// finishes. Needs the same fresh login as starting.
     pub async fn confirm_pairing(
         &self,
-        account_id: i64,
-        actor: &str,
+        caller: &crate::Caller<'_>,
         request_id: i64,
-        session_auth: &[AuthRecord],
-        req: &RequestInfo,
     ) -> Result<PairingRequest> {
+        let (account_id, actor, session_auth, req) =
+            (caller.account_id, caller.username, caller.auth, caller.req);
         let now = self.clock.now();
         let (request, owner, _) = self.pairing_row(request_id).await?;
         if owner != account_id {

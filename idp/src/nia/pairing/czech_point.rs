@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::account::sessions::AuthRecord;
 use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::NiaError;
@@ -112,13 +111,9 @@ pub struct DeliveryRecord {
 impl Idp {
     /// "Visit Czech POINT office" + "Verify": a request with a fresh code, waiting for the
     /// office. Needs the fresh password + key login and every condition, like eObčanka.
-    pub async fn start_czech_point(
-        &self,
-        account_id: i64,
-        actor: &str,
-        session_auth: &[AuthRecord],
-        req: &RequestInfo,
-    ) -> Result<OfficeRequest> {
+    pub async fn start_czech_point(&self, caller: &crate::Caller<'_>) -> Result<OfficeRequest> {
+        let (account_id, actor, session_auth, req) =
+            (caller.account_id, caller.username, caller.auth, caller.req);
         let now = self.clock.now();
         self.may_start_pairing(account_id, session_auth).await?;
         let mut tx = self.db.begin().await?;

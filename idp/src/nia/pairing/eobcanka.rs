@@ -9,7 +9,6 @@ use super::{
     row_to_request, PairingRequest, State, DATA_TTL_SECS, LINKED_ELSEWHERE, LOGIN_TTL_SECS,
     REQUEST_COLUMNS,
 };
-use crate::account::sessions::AuthRecord;
 use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::{NiaError, SamlOutcome};
@@ -30,13 +29,9 @@ impl Idp {
     /// "Use an existing authentication mean (eObčanka)" + "Verify": needs a fresh login with
     /// password + key and every condition met; returns the address of NIA's portal and the
     /// nonce that binds NIA's answer to this browser.
-    pub async fn start_eobcanka(
-        &self,
-        account_id: i64,
-        actor: &str,
-        session_auth: &[AuthRecord],
-        req: &RequestInfo,
-    ) -> Result<EobcankaStart> {
+    pub async fn start_eobcanka(&self, caller: &crate::Caller<'_>) -> Result<EobcankaStart> {
+        let (account_id, actor, session_auth, req) =
+            (caller.account_id, caller.username, caller.auth, caller.req);
         let now = self.clock.now();
         self.may_start_pairing(account_id, session_auth).await?;
         let client = self.nia_client()?;
