@@ -97,8 +97,10 @@ impl Idp {
     ) -> Result<()> {
         let now = self.clock.now();
         if let Some(count) = self.edges.count(edge, now) {
-            Audit::new(now, None, edge.name(), req).record(&self.db.pool, Event::PublicEdgeRejected, json!({ "edge": edge.name(), "reason": reason, "rejects_since_last_sample": count }))
-            .await?;
+            let details = json!({ "edge": edge.name(), "reason": reason, "rejects_since_last_sample": count });
+            Audit::new(now, None, edge.name(), req)
+                .record(&self.db.pool, Event::PublicEdgeRejected, details)
+                .await?;
         }
         Ok(())
     }

@@ -365,8 +365,10 @@ impl Idp {
             }
             Err(e) => return Err(e.into()),
         };
-        Audit::new(now, Some(account_id), actor, req).record(&mut *tx, Event::SecurityKeyAdded, json!({ "key_id": id, "aaguid": verdict.aaguid, "level": verdict.level.fido_name(), "nia_eligible": verdict.nia_eligible }))
-        .await?;
+        let details = json!({ "key_id": id, "aaguid": verdict.aaguid, "level": verdict.level.fido_name(), "nia_eligible": verdict.nia_eligible });
+        Audit::new(now, Some(account_id), actor, req)
+            .record(&mut *tx, Event::SecurityKeyAdded, details)
+            .await?;
         crate::notices::tell(
             &mut tx,
             account_id,
@@ -807,8 +809,10 @@ impl Idp {
                     ip: "-".into(),
                     user_agent: "metadata update".into(),
                 };
-                Audit::new(now, Some(account_id), "system", &actor).record(&mut *tx, Event::SecurityKeyReevaluated, json!({ "key_id": id, "nia_eligible": verdict.nia_eligible, "level": verdict.level.fido_name(), "reasons": verdict.reasons }))
-                .await?;
+                let details = json!({ "key_id": id, "nia_eligible": verdict.nia_eligible, "level": verdict.level.fido_name(), "reasons": verdict.reasons });
+                Audit::new(now, Some(account_id), "system", &actor)
+                    .record(&mut *tx, Event::SecurityKeyReevaluated, details)
+                    .await?;
                 changed.push(id);
             }
             tx.commit().await?;

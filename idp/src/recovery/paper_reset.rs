@@ -199,8 +199,10 @@ impl Idp {
             }
             e => Error::Db(e),
         })?;
-        Audit::new(now, Some(account_id), &staff.username, req).record(&mut *tx, Event::PaperFormRecorded, json!({ "form": id.0, "reference": reference, "scan_sha256": digest, "scan_type": kind }))
-        .await?;
+        let details = json!({ "form": id.0, "reference": reference, "scan_sha256": digest, "scan_type": kind });
+        Audit::new(now, Some(account_id), &staff.username, req)
+            .record(&mut *tx, Event::PaperFormRecorded, details)
+            .await?;
         tx.commit().await?;
         Ok(id.0)
     }
@@ -418,8 +420,10 @@ impl Idp {
         .bind(now + LINK_TTL_SECS)
         .execute(&mut *tx)
         .await?;
-        Audit::new(now, Some(account_id), actor, req).record(&mut *tx, Event::LoginReset, json!({ "form": form.id, "reference": form.reference, "keys_removed": keys, "nia_unlinked": linked }))
-        .await?;
+        let details = json!({ "form": form.id, "reference": form.reference, "keys_removed": keys, "nia_unlinked": linked });
+        Audit::new(now, Some(account_id), actor, req)
+            .record(&mut *tx, Event::LoginReset, details)
+            .await?;
         let link = format!(
             "{}/password-reset?token={token}",
             link_base.trim_end_matches('/')

@@ -333,8 +333,11 @@ impl Idp {
         if done.rows_affected() != 1 {
             return Err(Error::Conflict);
         }
-        Audit::new(now, Some(account_id), actor, req).record(&mut **tx, Event::PairingTransition, json!({ "request": id, "from": from.as_str(), "to": to.as_str(), "outcome": outcome }))
-        .await?;
+        let details =
+            json!({ "request": id, "from": from.as_str(), "to": to.as_str(), "outcome": outcome });
+        Audit::new(now, Some(account_id), actor, req)
+            .record(&mut **tx, Event::PairingTransition, details)
+            .await?;
         Ok(())
     }
 
