@@ -52,6 +52,8 @@ pub enum Event {
     NiaMeansOrphanDeactivated,
     /// A means a link here holds is not active at NIA.
     NiaMeansMissing,
+    /// A certified key added to a linked account was registered at NIA as a means.
+    NiaMeansRegistered,
 }
 
 impl Event {
@@ -95,6 +97,7 @@ impl Event {
             Event::PaperFormScanViewed => "backoffice.paper_form_scan_viewed",
             Event::NiaMeansOrphanDeactivated => "nia.means.orphan_deactivated",
             Event::NiaMeansMissing => "nia.means.missing_at_nia",
+            Event::NiaMeansRegistered => "nia.means.registered",
         }
     }
 }

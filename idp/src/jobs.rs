@@ -11,8 +11,8 @@
 //! with `mojeid-server jobs`.
 //!
 //! The queue carries the completion of pairing requests (`CompletePairing`), the work
-//! queued during an NIA outage (`HelpdeskUnlink`, `LoginReset`: waiting for NIA costs no
-//! attempt) and the recurring work (`Every`): each recurring task has one job, due again a
+//! queued during an NIA outage (`HelpdeskUnlink`, `LoginReset`) and a key added after
+//! linking (`RegisterMeans`) — waiting for NIA costs them no attempt — and the recurring work (`Every`): each recurring task has one job, due again a
 //! period after it ran, so with several servers each period's run happens once. (Loading a newer FIDO
 //! metadata file stays with each server: every process needs it in memory.)
 
@@ -48,6 +48,8 @@ pub enum Kind {
     HelpdeskUnlink { account: i64 },
     /// The back office's login reset from a paper form, queued during an NIA outage.
     LoginReset { form: i64 },
+    /// A certified key added to a linked account becomes a means at NIA too.
+    RegisterMeans { key: i64 },
     /// A piece of housekeeping that runs every so often, by one server at a time.
     Every { task: Task },
 }
@@ -112,6 +114,7 @@ impl Kind {
             Kind::CompletePairing { .. } => "complete_pairing",
             Kind::HelpdeskUnlink { .. } => "helpdesk_unlink",
             Kind::LoginReset { .. } => "login_reset",
+            Kind::RegisterMeans { .. } => "register_means",
             Kind::Every { .. } => "every",
         }
     }
@@ -122,6 +125,7 @@ impl Kind {
             Kind::CompletePairing { request } => format!("{{\"request\":{request}}}"),
             Kind::HelpdeskUnlink { account } => format!("{{\"account\":{account}}}"),
             Kind::LoginReset { form } => format!("{{\"form\":{form}}}"),
+            Kind::RegisterMeans { key } => format!("{{\"key\":{key}}}"),
             Kind::Every { task } => format!("{{\"task\":\"{}\"}}", task.name()),
         }
     }
@@ -137,6 +141,9 @@ impl Kind {
             }),
             "login_reset" => Some(Kind::LoginReset {
                 form: v["form"].as_i64()?,
+            }),
+            "register_means" => Some(Kind::RegisterMeans {
+                key: v["key"].as_i64()?,
             }),
             "every" => Some(Kind::Every {
                 task: Task::parse(v["task"].as_str()?)?,
@@ -329,7 +336,8 @@ impl Idp {
                 Kind::Every { task } => Some((c.id, task)),
                 Kind::CompletePairing { .. }
                 | Kind::HelpdeskUnlink { .. }
-                | Kind::LoginReset { .. } => None,
+                | Kind::LoginReset { .. }
+                | Kind::RegisterMeans { .. } => None,
             })
             .collect())
     }
@@ -369,8 +377,8 @@ fn truncate(s: &str) -> String {
 }
 
 impl Idp {
-    /// The job: work queued during an NIA outage (the helpdesk's unlinks, the back office's
-    /// login resets). While NIA is unavailable a job waits `NIA_WAIT_SECS` and tries again,
+    /// The job: work that waits for NIA (the helpdesk's unlinks and the back office's login
+    /// resets queued during an outage, the registration of a key added after linking). While NIA is unavailable a job waits `NIA_WAIT_SECS` and tries again,
     /// for as long as the outage lasts (the citizen and the staff were told it will run),
     /// and the rest of the batch waits without calling NIA; any other error is retried after
     /// growing pauses and ends the job as `failed` after `JOB_ERRORS_MAX` attempts, with the
@@ -379,7 +387,7 @@ impl Idp {
     /// how many ran to the end.
     pub async fn drive_queued_work(&self, link_base: &str) -> Result<usize> {
         let mut done = 0;
-        for kind in ["helpdesk_unlink", "login_reset"] {
+        for kind in ["helpdesk_unlink", "login_reset", "register_means"] {
             let mut nia_down = false;
             for job in self.claim(kind, 5, self.policy.job_lease_secs).await? {
                 let now = self.clock.now();
@@ -390,6 +398,7 @@ impl Idp {
                 let outcome = match job.kind {
                     Kind::HelpdeskUnlink { account } => self.run_queued_unlink(account).await,
                     Kind::LoginReset { form } => self.run_queued_login_reset(form, link_base).await,
+                    Kind::RegisterMeans { key } => self.register_key_at_nia(key).await,
                     Kind::CompletePairing { .. } | Kind::Every { .. } => continue,
                 };
                 match outcome {

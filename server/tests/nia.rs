@@ -2677,3 +2677,141 @@ async fn each_recurring_job_runs_on_one_server_once_per_period() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_certified_key_added_after_linking_becomes_a_means_at_nia_too_and_waits_out_an_outage() {
+    use idp::keys::mds::{Metadata, Staleness};
+    use idp::testing::fido::{aaguid_text, entry, Attestation, SoftKey, TestCa};
+    const ORIGIN: &str = "http://localhost:3000";
+    const CERTIFIED: [u8; 16] = [0x11; 16];
+    const UNCERTIFIED: [u8; 16] = [0x33; 16];
+    on_both(|w| {
+        Box::pin(async move {
+            // FIDO metadata naming one certified and one uncertified model of a test vendor
+            let fido = TestCa::new("Test FIDO metadata root");
+            let vendor = TestCa::new("Test key vendor root");
+            let roots = [vendor.der()];
+            let blob = fido.blob(
+                1,
+                "2046-10-01",
+                vec![
+                    entry(
+                        &aaguid_text(&CERTIFIED),
+                        "Test key L1",
+                        &[("FIDO_CERTIFIED_L1", "2024-01-10")],
+                        &roots,
+                    ),
+                    entry(
+                        &aaguid_text(&UNCERTIFIED),
+                        "Test key uncertified",
+                        &[("NOT_FIDO_CERTIFIED", "2024-03-10")],
+                        &roots,
+                    ),
+                ],
+            );
+            w.idp.set_metadata(
+                Metadata::load(&blob, &fido.der(), Staleness::Refuse, w.idp.clock.now())
+                    .expect("test metadata"),
+            );
+            // an account whose keys are real registrations (the ceremony, not rows)
+            let (account, _) = w
+                .idp
+                .create_account("klice", PW, &req())
+                .await
+                .expect("account");
+            for sql in [
+                "UPDATE profiles SET (first_name, last_name, birth_date, street, house_number, city, postcode, country) = \
+                 (SELECT first_name, last_name, birth_date, street, house_number, city, postcode, country FROM profiles WHERE account_id = $2) \
+                 WHERE account_id = $1",
+                "UPDATE contacts SET email = 'klice@example.cz', email_verified_at = 1, phone = '+420777000222', \
+                 phone_verified_at = 1 WHERE account_id = $1 AND $2 > 0",
+            ] {
+                sqlx::query(sql)
+                    .bind(account.id)
+                    .bind(w.account)
+                    .execute(&w.idp.db.pool)
+                    .await
+                    .expect(sql);
+            }
+            let add = |aaguid: [u8; 16], name: &'static str, login_key: i64| {
+                let (w, vendor) = (&w, &vendor);
+                async move {
+                    let mut soft = SoftKey::new(vendor, aaguid, Attestation::Packed);
+                    let (ticket, options) = w
+                        .idp
+                        .start_add_key(&citizen(account.id, "klice", &w.fresh_with(login_key)), ORIGIN)
+                        .await
+                        .expect("start");
+                    let options = serde_json::to_value(&options).expect("json");
+                    let response = soft.register(&options, ORIGIN);
+                    w.idp
+                        .finish_add_key(account.id, "klice", &ticket, name, &response, &req())
+                        .await
+                        .expect("added")
+                        .0
+                }
+            };
+            let first = add(CERTIFIED, "Klíč", 0).await;
+            let (saml, relay, browser) = w.portal_for(account.id, first.id, "100000001", true).await;
+            let (_, request) = w
+                .idp
+                .accept_nia_response(&saml, &relay, Some(&browser), &req())
+                .await
+                .expect("answer");
+            let bsi = request.registry.clone().expect("data").bsi;
+            w.idp
+                .confirm_pairing(
+                    &citizen(account.id, "klice", &w.fresh_with(first.id)),
+                    request.id,
+                )
+                .await
+                .expect("confirm");
+            assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
+            assert_eq!(w.sim.active_means(&bsi).len(), 1);
+
+            // during an outage the new certified key waits; the uncertified one never goes
+            w.sim.set_outage(true);
+            let certified = add(CERTIFIED, "Druhý klíč", first.id).await;
+            assert!(certified.nia_eligible);
+            let uncertified = add(UNCERTIFIED, "Necertifikovaný", first.id).await;
+            assert!(!uncertified.nia_eligible);
+            let link_base = "https://mojeid.test";
+            assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 0);
+            assert_eq!(w.sim.active_means(&bsi).len(), 1);
+            w.sim.set_outage(false);
+            w.idp.clock.advance(60);
+            assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 1);
+
+            // NIA and we agree: the two certified keys are its means, the uncertified is not
+            let mut at_nia: Vec<String> =
+                w.sim.active_means(&bsi).into_iter().map(|m| m.id).collect();
+            let mut here: Vec<String> =
+                sqlx::query_scalar("SELECT means_id FROM nia_means WHERE account_id = $1")
+                    .bind(account.id)
+                    .fetch_all(&w.idp.db.pool)
+                    .await
+                    .expect("means");
+            at_nia.sort();
+            here.sort();
+            assert_eq!((at_nia.len(), &at_nia), (2, &here));
+            let keys = w.idp.security_keys(account.id).await.expect("keys");
+            let linked: Vec<(&str, bool)> = keys
+                .iter()
+                .map(|k| (k.name.as_str(), k.nia_linked))
+                .collect();
+            assert_eq!(
+                linked,
+                vec![
+                    ("Klíč", true),
+                    ("Druhý klíč", true),
+                    ("Necertifikovaný", false)
+                ]
+            );
+            // once: nothing more to do
+            w.idp.clock.advance(60);
+            assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 0);
+            w.close().await;
+        })
+    })
+    .await;
+}

@@ -369,6 +369,17 @@ impl Idp {
         Audit::new(now, Some(account_id), actor, req)
             .record(&mut *tx, Event::SecurityKeyAdded, details)
             .await?;
+        // a certified key of a linked account logs into NIA too: registered there by a job
+        if verdict.nia_eligible
+            && sqlx::query("SELECT 1 FROM nia_links WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+        {
+            crate::jobs::enqueue(&mut tx, &crate::jobs::Kind::RegisterMeans { key: id }, now)
+                .await?;
+        }
         crate::notices::tell(
             &mut tx,
             account_id,
