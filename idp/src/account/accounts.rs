@@ -22,10 +22,11 @@ pub(crate) enum Judged {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Account {
     pub id: i64,
     pub username: String,
+    #[sqlx(try_from = "String")]
     pub state: AccountState,
     pub created_at: i64,
 }
@@ -52,6 +53,13 @@ impl AccountState {
     pub fn stored(s: &str) -> Result<AccountState> {
         serde_json::from_value(serde_json::Value::String(s.to_owned()))
             .map_err(|_| Error::Internal(format!("account state {s:?}")))
+    }
+}
+
+impl TryFrom<String> for AccountState {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        AccountState::stored(&s)
     }
 }
 
@@ -147,21 +155,20 @@ impl Idp {
     }
 
     pub async fn find_account(&self, username: &str) -> Result<Option<Account>> {
-        let row =
-            sqlx::query("SELECT id, username, state, created_at FROM accounts WHERE username = $1")
-                .bind(username.trim().to_lowercase())
-                .fetch_optional(&self.db.pool)
-                .await?;
-        row.map(|r| account_from_row(&r)).transpose()
+        Ok(sqlx::query_as(
+            "SELECT id, username, state, created_at FROM accounts WHERE username = $1",
+        )
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(&self.db.pool)
+        .await?)
     }
 
     pub async fn account(&self, id: i64) -> Result<Account> {
-        let row = sqlx::query("SELECT id, username, state, created_at FROM accounts WHERE id = $1")
+        sqlx::query_as("SELECT id, username, state, created_at FROM accounts WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.db.pool)
             .await?
-            .ok_or(Error::NotFound)?;
-        account_from_row(&row)
+            .ok_or(Error::NotFound)
     }
 
     /// "Change password" (`/settings/password`): after a fresh login, a new password that
@@ -250,7 +257,10 @@ impl Idp {
             .as_ref()
             .map(|r| r.try_get("password_hash"))
             .transpose()?;
-        let account = row.map(|r| account_from_row(&r)).transpose()?;
+        let account = row
+            .as_ref()
+            .map(<Account as sqlx::FromRow<_>>::from_row)
+            .transpose()?;
         let (account, attempt) = match (
             self.judge_password(&key, password, hash, now, req).await?,
             account,
@@ -497,15 +507,6 @@ pub(crate) fn growing_delay(n: i64, limit: i64, cap: i64) -> i64 {
     }
     let doublings = (n - limit).min(30) as u32;
     (1i64 << doublings).min(cap)
-}
-
-fn account_from_row(r: &sqlx::any::AnyRow) -> Result<Account> {
-    Ok(Account {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        state: AccountState::stored(&r.try_get::<String, _>("state")?)?,
-        created_at: r.try_get("created_at")?,
-    })
 }
 
 #[cfg(test)]
