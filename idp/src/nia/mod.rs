@@ -1,11 +1,13 @@
 //! The link to NIA: the client that speaks NIA's protocols (`client`), the conditions of
-//! linking (`eligibility`), the pairing request and its two ways of verifying identity
-//! (`pairing`: eObčanka, Czech POINT, completion), the register's changes (`registry`), the
+//! linking (`eligibility`), the level of assurance a login through NIA reaches (`loa`), the
+//! pairing request and its two ways of verifying identity (`pairing`: eObčanka, Czech POINT,
+//! completion), the register's changes (`registry`), the
 //! one way a link ends (`unlink`), the means that follow the keys (`means`) and the means
 //! reconciliation with NIA (`reconcile`).
 
 pub mod client;
 pub mod eligibility;
+pub mod loa;
 pub mod means;
 pub mod pairing;
 pub mod reconcile;
