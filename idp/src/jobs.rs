@@ -10,11 +10,12 @@
 //! Every job is idempotent: what it does at NIA can be done twice. Operators see the queue
 //! with `mojeid-server jobs`.
 //!
-//! The queue carries the completion of pairing requests (`CompletePairing`), the work
-//! queued during an NIA outage (`HelpdeskUnlink`, `LoginReset`) and a key added after
-//! linking (`RegisterMeans`) — waiting for NIA costs them no attempt — and the recurring work (`Every`): each recurring task has one job, due again a
-//! period after it ran, so with several servers each period's run happens once. (Loading a newer FIDO
-//! metadata file stays with each server: every process needs it in memory.)
+//! The queue carries the completion of pairing requests (`CompletePairing`), the work that
+//! waits for NIA — unlinks and login resets queued during an outage (`HelpdeskUnlink`,
+//! `LoginReset`) and keys added after linking (`RegisterMeans`); waiting costs them no
+//! attempt — and the recurring work (`Every`): each recurring task has one job, due again a
+//! period after it ran, so with several servers each period's run happens once. (Loading a
+//! newer FIDO metadata file stays with each server: every process needs it in memory.)
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
@@ -378,13 +379,14 @@ fn truncate(s: &str) -> String {
 
 impl Idp {
     /// The job: work that waits for NIA (the helpdesk's unlinks and the back office's login
-    /// resets queued during an outage, the registration of a key added after linking). While NIA is unavailable a job waits `NIA_WAIT_SECS` and tries again,
-    /// for as long as the outage lasts (the citizen and the staff were told it will run),
-    /// and the rest of the batch waits without calling NIA; any other error is retried after
-    /// growing pauses and ends the job as `failed` after `JOB_ERRORS_MAX` attempts, with the
-    /// error kept for operators (a login reset given up puts its form back to `recorded`
-    /// for the back office). `link_base`: where the reset's password link points. Returns
-    /// how many ran to the end.
+    /// resets queued during an outage, the registration of a key added after linking).
+    /// While NIA is unavailable a job waits `NIA_WAIT_SECS` and tries again, for as long as
+    /// the outage lasts (the citizen and the staff were told it will run), and the rest of
+    /// the batch waits without calling NIA; any other error is retried after growing pauses
+    /// and ends the job as `failed` after `JOB_ERRORS_MAX` attempts, with the error kept for
+    /// operators (a login reset given up puts its form back to `recorded` for the back
+    /// office). `link_base`: where the reset's password link points. Returns how many ran to
+    /// the end.
     pub async fn drive_queued_work(&self, link_base: &str) -> Result<usize> {
         let mut done = 0;
         for kind in ["helpdesk_unlink", "login_reset", "register_means"] {

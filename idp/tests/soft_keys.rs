@@ -283,12 +283,15 @@ both_databases!(
             let response = key.register(&options, origin);
             let e = idp
                 .finish_add_key(
-                    account.id,
-                    "soft",
+                    &idp::Caller {
+                        account_id: account.id,
+                        username: "soft",
+                        auth: &fresh(&idp),
+                        req: &req("10.0.9.1"),
+                    },
                     &ticket,
                     "Klíč",
                     &response,
-                    &req("10.0.9.1"),
                 )
                 .await
                 .expect_err("refused");
@@ -313,12 +316,15 @@ both_databases!(
         idp.clock.advance(301);
         let e = idp
             .finish_add_key(
-                account.id,
-                "soft",
+                &idp::Caller {
+                    account_id: account.id,
+                    username: "soft",
+                    auth: &fresh(&idp),
+                    req: &req("10.0.9.1"),
+                },
                 &ticket,
                 "Klíč",
                 &response,
-                &req("10.0.9.1"),
             )
             .await
             .expect_err("expired");
@@ -341,12 +347,15 @@ both_databases!(
         let response = key.register(&serde_json::to_value(&options).expect("json"), ORIGIN);
         let (stored, verdict) = idp
             .finish_add_key(
-                account.id,
-                "soft",
+                &idp::Caller {
+                    account_id: account.id,
+                    username: "soft",
+                    auth: &fresh(&idp),
+                    req: &req("10.0.9.1"),
+                },
                 &ticket,
                 "Klíč",
                 &response,
-                &req("10.0.9.1"),
             )
             .await
             .expect("added");
@@ -361,12 +370,15 @@ both_databases!(
         // the same response again: its ticket is used up
         let e = idp
             .finish_add_key(
-                account.id,
-                "soft",
+                &idp::Caller {
+                    account_id: account.id,
+                    username: "soft",
+                    auth: &fresh(&idp),
+                    req: &req("10.0.9.1"),
+                },
                 &ticket,
                 "Klíč",
                 &response,
-                &req("10.0.9.1"),
             )
             .await
             .expect_err("replayed");

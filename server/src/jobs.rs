@@ -1,6 +1,7 @@
 //! Background work. Every second the server asks the job queue (`idp::jobs`) for what is
-//! due and claims it: the completion of confirmed pairing requests, the unlinks and login
-//! resets queued during an NIA outage, and the recurring tasks (registry changes, the
+//! due and claims it: the completion of confirmed pairing requests, the work that waits for
+//! NIA (unlinks and login resets queued during an outage, keys added after linking), and the
+//! recurring tasks (registry changes, the
 //! outbox's e-mail and SMS, the means reconciliation, reminders, expiry, housekeeping),
 //! each run by one server per period however many share the database. Loading a newly imported FIDO metadata file is done by every server (each
 //! holds it in memory). The loop stops when shutdown is signalled.
@@ -34,10 +35,10 @@ pub fn spawn(
                 Ok(done) => tracing::info!(done, "pairing requests finished"),
                 Err(e) => tracing::error!(error = %e, "completing pairing requests failed"),
             }
-            // unlinks and login resets queued during an outage, once NIA answers
+            // unlinks and login resets queued during an outage, keys added after linking
             match idp.drive_queued_work(&config.public_url).await {
                 Ok(0) => {}
-                Ok(done) => tracing::info!(done, "queued unlinks and login resets done"),
+                Ok(done) => tracing::info!(done, "work waiting for NIA done"),
                 Err(e) => tracing::error!(error = %e, "running queued work failed"),
             }
             // the recurring work that is due, claimed by this server

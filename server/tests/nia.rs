@@ -2745,7 +2745,12 @@ async fn a_certified_key_added_after_linking_becomes_a_means_at_nia_too_and_wait
                     let options = serde_json::to_value(&options).expect("json");
                     let response = soft.register(&options, ORIGIN);
                     w.idp
-                        .finish_add_key(account.id, "klice", &ticket, name, &response, &req())
+                        .finish_add_key(
+                            &citizen(account.id, "klice", &w.fresh_with(login_key)),
+                            &ticket,
+                            name,
+                            &response,
+                        )
                         .await
                         .expect("added")
                         .0
@@ -2810,6 +2815,13 @@ async fn a_certified_key_added_after_linking_becomes_a_means_at_nia_too_and_wait
             // once: nothing more to do
             w.idp.clock.advance(60);
             assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 0);
+            // a certified key added after a login with a key that is not a means stays ours
+            // only: NIA makes a new means only with one it has
+            let third = add(CERTIFIED, "Třetí", uncertified.id).await;
+            assert!(third.nia_eligible);
+            w.idp.clock.advance(60);
+            assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 0);
+            assert_eq!(w.sim.active_means(&bsi).len(), 2);
             w.close().await;
         })
     })

@@ -192,12 +192,10 @@ pub async fn add_key_finish(
     let (k, _) = match crate::ssr::ctx()?
         .idp
         .finish_add_key(
-            s.account_id,
-            &s.username,
+            &s.caller(&crate::ssr::request_info()),
             &ticket,
             &name,
             &credential,
-            &crate::ssr::request_info(),
         )
         .await
     {

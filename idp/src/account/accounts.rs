@@ -174,7 +174,6 @@ impl Idp {
     /// "Change password" (`/settings/password`): after a fresh login, a new password that
     /// meets the policy, typed twice. Every other session of the account ends; the previous
     /// addresses are told.
-    #[allow(clippy::too_many_arguments)]
     pub async fn change_password(
         &self,
         caller: &crate::Caller<'_>,

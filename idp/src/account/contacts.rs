@@ -109,7 +109,6 @@ impl Idp {
     /// user's language. Earlier codes of this kind stop working. A contact is where PINs and
     /// password links go, so changing one needs a fresh login (`session_auth`: the password,
     /// and a key when the account has one).
-    #[allow(clippy::too_many_arguments)]
     pub async fn start_contact_verification(
         &self,
         caller: &crate::Caller<'_>,

@@ -43,6 +43,9 @@ pub enum Freshness<'a> {
     /// One of these system keys: adding a key to an account that relies on a system key
     /// (Windows Hello, Android) happens on that device.
     SystemKey { of: &'a [i64] },
+    /// One of the keys that are means at NIA: a new means is made only with a means of the
+    /// same level (a key added after linking becomes one only then).
+    NiaMeans { of: &'a [i64] },
 }
 
 impl Freshness<'_> {
@@ -57,7 +60,7 @@ impl Freshness<'_> {
             Freshness::PasswordAndKeyIfAny { has_keys } => password() && (!has_keys || key()),
             Freshness::PasswordAndKey => password() && key(),
             Freshness::AnyKey => key(),
-            Freshness::SystemKey { of } => {
+            Freshness::SystemKey { of } | Freshness::NiaMeans { of } => {
                 recent(&|m| matches!(m, AuthMethod::SecurityKey { id } if of.contains(id)))
             }
         }

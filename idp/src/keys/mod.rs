@@ -305,13 +305,12 @@ impl Idp {
     /// is still added, with its verdict shown.
     pub async fn finish_add_key(
         &self,
-        account_id: i64,
-        actor: &str,
+        caller: &crate::Caller<'_>,
         ticket: &str,
         name: &str,
         credential: &serde_json::Value,
-        req: &RequestInfo,
     ) -> Result<(SecurityKey, Verdict)> {
+        let (account_id, actor, req) = (caller.account_id, caller.username, caller.req);
         let name = match validate::optional_text(name, NAME_MAX) {
             Ok(Some(n)) => n,
             Ok(None) => return Err(Error::invalid("name", Violation::Required)),
@@ -369,16 +368,19 @@ impl Idp {
         Audit::new(now, Some(account_id), actor, req)
             .record(&mut *tx, Event::SecurityKeyAdded, details)
             .await?;
-        // a certified key of a linked account logs into NIA too: registered there by a job
-        if verdict.nia_eligible
-            && sqlx::query("SELECT 1 FROM nia_links WHERE account_id = $1")
-                .bind(account_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some()
-        {
-            crate::jobs::enqueue(&mut tx, &crate::jobs::Kind::RegisterMeans { key: id }, now)
-                .await?;
+        // a certified key of a linked account logs into NIA too, registered there by a job,
+        // when it was added after a login with a key that is a means already (NIA makes a
+        // new means only with one of the same level)
+        if verdict.nia_eligible {
+            let means: Vec<i64> =
+                sqlx::query_scalar("SELECT key_id FROM nia_means WHERE account_id = $1")
+                    .bind(account_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            if (Freshness::NiaMeans { of: &means }).holds(caller.auth, now) {
+                crate::jobs::enqueue(&mut tx, &crate::jobs::Kind::RegisterMeans { key: id }, now)
+                    .await?;
+            }
         }
         crate::notices::tell(
             &mut tx,

@@ -87,7 +87,7 @@ impl HighModels {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "refusal")]
 pub enum Refusal {
-    /// Locked, or waiting for the new password after a login reset.
+    /// Not active: waiting for the new password after the back office's login reset.
     AccountNotActive,
     /// Not linked to NIA: link it first (`/settings/nia`).
     NotLinked,
@@ -137,7 +137,10 @@ pub fn decide(facts: &LoginFacts, requested: Loa, high: &HighModels) -> Result<L
     if !facts.user_verified {
         missing.push(HighGap::NoUserVerification);
     }
-    if facts.validated_by.is_none() {
+    if !matches!(
+        facts.validated_by,
+        Some(Method::Eobcanka | Method::CzechPoint)
+    ) {
         missing.push(HighGap::NotValidated);
     }
     let reached = if missing.is_empty() {

@@ -1,15 +1,41 @@
 //! The means of a linked account follow its keys: a certified key added after linking is
 //! registered at NIA as a means too (a job, so that it waits out an outage), so that NIA and
-//! we agree on which keys can log in. Removed keys are deactivated by `unlink` and the
-//! reconciliation (`reconcile`).
+//! we agree on which keys can log in — only when the key was added after a login with a key
+//! that is a means already (`Freshness::NiaMeans`: NIA makes a new means only with one of the
+//! same level). Removed keys are deactivated by `unlink` and the reconciliation
+//! (`reconcile`).
 
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use crate::audit::{Audit, Event};
 use crate::error::{Error, Result};
 use crate::nia::client::NiaError;
 use crate::{Idp, RequestInfo};
+
+/// Inside `tx`: key `key_id` of the account is NIA's means `means_id` (whatever it was before).
+pub(crate) async fn record_means(
+    tx: &mut Transaction<'_, Any>,
+    key_id: i64,
+    account_id: i64,
+    means_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
+        .bind(key_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO nia_means (key_id, account_id, means_id, registered_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(key_id)
+    .bind(account_id)
+    .bind(means_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 impl Idp {
     /// Registers key `key_id` at NIA as a means of its account's linked person, unless
@@ -40,8 +66,6 @@ impl Idp {
         };
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        // the link may have ended meanwhile: then the means is an orphan, which the
-        // reconciliation deactivates
         let still_linked =
             sqlx::query("SELECT 1 FROM nia_links WHERE account_id = $1 AND bsi = $2")
                 .bind(account_id)
@@ -49,29 +73,28 @@ impl Idp {
                 .fetch_optional(&mut *tx)
                 .await?
                 .is_some();
-        if still_linked {
-            sqlx::query(
-                "INSERT INTO nia_means (key_id, account_id, means_id, registered_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(key_id)
-            .bind(account_id)
-            .bind(&means_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            Audit::new(
-                now,
-                Some(account_id),
-                "job",
-                &RequestInfo::job("register-means"),
-            )
-            .record(
-                &mut *tx,
-                Event::NiaMeansRegistered,
-                json!({ "key_id": key_id }),
-            )
-            .await?;
+        if !still_linked {
+            tx.commit().await?;
+            // the link ended while NIA registered the key: take the means back now (if NIA
+            // does not answer, the reconciliation finds it: it walks validated persons too)
+            if let Err(e) = self.nia_client()?.deactivate_means(&bsi, &means_id).await {
+                tracing::warn!(error = %e, key_id, "a means of an ended link stays until the reconciliation");
+            }
+            return Ok(());
         }
+        record_means(&mut tx, key_id, account_id, &means_id, now).await?;
+        Audit::new(
+            now,
+            Some(account_id),
+            "job",
+            &RequestInfo::job("register-means"),
+        )
+        .record(
+            &mut *tx,
+            Event::NiaMeansRegistered,
+            json!({ "key_id": key_id }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -103,7 +103,18 @@ impl Idp {
         .fetch_one(&self.db.pool)
         .await?
         .try_get("n")?;
-        if completing > 0 {
+        // a key of theirs on its way to NIA (`means::register_key_at_nia`) likewise
+        let registering: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM jobs j JOIN security_keys k \
+             ON j.payload = '{\"key\":' || k.id || '}' \
+             JOIN nia_links l ON l.account_id = k.account_id \
+             WHERE j.kind = 'register_means' AND j.state = 'due' AND l.bsi = $1",
+        )
+        .bind(bsi)
+        .fetch_one(&self.db.pool)
+        .await?
+        .try_get("n")?;
+        if completing + registering > 0 {
             return Ok(Reconciled {
                 skipped: true,
                 ..Reconciled::default()
@@ -179,13 +190,16 @@ impl Idp {
     /// without a link — walked in order and round again. Stops at the first outage.
     pub async fn reconcile_means(&self) -> Result<Reconciled> {
         let (after_ord, after_bsi) = self.reconcile_cursor();
-        // persons of requests that ended without a link (failed, cancelled)
+        // linked persons, persons of requests that ended without a link (failed, cancelled)
+        // and persons validated here, linked or not any more (detached: none of ours at NIA)
         let ended = State::sql_list(|s| !s.is_active() && s != State::Completed);
         let rows = sqlx::query(&format!(
             "SELECT p.bsi, MIN(p.ord) AS ord FROM ( \
                SELECT bsi, account_id AS ord FROM nia_links \
                UNION ALL SELECT bsi, account_id AS ord FROM pairing_requests \
                  WHERE state IN ({ended}) AND bsi IS NOT NULL AND bsi <> '' \
+               UNION ALL SELECT validated_bsi AS bsi, id AS ord FROM accounts \
+                 WHERE validated_bsi IS NOT NULL AND validated_bsi <> '' \
              ) p GROUP BY p.bsi HAVING MIN(p.ord) > $1 OR (MIN(p.ord) = $1 AND p.bsi > $2) \
              ORDER BY MIN(p.ord), p.bsi LIMIT $3",
         ))

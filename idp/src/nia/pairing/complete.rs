@@ -302,17 +302,7 @@ impl Idp {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         for (key, means_id) in means {
-            sqlx::query("DELETE FROM nia_means WHERE key_id = $1")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("INSERT INTO nia_means (key_id, account_id, means_id, registered_at) VALUES ($1, $2, $3, $4)")
-                .bind(key)
-                .bind(account_id)
-                .bind(means_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::nia::means::record_means(&mut tx, *key, account_id, means_id, now).await?;
         }
         sqlx::query("DELETE FROM nia_links WHERE account_id = $1")
             .bind(account_id)
