@@ -25,21 +25,17 @@ pub const POINTS: &[&str] = &[
     "login.verified",
 ];
 
-fn armed() -> Option<&'static str> {
+/// The point `CRASH_AT` names, if any (read once; the configuration checks it too).
+pub fn configured() -> Option<&'static str> {
     static AT: OnceLock<Option<String>> = OnceLock::new();
     AT.get_or_init(|| std::env::var("CRASH_AT").ok().filter(|s| !s.is_empty()))
         .as_deref()
 }
 
-/// The point `CRASH_AT` names, if any (for the configuration's check).
-pub fn configured() -> Option<&'static str> {
-    armed()
-}
-
 /// Kills this process with SIGKILL when `CRASH_AT` is `name`.
 pub fn point(name: &'static str) {
     debug_assert!(POINTS.contains(&name), "unknown crash point {name}");
-    if armed() != Some(name) {
+    if configured() != Some(name) {
         return;
     }
     tracing::warn!(

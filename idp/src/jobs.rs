@@ -120,7 +120,8 @@ impl Kind {
         }
     }
 
-    /// The stored payload: what the kind needs, in a fixed form (one pending job per payload).
+    /// The stored payload: what the kind needs, in a fixed form (one pending job per payload;
+    /// `payload_sql` writes the same form in SQL).
     fn payload(&self) -> String {
         match self {
             Kind::CompletePairing { request } => format!("{{\"request\":{request}}}"),
@@ -152,6 +153,12 @@ impl Kind {
             _ => None,
         }
     }
+}
+
+/// The SQL expression of the payload `{"field":<column>}` (a kind whose payload is one id,
+/// as `Kind::payload` writes it), for queries that look for the pending job of a row.
+pub(crate) fn payload_sql(field: &str, column: &str) -> String {
+    format!("'{{\"{field}\":' || {column} || '}}'")
 }
 
 /// A claimed job.

@@ -697,9 +697,7 @@ impl Idp {
             ActionLogin::check(proof, account_id, Action::RemoveKey(key_id), now)?;
             let means_id: String = m.try_get("means_id")?;
             let bsi: String = m.try_get("bsi")?;
-            let client = self
-                .nia()
-                .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
+            let client = self.nia_client()?;
             if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
                 tracing::warn!(error = %e, key_id, "NIA did not deactivate the means");
                 return Err(Error::CannotDisableAuthenticator);

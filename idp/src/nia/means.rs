@@ -55,8 +55,8 @@ impl Idp {
         };
         let account_id: i64 = row.try_get("account_id")?;
         let bsi: String = row.try_get("bsi")?;
-        let means_id = match self
-            .nia_client()?
+        let client = self.nia_client()?;
+        let means_id = match client
             .register_means(&bsi, &crate::nia::client::means_ref(key_id))
             .await
         {
@@ -77,7 +77,7 @@ impl Idp {
             tx.commit().await?;
             // the link ended while NIA registered the key: take the means back now (if NIA
             // does not answer, the reconciliation finds it: it walks validated persons too)
-            if let Err(e) = self.nia_client()?.deactivate_means(&bsi, &means_id).await {
+            if let Err(e) = client.deactivate_means(&bsi, &means_id).await {
                 tracing::warn!(error = %e, key_id, "a means of an ended link stays until the reconciliation");
             }
             return Ok(());

@@ -73,9 +73,7 @@ impl Idp {
     /// gives the same means. (Within one process the jobs run one after another; several
     /// servers need the job queue of the architecture issue to rule the rest out.)
     pub async fn reconcile_person(&self, bsi: &str) -> Result<Reconciled> {
-        let client = self
-            .nia()
-            .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
+        let client = self.nia_client()?;
         let at_nia = match client.means_of(bsi).await {
             Ok(m) => m,
             Err(NiaError::Unavailable(_)) => return Err(Error::NiaUnavailable),
@@ -104,12 +102,12 @@ impl Idp {
         .await?
         .try_get("n")?;
         // a key of theirs on its way to NIA (`means::register_key_at_nia`) likewise
-        let registering: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM jobs j JOIN security_keys k \
-             ON j.payload = '{\"key\":' || k.id || '}' \
+        let registering: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM jobs j JOIN security_keys k ON j.payload = {} \
              JOIN nia_links l ON l.account_id = k.account_id \
              WHERE j.kind = 'register_means' AND j.state = 'due' AND l.bsi = $1",
-        )
+            crate::jobs::payload_sql("key", "k.id")
+        ))
         .bind(bsi)
         .fetch_one(&self.db.pool)
         .await?

@@ -72,12 +72,13 @@ fn digits(s: &str) -> String {
 impl Idp {
     /// Finds an account by username for the helpdesk.
     pub async fn helpdesk_find(&self, username: &str) -> Result<Option<FoundAccount>> {
-        let Some(r) = sqlx::query(
+        let Some(r) = sqlx::query(&format!(
             "SELECT a.id, a.username, a.state, (SELECT COUNT(*) FROM nia_links l WHERE l.account_id = a.id) AS linked, \
              (SELECT COUNT(*) FROM jobs j WHERE j.kind = 'helpdesk_unlink' AND j.state = 'due' \
-               AND j.payload = '{\"account\":' || a.id || '}') AS queued \
+               AND j.payload = {}) AS queued \
              FROM accounts a WHERE a.username = $1",
-        )
+            crate::jobs::payload_sql("account", "a.id")
+        ))
         .bind(username.trim().to_lowercase())
         .fetch_optional(&self.db.pool)
         .await?

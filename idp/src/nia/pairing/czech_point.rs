@@ -189,9 +189,7 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<DeliveryOutcome> {
         let now = self.clock.now();
-        let client = self
-            .nia()
-            .ok_or_else(|| Error::Internal("no NIA client configured".into()))?;
+        let client = self.nia_client()?;
         if xml.len() > crate::nia::client::MAX_DELIVERY_BYTES
             || crate::public_edge::has_doctype(xml.as_bytes())
         {
