@@ -85,6 +85,9 @@ pub enum ApiError {
     NotEligible,
     #[error("NIA unavailable")]
     NiaUnavailable,
+    /// A login through NIA that is over (expired, answered) or belongs to another browser.
+    #[error("the login through NIA is over")]
+    NiaLoginGone,
     #[error("cannot disable authenticator")]
     CannotDisableAuthenticator,
     #[error("internal error")]
@@ -196,6 +199,7 @@ impl ApiError {
             ApiError::Conflict => tr(lang, "err-conflict"),
             ApiError::NotEligible => tr(lang, "err-not-eligible"),
             ApiError::NiaUnavailable => tr(lang, "nia-outage"),
+            ApiError::NiaLoginGone => tr(lang, "err-nia-login-gone"),
             ApiError::CannotDisableAuthenticator => tr(lang, "err-cannot-disable"),
             ApiError::Internal => tr(lang, "err-internal"),
             ApiError::Transport(_) => tr(lang, "err-network"),

@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage />
                     <Route path=path!("/password-reset") view=pages::password_reset::PasswordResetPage />
                     <Route path=path!("/reauth") view=ReauthPage />
+                    <Route path=path!("/nia-login/:token") view=pages::nia_login::NiaLoginPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/contacts") view=ContactsPage />

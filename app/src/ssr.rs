@@ -19,6 +19,16 @@ pub const SESSION_COOKIE_HOST: &str = "__Host-mojeid_session";
 /// because NIA's answer is a cross-site POST; `__Host-` and `Secure` always (browsers treat
 /// `http://localhost` as secure for cookies).
 pub const NIA_BROWSER_COOKIE: &str = "__Host-mojeid_nia";
+/// The cookie that binds a login through NIA to the browser NIA sent to us.
+pub const NIA_LOGIN_COOKIE: &str = "mojeid_nia_login";
+
+/// The login-through-NIA cookie for flow `token` (`max_age` 0 clears it).
+pub fn nia_login_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{NIA_LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
 
 /// The session cookie's name for this deployment.
 pub fn session_cookie_name(secure: bool) -> &'static str {
@@ -174,15 +184,33 @@ pub fn safe_next(next: &str) -> String {
 pub fn content_security_policy() {
     if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
     {
+        // our answer to a login through NIA is a form posted to NIA's assertion consumer
+        let nia = use_context::<ServerContext>()
+            .and_then(|c| c.idp.nia())
+            .and_then(|n| origin_of(&n.config.login_acs_url))
+            .map(|o| format!(" {o}"))
+            .unwrap_or_default();
         let csp = format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
              style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
-             object-src 'none'; base-uri 'self'; form-action 'self'"
+             object-src 'none'; base-uri 'self'; form-action 'self'{nia}"
         );
         if let Ok(v) = HeaderValue::from_str(&csp) {
             res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
         }
     }
+}
+
+/// `scheme://host[:port]` of an address (for a CSP source), or `None`.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let ok = matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| format!("{scheme}://{host}"))
 }
 
 fn status(code: StatusCode, retry_after: Option<i64>) {
@@ -321,7 +349,10 @@ pub fn fail(e: idp::Error) -> ApiError {
             status(StatusCode::BAD_GATEWAY, None);
             ApiError::CannotDisableAuthenticator
         }
-        E::NiaResponseInvalid | E::NiaOtherBrowser | E::NiaPersonMismatch => {
+        E::NiaResponseInvalid
+        | E::NiaOtherBrowser
+        | E::NiaPersonMismatch
+        | E::NiaRequestInvalid => {
             status(StatusCode::BAD_REQUEST, None);
             ApiError::Forbidden
         }

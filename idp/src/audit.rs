@@ -54,6 +54,12 @@ pub enum Event {
     NiaMeansMissing,
     /// A certified key added to a linked account was registered at NIA as a means.
     NiaMeansRegistered,
+    /// A login to a government service through NIA: the level reached, the key used.
+    NiaLogin,
+    /// A login through NIA answered with a refusal (or cancelled).
+    NiaLoginRefused,
+    /// A login request that did not come from NIA as it says (or came twice).
+    NiaLoginRequestRejected,
 }
 
 impl Event {
@@ -98,6 +104,9 @@ impl Event {
             Event::NiaMeansOrphanDeactivated => "nia.means.orphan_deactivated",
             Event::NiaMeansMissing => "nia.means.missing_at_nia",
             Event::NiaMeansRegistered => "nia.means.registered",
+            Event::NiaLogin => "nia.login",
+            Event::NiaLoginRefused => "nia.login.refused",
+            Event::NiaLoginRequestRejected => "nia.login.request_rejected",
         }
     }
 }

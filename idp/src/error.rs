@@ -114,6 +114,10 @@ pub enum Error {
     NiaRefused(String),
     #[error("the response from NIA was rejected")]
     NiaResponseInvalid,
+    /// A login request that NIA did not send as it arrived (signature, issuer, address,
+    /// time, a second use): nothing is shown but a plain page, nobody is sent anywhere.
+    #[error("the login request from NIA was rejected")]
+    NiaRequestInvalid,
     /// NIA's answer came back through a browser that did not start the login there.
     #[error("the NIA login was started in another browser")]
     NiaOtherBrowser,

@@ -22,6 +22,8 @@ fn config() -> NiaConfig {
         api_token: String::new(),
         sp_entity_id: "https://mojeid.example/saml/metadata".into(),
         acs_url: "https://mojeid.example/nia/acs".into(),
+        idp_sso_url: "https://mojeid.example/saml/idp/sso".into(),
+        login_acs_url: "https://nia.example/FPSTS/mojeid/acs".into(),
         signing_cert_pins: Vec::new(),
     }
 }

@@ -86,6 +86,8 @@ pub struct Policy {
     pub registrations_per_address_per_hour: i64,
     /// How long a worker holds a job it claimed: a job whose worker died runs again after.
     pub job_lease_secs: i64,
+    /// The operator's list of key models (AAGUIDs) that may log in through NIA at LoA high.
+    pub high_models: Vec<String>,
 }
 
 impl Default for Policy {
@@ -104,6 +106,7 @@ impl Default for Policy {
             codes_per_hour: 5,
             registrations_per_address_per_hour: 20,
             job_lease_secs: 120,
+            high_models: Vec::new(),
         }
     }
 }

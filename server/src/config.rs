@@ -3,6 +3,15 @@
 
 use std::net::SocketAddr;
 
+/// The key models that reach LoA high unless `LOA_HIGH_AAGUIDS` says otherwise: the YubiKey
+/// 5 FIPS Series (FIPS 140-2 validated hardware; USB-A/C, with NFC, with Lightning), each
+/// FIDO_CERTIFIED_L2 in the shipped metadata.
+pub const DEFAULT_HIGH_MODELS: &[&str] = &[
+    "73bb0cd4-e502-49b8-9c6f-b59445bf720b",
+    "c1f9a0bc-1dd2-404a-b27f-8e29047a43fd",
+    "85203421-48f9-4355-9bc8-8a53846e5083",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Local development: demo data, `/dev/outbox`, the NIA simulator started in-process.
@@ -51,6 +60,9 @@ pub struct Config {
     pub policy: idp::Policy,
     /// SHA-256 fingerprints of NIA's signing certificates (required in production).
     pub nia_signing_cert_pins: Vec<String>,
+    /// NIA's assertion consumer for our answers to logins through NIA (default: the
+    /// simulator's address under `NIA_BASE_URL`).
+    pub nia_login_acs_url: Option<String>,
     /// The bearer token `/metrics` asks for; without one there is no `/metrics`.
     pub metrics_token: Option<String>,
     /// The transport credential the register's data-box delivery presents at `/intake/rob`.
@@ -237,8 +249,32 @@ impl Config {
             session_absolute_secs: r.parse("SESSION_ABSOLUTE_SECS", "43200"),
             registrations_per_address_per_hour: r.parse("REGISTRATIONS_PER_ADDRESS_PER_HOUR", "20"),
             job_lease_secs: r.parse("JOB_LEASE_SECS", "120"),
+            high_models: r
+                .raw("LOA_HIGH_AAGUIDS")
+                .unwrap_or_else(|| DEFAULT_HIGH_MODELS.join(","))
+                .split(',')
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| !a.is_empty())
+                .collect(),
             ..idp::Policy::default()
         };
+        for aaguid in &policy.high_models {
+            if uuid::Uuid::parse_str(aaguid).is_err() {
+                r.errors.push(format!(
+                    "LOA_HIGH_AAGUIDS: {aaguid:?} is not an AAGUID (8-4-4-4-12 hex digits)"
+                ));
+            }
+        }
+        let nia_login_acs_url = r.raw("NIA_LOGIN_ACS_URL").filter(|u| !u.is_empty());
+        if let Some(u) = &nia_login_acs_url {
+            if !(u.starts_with("https://")
+                || (mode != Mode::Production && u.starts_with("http://")))
+            {
+                r.errors.push(format!(
+                    "NIA_LOGIN_ACS_URL={u:?}: expected an https:// address (NIA's assertion consumer for our logins)"
+                ));
+            }
+        }
         for (name, v) in [
             (
                 "LOGIN_MAX_FAILURES_PER_ACCOUNT",
@@ -336,6 +372,7 @@ impl Config {
                 .unwrap_or_else(|| "fido/mds/root-r3.crt".into()),
             mds_allow_stale: r.parse("MDS_ALLOW_STALE", if dev_like { "true" } else { "false" }),
             nia_signing_cert_pins,
+            nia_login_acs_url,
             metrics_token,
             intake_token,
         };
@@ -376,6 +413,11 @@ impl Config {
             api_token: self.nia_api_token.clone(),
             sp_entity_id: format!("{us}/saml/metadata"),
             acs_url: format!("{us}/nia/acs"),
+            idp_sso_url: format!("{us}/saml/idp/sso"),
+            login_acs_url: self
+                .nia_login_acs_url
+                .clone()
+                .unwrap_or_else(|| format!("{nia}/FPSTS/mojeid/acs")),
             signing_cert_pins: self.nia_signing_cert_pins.clone(),
         }
     }

@@ -253,6 +253,80 @@ pub async fn nia_acs(
     res
 }
 
+#[derive(serde::Deserialize)]
+pub struct SsoForm {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: String,
+    #[serde(rename = "RelayState", default)]
+    relay_state: String,
+}
+
+/// Our single sign-on service: NIA posts a signed AuthnRequest when a citizen chose mojeID
+/// on its login page. A verified one opens a login flow bound to this browser by a cookie
+/// and leads to its page; anything else gets a plain page and no redirect anywhere.
+pub async fn nia_sso(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    axum::Form(form): axum::Form<SsoForm>,
+) -> Response {
+    let info = request_info(&meta);
+    let relay = Some(form.relay_state.as_str()).filter(|r| !r.is_empty());
+    match state
+        .idp
+        .receive_nia_login(&form.saml_request, relay, &info)
+        .await
+    {
+        Ok(token) => {
+            let mut res = Redirect::to(&format!("/nia-login/{token}")).into_response();
+            let cookie = app::ssr::nia_login_cookie(
+                &token,
+                idp::nia::login::FLOW_SECS,
+                state.config.secure_cookies(),
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(SET_COOKIE, v);
+            }
+            res
+        }
+        Err(idp::Error::NiaUnavailable) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(http::header::RETRY_AFTER, "60")],
+            notice_page(
+                meta.lang,
+                "nia-sso-unavailable-title",
+                &["nia-sso-unavailable-1"],
+            ),
+        )
+            .into_response(),
+        Err(idp::Error::NiaRequestInvalid) => nia_sso_refused(meta.lang),
+        Err(e) => {
+            tracing::error!(error = %e, "NIA login request could not be processed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                notice_page(meta.lang, "nia-sso-invalid-title", &["err-internal"]),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The SSO endpoint takes NIA's POST only; whatever else arrives gets the plain page.
+pub async fn nia_sso_get(Extension(meta): Extension<RequestMeta>) -> Response {
+    nia_sso_refused(meta.lang)
+}
+
+fn nia_sso_refused(lang: Lang) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        notice_page(
+            lang,
+            "nia-sso-invalid-title",
+            &["nia-sso-invalid-1", "nia-sso-invalid-2"],
+        ),
+    )
+        .into_response()
+}
+
 /// A page of plain text in the citizen's language, with a way home.
 fn notice_page(lang: Lang, title_key: &str, paragraph_keys: &[&str]) -> Html<String> {
     let title = escape(&tr(lang, title_key));

@@ -149,13 +149,19 @@ pub fn router(state: AppState) -> Router {
             get(|| async { axum::response::Redirect::permanent("/favicon.svg") }),
         )
         .route("/saml/metadata", get(handlers::saml_metadata))
-        // anyone can post to these two: bodies past what NIA and the register send are cut
+        // anyone can post to these three: bodies past what NIA and the register send are cut
         // off before they are read
         .route(
             "/nia/acs",
             post(handlers::nia_acs).layer(axum::extract::DefaultBodyLimit::max(
                 idp::nia::client::MAX_RESPONSE_BYTES + 4096,
             )),
+        )
+        .route(
+            "/saml/idp/sso",
+            post(handlers::nia_sso).get(handlers::nia_sso_get).layer(
+                axum::extract::DefaultBodyLimit::max(idp::nia::saml_idp::MAX_REQUEST_BYTES + 4096),
+            ),
         )
         .route(
             "/intake/rob",

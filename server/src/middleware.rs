@@ -111,8 +111,12 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
     }
     // NIA posts its signed Response from its own origin; the signature, the request ID and
     // the one-time RelayState protect it
-    // the register delivers server to server, signed
-    if matches!(req.uri().path(), "/nia/acs" | "/intake/rob") {
+    // the register delivers server to server, signed; NIA posts its signed login request
+    // (whose ID is accepted once) to our SSO endpoint
+    if matches!(
+        req.uri().path(),
+        "/nia/acs" | "/intake/rob" | "/saml/idp/sso"
+    ) {
         return next.run(req).await;
     }
     let (allowed, sent_origin) = origin_allowed(req.headers(), &state.config.allowed_origins());

@@ -115,6 +115,8 @@ impl Cluster {
                 api_token: API_TOKEN.into(),
                 sp_entity_id: format!("{public}/saml/metadata"),
                 acs_url: format!("{public}/nia/acs"),
+                idp_sso_url: format!("{public}/saml/idp/sso"),
+                login_acs_url: format!("http://{sim_addr}/FPSTS/mojeid/acs"),
                 signing_cert_pins: Vec::new(),
             },
             key,

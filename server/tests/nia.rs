@@ -68,6 +68,8 @@ fn client(dir: &std::path::Path, sp: SocketAddr, sim: SocketAddr) -> NiaClient {
             api_token: "test-token".into(),
             sp_entity_id: format!("http://{sp}/saml/metadata"),
             acs_url: format!("http://{sp}/nia/acs"),
+            idp_sso_url: format!("http://{sp}/saml/idp/sso"),
+            login_acs_url: format!("http://{sim}/FPSTS/mojeid/acs"),
             signing_cert_pins: Vec::new(),
         },
         key,

@@ -7,6 +7,7 @@ pub mod events;
 pub mod key_check;
 pub mod login;
 pub mod nia;
+pub mod nia_login;
 pub mod password;
 pub mod password_reset;
 pub mod profile;

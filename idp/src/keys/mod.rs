@@ -50,7 +50,7 @@ pub struct SecurityKey {
 
 /// A stored name read back through its one mapping; a name the code does not know is an
 /// internal error, never a silent default.
-fn stored<T>(parse: fn(&str) -> Option<T>, name: String) -> Result<T> {
+pub(crate) fn stored<T>(parse: fn(&str) -> Option<T>, name: String) -> Result<T> {
     parse(&name).ok_or_else(|| Error::Internal(format!("unknown stored name {name:?}")))
 }
 
@@ -66,7 +66,7 @@ pub(crate) fn rp_id_of(origin: &str) -> Result<String> {
         .ok_or_else(|| Error::Internal(format!("origin {origin:?} has no host")))
 }
 
-fn core(rp_id: &str, origin: &str) -> Result<WebauthnCore> {
+pub(crate) fn core(rp_id: &str, origin: &str) -> Result<WebauthnCore> {
     let origin = url::Url::parse(origin).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(WebauthnCore::new_unsafe_experts_only(
         "mojeID",
@@ -76,6 +76,13 @@ fn core(rp_id: &str, origin: &str) -> Result<WebauthnCore> {
         None,
         Some(false),
     ))
+}
+
+/// A key's verified answer to a challenge.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyAnswer {
+    pub(crate) key_id: i64,
+    pub(crate) user_verified: bool,
 }
 
 /// What the first login step leads to.
@@ -148,7 +155,10 @@ impl Ticket {
 }
 
 impl Idp {
-    async fn stored_credentials(&self, account_id: i64) -> Result<Vec<(i64, Credential)>> {
+    pub(crate) async fn stored_credentials(
+        &self,
+        account_id: i64,
+    ) -> Result<Vec<(i64, Credential)>> {
         let rows = sqlx::query(
             "SELECT id, credential FROM security_keys WHERE account_id = $1 ORDER BY id",
         )
@@ -447,6 +457,20 @@ impl Idp {
         assertion: &serde_json::Value,
         req: &RequestInfo,
     ) -> Result<(crate::account::accounts::Account, i64)> {
+        let (account, answer) = self
+            .verify_key_answer_of(purpose, ticket, assertion, req)
+            .await?;
+        Ok((account, answer.key_id))
+    }
+
+    /// `verify_key_answer`, with whether the key verified the user (PIN or biometrics).
+    pub(crate) async fn verify_key_answer_of(
+        &self,
+        purpose: &str,
+        ticket: &str,
+        assertion: &serde_json::Value,
+        req: &RequestInfo,
+    ) -> Result<(crate::account::accounts::Account, KeyAnswer)> {
         let t = self.take_ticket(purpose, ticket).await?;
         let account = self.account(t.account()?).await?;
         let now = self.clock.now();
@@ -489,7 +513,13 @@ impl Idp {
             .bind(key_id)
             .execute(&self.db.pool)
             .await?;
-        Ok((account, key_id))
+        Ok((
+            account,
+            KeyAnswer {
+                key_id,
+                user_verified: result.user_verified(),
+            },
+        ))
     }
 
     /// The second login step: the key's answer starts the session.

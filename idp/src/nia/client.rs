@@ -17,10 +17,10 @@ use sha2::Digest;
 
 pub const NIA_ENTITY_ID: &str = "urn:microsoft:cgg2010:fpsts";
 pub const LOA_SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
-const LOA_HIGH: &str = "http://eidas.europa.eu/LoA/high";
+pub const LOA_HIGH: &str = "http://eidas.europa.eu/LoA/high";
 const NATURAL: &str = "http://eidas.europa.eu/attributes/naturalperson/";
 /// Allowed clock difference with NIA.
-const SKEW_SECS: i64 = 60;
+pub(crate) const SKEW_SECS: i64 = 60;
 /// The largest SAMLResponse (base64) the ACS reads; NIA's are a few tens of kilobytes.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 /// The largest register delivery the intake reads (XML with a PDF extract inside).
@@ -55,6 +55,12 @@ pub struct NiaConfig {
     pub sp_entity_id: String,
     /// Our assertion consumer service.
     pub acs_url: String,
+    /// Our single sign-on service, where NIA sends citizens who chose mojeID on its login
+    /// page (`…/saml/idp/sso`).
+    pub idp_sso_url: String,
+    /// NIA's assertion consumer for our answers to those logins: the one address a
+    /// Response of ours is ever sent to.
+    pub login_acs_url: String,
     /// SHA-256 fingerprints (hex) of the signing certificates NIA is known to use. When
     /// set, a certificate in NIA's metadata that is not one of them is never trusted, so a
     /// metadata fetch (over a network we do not control) cannot become a trust anchor.
@@ -148,22 +154,22 @@ pub fn means_ref(key_id: i64) -> String {
 
 pub struct NiaClient {
     pub config: NiaConfig,
-    key: PKey<Private>,
-    cert: X509,
+    pub(crate) key: PKey<Private>,
+    pub(crate) cert: X509,
     http: reqwest::Client,
     nia_cert: RwLock<Option<(Vec<u8>, i64)>>,
     /// When the metadata was last asked for, whatever came of it.
     metadata_asked_at: std::sync::atomic::AtomicI64,
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn instant(unix: i64) -> String {
+pub(crate) fn instant(unix: i64) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
@@ -251,7 +257,9 @@ impl NiaClient {
         })
     }
 
-    /// Our SAML metadata: the service provider NIA registers.
+    /// Our SAML metadata, one entity in both roles NIA knows us in: the service provider
+    /// (the eObčanka login of pairing) and the identity provider (logins to government
+    /// services through NIA), with the same signing certificate.
     pub fn sp_metadata(&self) -> String {
         let cert = STANDARD.encode(self.cert.to_der().unwrap_or_default());
         format!(
@@ -263,9 +271,11 @@ impl NiaClient {
 <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
 <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs}" index="0" isDefault="true"/>
 </md:SPSSODescriptor>
+{idp}
 </md:EntityDescriptor>"#,
             id = esc(&self.config.sp_entity_id),
             acs = esc(&self.config.acs_url),
+            idp = self.idp_descriptor(&cert),
         )
     }
 
@@ -313,6 +323,23 @@ impl NiaClient {
         let signed = samael::crypto::sign_url(url, &self.key)
             .map_err(|e| NiaError::Config(format!("signing the request: {e}")))?;
         Ok(signed.to_string())
+    }
+
+    /// Whether NIA answers now (its metadata, within three seconds): asked before we answer
+    /// a login, so that a citizen is not sent to an NIA that is down.
+    pub async fn reachable(&self) -> Result<(), NiaError> {
+        let res = self
+            .http
+            .get(&self.config.metadata_url)
+            .timeout(std::time::Duration::from_secs(3))
+            .send()
+            .await
+            .map_err(|e| NiaError::Unavailable(e.to_string()))?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(NiaError::Unavailable(format!("metadata: {}", res.status())))
+        }
     }
 
     /// NIA's signing certificate from its metadata (kept an hour; `fresh` asks again, but
@@ -407,7 +434,11 @@ impl NiaClient {
     /// The signed part of `xml` when NIA's certificate (as cached, then as fetched again)
     /// verifies it, else `None`. A document type declaration is refused before any parser
     /// sees it; the signature check runs on the blocking pool, never on the async workers.
-    async fn verified_xml(&self, xml: String, now: i64) -> Result<Option<String>, NiaError> {
+    pub(crate) async fn verified_xml(
+        &self,
+        xml: String,
+        now: i64,
+    ) -> Result<Option<String>, NiaError> {
         if crate::public_edge::has_doctype(xml.as_bytes()) {
             return Err(NiaError::Invalid("a document type declaration".into()));
         }

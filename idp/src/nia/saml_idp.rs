@@ -1,0 +1,298 @@
+//! Our identity-provider side of SAML toward NIA (DESIGN §7, role 2): the IdP descriptor in
+//! our metadata, NIA's signed AuthnRequest as it arrives at our SSO endpoint (HTTP-POST
+//! binding, enveloped signature) and the signed Response we answer with. The login flow
+//! around them is `nia::login`.
+//!
+//! What an AuthnRequest must be before anyone sees a login page: signed by NIA (RSA-SHA256,
+//! the certificate from NIA's pinned metadata), issued by NIA, addressed to our SSO
+//! endpoint, issued within the last five minutes, asking for an answer at NIA's registered
+//! assertion consumer and for a level we know. Its ID is seen once (the caller stores it).
+//!
+//! The Response: Response and Assertion both signed (RSA-SHA256, SHA-256 digests, exclusive
+//! c14n), the subject is NIA's identifier of the means (the key) that answered, with the
+//! level reached as AuthnContextClassRef, AuthnInstant, SessionIndex, audience NIA and five
+//! minutes of validity. A refusal is a signed Response with NIA's status codes.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use super::client::{esc, instant, NiaClient, NiaError, NIA_ENTITY_ID, SKEW_SECS};
+use super::loa::Loa;
+
+/// The largest SAMLRequest (base64) the SSO endpoint reads; NIA's are a few kilobytes.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// How old an AuthnRequest may be when it arrives.
+pub const REQUEST_MAX_AGE_SECS: i64 = 300;
+/// How long our Response (and the assertion in it) is valid.
+const RESPONSE_VALID_SECS: i64 = 300;
+
+/// A verified AuthnRequest from NIA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginRequest {
+    /// Its ID: our Response answers it (InResponseTo), and it is accepted once.
+    pub id: String,
+    /// The service the citizen is logging into, as NIA names it (`ProviderName`).
+    pub service: String,
+    /// The lowest level the service accepts.
+    pub requested: Loa,
+    pub force_authn: bool,
+    pub issued_at: i64,
+}
+
+/// NIA's status for a login that does not succeed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The citizen could not log in or cancelled.
+    AuthnFailed,
+    /// The citizen declined, or the account cannot serve NIA (not linked, no means).
+    RequestDenied,
+    /// The level asked for is above what the account can reach.
+    NoAuthnContext,
+}
+
+impl Status {
+    fn code(self) -> &'static str {
+        match self {
+            Status::AuthnFailed => "AuthnFailed",
+            Status::RequestDenied => "RequestDenied",
+            Status::NoAuthnContext => "NoAuthnContext",
+        }
+    }
+}
+
+/// What our Response says.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Success {
+        /// NIA's identifier of the means that answered.
+        means_id: String,
+        loa: Loa,
+        authn_instant: i64,
+        session_index: String,
+    },
+    Refused {
+        status: Status,
+        message: String,
+    },
+}
+
+/// A fresh SAML ID (an XML NCName: it must not start with a digit).
+pub(crate) fn new_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("_{}", hex::encode(bytes))
+}
+
+fn signature_template(id: &str) -> String {
+    format!(
+        r##"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#{id}"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue></ds:Signature>"##
+    )
+}
+
+/// `xml` without a leading `<?xml …?>` declaration (to embed a signed element).
+fn without_declaration(xml: &str) -> &str {
+    let t = xml.trim_start();
+    match t.strip_prefix("<?xml") {
+        Some(rest) => rest.find("?>").map_or(t, |i| rest[i + 2..].trim_start()),
+        None => t,
+    }
+}
+
+impl NiaClient {
+    /// The identity-provider descriptor of our metadata: the signing certificate and the
+    /// SSO endpoint NIA sends citizens to.
+    pub(crate) fn idp_descriptor(&self, cert_b64: &str) -> String {
+        format!(
+            r#"<md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert_b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>
+<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sso}"/>
+</md:IDPSSODescriptor>"#,
+            sso = esc(&self.config.idp_sso_url),
+        )
+    }
+
+    /// Verifies an AuthnRequest NIA posted to our SSO endpoint (`SAMLRequest`, base64).
+    /// Whether its ID was seen before is for the caller to check.
+    pub async fn verify_login_request(
+        &self,
+        saml_request: &str,
+        now: i64,
+    ) -> Result<LoginRequest, NiaError> {
+        let invalid = |m: &str| NiaError::Invalid(m.to_owned());
+        if saml_request.len() > MAX_REQUEST_BYTES {
+            return Err(invalid("the request is too large"));
+        }
+        let xml = STANDARD
+            .decode(saml_request.split_whitespace().collect::<String>())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| invalid("SAMLRequest is not base64 XML"))?;
+        let signed = self.verified_xml(xml, now).await?.ok_or_else(|| {
+            invalid("the request's signature does not verify with NIA's certificate")
+        })?;
+        read_login_request(&self.config, &signed, now)
+    }
+
+    /// Our signed Response to NIA's request `in_response_to`, base64 for the HTTP-POST
+    /// binding. Signing runs on the blocking pool.
+    pub async fn login_response(
+        &self,
+        in_response_to: &str,
+        outcome: &Outcome,
+        now: i64,
+    ) -> Result<String, NiaError> {
+        let doc = self.unsigned_response(in_response_to, outcome, now);
+        let der = self
+            .key
+            .private_key_to_der()
+            .map_err(|e| NiaError::Config(e.to_string()))?;
+        let signed = tokio::task::spawn_blocking(move || sign_response(doc, &der))
+            .await
+            .map_err(|e| NiaError::Config(format!("signing stopped: {e}")))??;
+        Ok(STANDARD.encode(signed))
+    }
+
+    /// The Response with its assertion, each with an empty signature template; the assertion
+    /// (if any) is returned apart, to be signed first.
+    fn unsigned_response(&self, irt: &str, outcome: &Outcome, now: i64) -> Unsigned {
+        let us = esc(&self.config.sp_entity_id);
+        let acs = esc(&self.config.login_acs_url);
+        let irt = esc(irt);
+        let issued = instant(now);
+        let until = instant(now + RESPONSE_VALID_SECS);
+        let rid = new_id();
+        let (status, assertion) = match outcome {
+            Outcome::Success {
+                means_id,
+                loa,
+                authn_instant,
+                session_index,
+            } => {
+                let aid = new_id();
+                let assertion = format!(
+                    r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{aid}" Version="2.0" IssueInstant="{issued}"><saml:Issuer>{us}</saml:Issuer>{sig}<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" NameQualifier="{us}" SPNameQualifier="{NIA_ENTITY_ID}">{subject}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="{irt}" NotOnOrAfter="{until}" Recipient="{acs}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{issued}" NotOnOrAfter="{until}"><saml:AudienceRestriction><saml:Audience>{NIA_ENTITY_ID}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{authn}" SessionIndex="{session}"><saml:AuthnContext><saml:AuthnContextClassRef>{loa}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement></saml:Assertion>"#,
+                    sig = signature_template(&aid),
+                    subject = esc(means_id),
+                    authn = instant(*authn_instant),
+                    session = esc(session_index),
+                    loa = loa.uri(),
+                );
+                (
+                    r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>"#.to_owned(),
+                    Some(assertion),
+                )
+            }
+            Outcome::Refused { status, message } => (
+                format!(
+                    r#"<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:{code}"/></samlp:StatusCode><samlp:StatusMessage>{message}</samlp:StatusMessage></samlp:Status>"#,
+                    code = status.code(),
+                    message = esc(message),
+                ),
+                None,
+            ),
+        };
+        Unsigned {
+            head: format!(
+                r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{rid}" Version="2.0" IssueInstant="{issued}" Destination="{acs}" InResponseTo="{irt}"><saml:Issuer>{us}</saml:Issuer>{sig}{status}"#,
+                sig = signature_template(&rid),
+            ),
+            assertion,
+            tail: "</samlp:Response>",
+        }
+    }
+}
+
+struct Unsigned {
+    head: String,
+    assertion: Option<String>,
+    tail: &'static str,
+}
+
+/// Signs the assertion, puts it into the Response and signs the Response (xmlsec signs the
+/// first empty template it finds, so the signed assertion goes in only after it is signed).
+fn sign_response(doc: Unsigned, key_der: &[u8]) -> Result<String, NiaError> {
+    use samael::crypto::{Crypto, CryptoProvider};
+    let sign = |xml: &str| {
+        Crypto::sign_xml(xml, key_der).map_err(|e| NiaError::Config(format!("signing: {e}")))
+    };
+    let assertion = match &doc.assertion {
+        Some(a) => sign(a)?,
+        None => String::new(),
+    };
+    // the Response's template is now the first empty one; nothing is re-serialised between
+    let whole = format!(
+        "{}{}{}",
+        doc.head,
+        without_declaration(&assertion),
+        doc.tail
+    );
+    sign(&whole)
+}
+
+/// Reads an AuthnRequest whose signature has been verified (`signed` is the part the
+/// signature covers) and checks what it asks for.
+pub(crate) fn read_login_request(
+    config: &super::client::NiaConfig,
+    signed: &str,
+    now: i64,
+) -> Result<LoginRequest, NiaError> {
+    let invalid = |m: &str| NiaError::Invalid(m.to_owned());
+    let req: samael::schema::AuthnRequest = signed
+        .parse()
+        .map_err(|e| NiaError::Invalid(format!("AuthnRequest: {e}")))?;
+    if req.issuer.as_ref().and_then(|i| i.value.as_deref()) != Some(NIA_ENTITY_ID) {
+        return Err(invalid("the request is not from NIA"));
+    }
+    if req.destination.as_deref() != Some(config.idp_sso_url.as_str()) {
+        return Err(invalid("the request is for another destination"));
+    }
+    let issued = req.issue_instant.timestamp();
+    if issued > now + SKEW_SECS || issued < now - REQUEST_MAX_AGE_SECS {
+        return Err(invalid("the request is expired or from the future"));
+    }
+    if req.assertion_consumer_service_url.as_deref() != Some(config.login_acs_url.as_str()) {
+        return Err(invalid(
+            "the request asks for an answer at an address that is not NIA's",
+        ));
+    }
+    if req
+        .protocol_binding
+        .as_deref()
+        .is_some_and(|b| b != "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST")
+    {
+        return Err(invalid(
+            "the request asks for a binding other than HTTP-POST",
+        ));
+    }
+    let context = req
+        .requested_authn_context
+        .as_ref()
+        .ok_or_else(|| invalid("the request names no level of assurance"))?;
+    // `minimum` (NIA's) or `exact`: the lowest level named is what the service accepts
+    let requested = context
+        .authn_context_class_refs
+        .iter()
+        .flatten()
+        .filter_map(|r| r.value.as_deref().and_then(Loa::from_uri))
+        .min()
+        .ok_or_else(|| invalid("the request names no level of assurance we know"))?;
+    if req.id.is_empty() || req.id.len() > 256 {
+        return Err(invalid("the request's ID is missing or too long"));
+    }
+    let service = req
+        .provider_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(200).collect())
+        .unwrap_or_default();
+    Ok(LoginRequest {
+        id: req.id,
+        service,
+        requested,
+        force_authn: req.force_authn.unwrap_or(false),
+        issued_at: issued,
+    })
+}
