@@ -1,5 +1,6 @@
 //! The simulator's own administration: the test population, editing a citizen's registry data
-//! (which records a change notification), and the outage switch; `/admin/api/*` for tests.
+//! (which records a change notification), the logins to the services per service, and the
+//! outage switch; `/admin/api/*` for tests.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -58,6 +59,45 @@ pub(crate) async fn admin_page(State(sim): State<Sim>) -> Html<String> {
     } else {
         ("V provozu.", "1", "Zahájit výpadek")
     };
+    let by_service = crate::services::logins_by_service(&sim);
+    let logins: String = crate::services::SERVICES
+        .iter()
+        .map(|svc| {
+            let rows: String = by_service
+                .get(svc.id)
+                .map(|v| v.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .take(50)
+                .map(|r| {
+                    let who = r
+                        .citizen
+                        .as_ref()
+                        .and_then(|id| citizens.iter().find(|c| &c.id == id))
+                        .map(|c| format!("{} {}", c.given_name, c.family_name))
+                        .unwrap_or_else(|| "–".into());
+                    let at = time::OffsetDateTime::from_unix_timestamp(r.at)
+                        .map(|t| format!("{} {:02}:{:02}:{:02} UTC", t.date(), t.hour(), t.minute(), t.second()))
+                        .unwrap_or_default();
+                    format!(
+                        "<tr><td>{at}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        esc(&r.means),
+                        esc(&r.outcome),
+                        esc(&who)
+                    )
+                })
+                .collect();
+            let rows = if rows.is_empty() {
+                "<tr><td colspan=\"4\">Žádná přihlášení.</td></tr>".to_owned()
+            } else {
+                rows
+            };
+            format!(
+                r#"<h3>{name}</h3><table><thead><tr><th>Kdy</th><th>Prostředek</th><th>Výsledek</th><th>Osoba</th></tr></thead><tbody>{rows}</tbody></table>"#,
+                name = esc(svc.name)
+            )
+        })
+        .collect();
     page(
         "Správa simulátoru",
         &format!(
@@ -65,7 +105,8 @@ pub(crate) async fn admin_page(State(sim): State<Sim>) -> Html<String> {
 <form method="post" action="/admin/outage"><input type="hidden" name="on" value="{next}"><button type="submit">{label}</button></form>
 <h2>Testovací obyvatelé</h2>
 <p>IOK (PIN) všech průkazů je 123456. Změna údajů propojené osoby se ohlásí poskytovateli identity.</p>
-<table><thead><tr><th>Průkaz</th><th>Důvod odmítnutí</th><th>Aktivní prostředky</th><th>Údaje v registru</th></tr></thead><tbody>{rows}</tbody></table>"#
+<table><thead><tr><th>Průkaz</th><th>Důvod odmítnutí</th><th>Aktivní prostředky</th><th>Údaje v registru</th></tr></thead><tbody>{rows}</tbody></table>
+<h2>Přihlášení ke službám</h2>{logins}"#
         ),
     )
 }
@@ -114,6 +155,11 @@ pub(crate) async fn admin_api_citizens(State(sim): State<Sim>) -> Json<serde_jso
         })
         .collect();
     Json(serde_json::json!(list))
+}
+
+/// The logins NIA recorded, per service (for tests).
+pub(crate) async fn admin_api_logins(State(sim): State<Sim>) -> Json<serde_json::Value> {
+    Json(serde_json::json!(crate::services::logins_by_service(&sim)))
 }
 
 pub(crate) async fn admin_api_citizen(

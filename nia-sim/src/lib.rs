@@ -9,6 +9,10 @@
 //!   Response to the service provider's assertion consumer.
 //! - `/idp-api/*` (bearer token): match a person, register and deactivate a means, registry
 //!   changes since a sequence number.
+//! - `/sluzby/{portal,epo}`: two government services (the Citizen Portal at LoA substantial,
+//!   the tax filing at LoA high) with "Přihlásit se přes NIA"; NIA's login page offers
+//!   eObčanka and mojeID, sends a signed AuthnRequest to the identity provider and takes its
+//!   Response at `/FPSTS/mojeid/acs` (`services`).
 //! - `/czechpoint`: the Czech POINT officer's console (`czech_point`).
 //! - `/admin`: the test population, editing a citizen's registry data (which records a
 //!   change notification) and the outage switch; `/admin/api/*` does the same for tests.
@@ -23,6 +27,7 @@ pub mod idp_api;
 pub mod population;
 pub mod portal;
 pub mod saml;
+pub mod services;
 pub mod state;
 
 pub use state::{Change, CitizenPatch, Means, QueuedDelivery, Sim, SimConfig};
@@ -51,6 +56,20 @@ pub fn router(sim: Sim) -> Router {
         )
         .route("/portal/{flow}/other", post(portal::other_means))
         .route("/portal/{flow}/consent", post(portal::consent))
+        .route("/sluzby/{service}", get(services::service_page))
+        .route("/sluzby/{service}/prihlasit", get(services::service_login))
+        .route("/sluzby/{service}/odhlasit", post(services::service_logout))
+        .route("/FPSTS/prihlaseni/{flow}", get(services::nia_login_page))
+        .route(
+            "/FPSTS/prihlaseni/{flow}/mojeid",
+            post(services::nia_login_mojeid),
+        )
+        .route(
+            "/FPSTS/prihlaseni/{flow}/eobcanka",
+            post(services::nia_login_card),
+        )
+        .route("/FPSTS/mojeid/acs", post(services::mojeid_acs))
+        .route("/admin/api/logins", get(admin::admin_api_logins))
         .route("/idp-api/ztotozneni", post(idp_api::api_match))
         .route(
             "/idp-api/prostredek/registrovat",
@@ -125,7 +144,9 @@ async fn status_page(State(sim): State<Sim>) -> Html<String> {
         &format!(
             r#"<p>Tato služba zastupuje systémy veřejné správy, které vývojové a testovací prostředí nemůže použít.</p>
 <h2>Stav</h2><p id="state">{state}</p>
-<ul><li><a href="/admin">Správa: obyvatelé a výpadek</a></li>
+<ul><li><a href="/sluzby/portal">Portál občana (úroveň záruky značná)</a></li>
+<li><a href="/sluzby/epo">Daňový portál – elektronická podání (úroveň záruky vysoká)</a></li>
+<li><a href="/admin">Správa: obyvatelé, přihlášení a výpadek</a></li>
 <li><a href="/czechpoint">Czech POINT: konzole úředníka</a></li>
 <li><a href="/FPSTS/FederationMetadata/2007-06/FederationMetadata.xml">Metadata NIA (SAML)</a></li></ul>"#
         ),

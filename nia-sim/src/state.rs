@@ -73,6 +73,9 @@ pub(crate) struct Stored {
     pub(crate) changes: Vec<Change>,
     #[serde(default)]
     pub(crate) queue: Vec<QueuedDelivery>,
+    /// Logins to the services through NIA, as NIA recorded them.
+    #[serde(default)]
+    pub(crate) logins: Vec<crate::services::LoginRecord>,
 }
 
 pub(crate) struct Flow {
@@ -87,6 +90,10 @@ pub(crate) struct Inner {
     pub(crate) outage: AtomicBool,
     pub(crate) state: Mutex<Stored>,
     pub(crate) flows: Mutex<HashMap<String, Flow>>,
+    /// Logins toward the services in progress at NIA (by flow).
+    pub(crate) logins: Mutex<HashMap<String, crate::services::LoginFlow>>,
+    /// Who is logged into which service in which browser.
+    pub(crate) service_sessions: Mutex<HashMap<String, crate::services::ServiceSession>>,
     pub(crate) http: reqwest::Client,
 }
 
@@ -105,6 +112,7 @@ impl Sim {
                 means: Vec::new(),
                 changes: Vec::new(),
                 queue: Vec::new(),
+                logins: Vec::new(),
             },
         };
         Ok(Sim(Arc::new(Inner {
@@ -113,6 +121,8 @@ impl Sim {
             outage: AtomicBool::new(false),
             state: Mutex::new(stored),
             flows: Mutex::new(HashMap::new()),
+            logins: Mutex::new(HashMap::new()),
+            service_sessions: Mutex::new(HashMap::new()),
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(5))
                 .build()

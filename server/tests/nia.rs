@@ -942,7 +942,7 @@ async fn detaching_deactivates_every_means_keeps_the_keys_and_validation_and_is_
 
             // only a new login made for detaching, and only for a few minutes
             let old = w.login_for(w.account, Action::Detach);
-            w.idp.clock.advance(301);
+            w.idp.clock.advance(400);
             for proof in [
                 None,
                 Some(old),
@@ -2824,6 +2824,410 @@ async fn a_certified_key_added_after_linking_becomes_a_means_at_nia_too_and_wait
             w.idp.clock.advance(60);
             assert_eq!(w.idp.drive_queued_work(link_base).await.expect("job"), 0);
             assert_eq!(w.sim.active_means(&bsi).len(), 2);
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+/// A citizen at a simulated government service: "Přihlásit se přes NIA", mojeID on NIA's
+/// login page, and NIA's signed AuthnRequest as the browser brings it to our SSO endpoint.
+struct AtService {
+    flow: String,
+    saml_request: String,
+}
+
+impl World {
+    async fn at_service(&self, service: &str) -> AtService {
+        let base = &self.sim_url;
+        let res = self
+            .http
+            .get(format!("{base}/sluzby/{service}/prihlasit"))
+            .send()
+            .await
+            .expect("service");
+        let flow = res
+            .url()
+            .path()
+            .strip_prefix("/FPSTS/prihlaseni/")
+            .expect("NIA's login page")
+            .to_owned();
+        let page = res.text().await.expect("html");
+        assert!(
+            page.contains("mojeID") && page.contains("eObčanka"),
+            "{page}"
+        );
+        let page = self
+            .http
+            .post(format!("{base}/FPSTS/prihlaseni/{flow}/mojeid"))
+            .send()
+            .await
+            .expect("mojeid")
+            .text()
+            .await
+            .expect("html");
+        let sso = between(&page, "action=\"", "\"").expect("form");
+        assert_eq!(sso, format!("http://{}/saml/idp/sso", self.sp));
+        let saml_request = between(&page, "name=\"SAMLRequest\" value=\"", "\"")
+            .expect("SAMLRequest")
+            .to_owned();
+        assert_eq!(
+            between(&page, "name=\"RelayState\" value=\"", "\""),
+            Some(flow.as_str())
+        );
+        AtService { flow, saml_request }
+    }
+
+    /// The browser posts our answer to NIA: where NIA sends it (the service's page, with a
+    /// session cookie on success) and that page's text.
+    async fn post_answer(&self, answer: &idp::nia::login::Answer) -> (String, String) {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let mut form = vec![("SAMLResponse", answer.saml_response.clone())];
+        if let Some(r) = &answer.relay_state {
+            form.push(("RelayState", r.clone()));
+        }
+        let res = http
+            .post(&answer.acs_url)
+            .form(&form)
+            .send()
+            .await
+            .expect("acs");
+        assert_eq!(res.status(), http::StatusCode::SEE_OTHER);
+        let to = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("location")
+            .to_owned();
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned);
+        let mut page = http.get(format!("{}{to}", self.sim_url));
+        if let Some(c) = cookie {
+            page = page.header("cookie", c);
+        }
+        let text = page.send().await.expect("page").text().await.expect("html");
+        (to, text)
+    }
+}
+
+/// Verifies our Response with xmlsec1 (an independent implementation) against our metadata's
+/// certificate: the Response's signature and the Assertion's.
+fn xmlsec_verifies(response_b64: &str, metadata: &str, dir: &std::path::Path) {
+    let xml = base64::engine::general_purpose::STANDARD
+        .decode(response_b64)
+        .expect("base64");
+    let idp_part = &metadata[metadata.find("IDPSSODescriptor").expect("IdP role")..];
+    let cert = between(idp_part, "<ds:X509Certificate>", "</ds:X509Certificate>").expect("cert");
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(cert.split_whitespace().collect::<String>())
+        .expect("der");
+    std::fs::create_dir_all(dir).expect("dir");
+    let (doc, crt) = (dir.join("response.xml"), dir.join("idp.der"));
+    std::fs::write(&doc, &xml).expect("write");
+    std::fs::write(&crt, &der).expect("write");
+    for node in [
+        "/*[local-name()='Response']/*[local-name()='Signature']",
+        "//*[local-name()='Assertion']/*[local-name()='Signature']",
+    ] {
+        let out = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--enabled-reference-uris", "same-doc"])
+            .args([
+                "--id-attr:ID",
+                "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+            ])
+            .args([
+                "--id-attr:ID",
+                "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+            ])
+            .args(["--node-xpath", node])
+            .arg("--pubkey-cert-der")
+            .arg(&crt)
+            .arg(&doc)
+            .output()
+            .expect("xmlsec1 (Debian package xmlsec1; `./x test` installs it)");
+        assert!(
+            out.status.success(),
+            "xmlsec1 refused {node}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn citizens_log_into_government_services_through_nia_at_the_level_their_key_reaches() {
+    use idp::keys::mds::{Metadata, Staleness};
+    use idp::nia::loa::{HighGap, Loa, Refusal};
+    use idp::nia::login::PasswordStep;
+    use idp::testing::fido::{aaguid_text, entry, Attestation, SoftKey, TestCa};
+    const ORIGIN: &str = "http://localhost:3000";
+    const L1: [u8; 16] = [0x11; 16];
+    const L2_LISTED: [u8; 16] = [0x22; 16];
+    on_both(|mut w| {
+        Box::pin(async move {
+            let fido = TestCa::new("Test FIDO metadata root");
+            let vendor = TestCa::new("Test key vendor root");
+            let roots = [vendor.der()];
+            let blob = fido.blob(
+                1,
+                "2046-10-01",
+                vec![
+                    entry(&aaguid_text(&L1), "Test key L1", &[("FIDO_CERTIFIED_L1", "2024-01-10")], &roots),
+                    entry(&aaguid_text(&L2_LISTED), "Test key L2 FIPS", &[("FIDO_CERTIFIED_L2", "2024-01-10")], &roots),
+                ],
+            );
+            w.idp.set_metadata(
+                Metadata::load(&blob, &fido.der(), Staleness::Refuse, w.idp.clock.now())
+                    .expect("test metadata"),
+            );
+            w.idp.policy.high_models = vec![aaguid_text(&L2_LISTED)];
+            let (account, _) = w.idp.create_account("sluzby", PW, &req()).await.expect("account");
+            for sql in [
+                "UPDATE profiles SET (first_name, last_name, birth_date, street, house_number, city, postcode, country) = \
+                 (SELECT first_name, last_name, birth_date, street, house_number, city, postcode, country FROM profiles WHERE account_id = $2) \
+                 WHERE account_id = $1",
+                "UPDATE contacts SET email = 'sluzby@example.cz', email_verified_at = 1, phone = '+420777000333', \
+                 phone_verified_at = 1 WHERE account_id = $1 AND $2 > 0",
+            ] {
+                sqlx::query(sql).bind(account.id).bind(w.account).execute(&w.idp.db.pool).await.expect(sql);
+            }
+            let mut l1 = SoftKey::new(&vendor, L1, Attestation::Packed);
+            let mut l2 = SoftKey::new(&vendor, L2_LISTED, Attestation::Packed);
+            let add = async |soft: &mut SoftKey, name: &'static str, login_key: i64| {
+                let (ticket, options) = w
+                    .idp
+                    .start_add_key(&citizen(account.id, "sluzby", &w.fresh_with(login_key)), ORIGIN)
+                    .await
+                    .expect("start");
+                let response = soft.register(&serde_json::to_value(&options).expect("json"), ORIGIN);
+                w.idp
+                    .finish_add_key(&citizen(account.id, "sluzby", &w.fresh_with(login_key)), &ticket, name, &response)
+                    .await
+                    .expect("added")
+                    .0
+            };
+            let first = add(&mut l1, "Klíč L1", 0).await;
+
+            // before linking: the account is told why, and NIA hears RequestDenied
+            let at = w.at_service("portal").await;
+            let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
+            let view = w.idp.nia_login(&token).await.expect("flow");
+            assert_eq!((view.service.as_str(), view.requested), ("Portál občana", Loa::Substantial));
+            let PasswordStep::Refused(answer) = w
+                .idp
+                .nia_login_password(&token, "sluzby", PW, ORIGIN, &req())
+                .await
+                .expect("password")
+            else {
+                panic!("a key step for an account that is not linked");
+            };
+            assert_eq!(answer.result, Err(Some(Refusal::NotLinked)));
+            let (to, page) = w.post_answer(&answer).await;
+            assert_eq!(to, "/sluzby/portal?chyba=RequestDenied", "{page}");
+            assert!(page.contains("není propojen s NIA"), "{page}");
+
+            // link with eObčanka (card 100000001, Jana Nováková)
+            let (saml, relay, browser) = w.portal_for(account.id, first.id, "100000001", true).await;
+            let (_, request) = w.idp.accept_nia_response(&saml, &relay, Some(&browser), &req()).await.expect("answer");
+            w.idp
+                .confirm_pairing(&citizen(account.id, "sluzby", &w.fresh_with(first.id)), request.id)
+                .await
+                .expect("confirm");
+            assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
+
+            // the Citizen Portal (substantial): password + the L1 key, a fresh assertion
+            let login = async |w: &World, service: &str, soft: &mut SoftKey| {
+                let at = w.at_service(service).await;
+                let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
+                // a wrong password is refused and counted, and the flow stays open
+                assert!(matches!(
+                    w.idp.nia_login_password(&token, "sluzby", "wrong password", ORIGIN, &req()).await,
+                    Err(Error::BadCredentials)
+                ));
+                let PasswordStep::Key { ticket, options } =
+                    w.idp.nia_login_password(&token, "sluzby", PW, ORIGIN, &req()).await.expect("password")
+                else {
+                    panic!("no key step for a linked account");
+                };
+                let options = serde_json::to_value(&*options).expect("json");
+                assert_eq!(options["publicKey"]["userVerification"], "required");
+                let assertion = soft.answer(&options, ORIGIN);
+                let answer = w.idp.nia_login_key(&token, &ticket, &assertion, &req()).await.expect("key");
+                // the flow is answered once
+                assert!(matches!(w.idp.nia_login_cancel(&token, &req()).await, Err(Error::NotFound)));
+                answer
+            };
+            let answer = login(&w, "portal", &mut l1).await;
+            assert_eq!(answer.result, Ok(Loa::Substantial));
+            let metadata = w.idp.nia().expect("nia").sp_metadata();
+            xmlsec_verifies(&answer.saml_response, &metadata, &w.dir.join("xmlsec"));
+            let (to, page) = w.post_answer(&answer).await;
+            assert_eq!(to, "/sluzby/portal");
+            for shown in ["Jana Nováková", "1985-03-14", "značná", "mojeID"] {
+                assert!(page.contains(shown), "{shown} not on {page}");
+            }
+
+            // the tax filing (high) refuses the L1 key, saying what high still needs
+            let answer = login(&w, "epo", &mut l1).await;
+            assert_eq!(
+                answer.result,
+                Err(Some(Refusal::HighNeeds { missing: vec![HighGap::KeyLevel, HighGap::ModelNotListed] }))
+            );
+            let (to, _) = w.post_answer(&answer).await;
+            assert_eq!(to, "/sluzby/epo?chyba=NoAuthnContext");
+
+            // an L2 key on the operator's list, added after a login with the NIA key, becomes
+            // a means and reaches high
+            let second = add(&mut l2, "Klíč FIPS", first.id).await;
+            w.idp.clock.advance(1);
+            assert_eq!(w.idp.drive_queued_work("https://mojeid.test").await.expect("job"), 1);
+            let answer = login(&w, "epo", &mut l2).await;
+            assert_eq!(answer.result, Ok(Loa::High));
+            let (to, page) = w.post_answer(&answer).await;
+            assert_eq!(to, "/sluzby/epo");
+            assert!(page.contains("vysoká") && page.contains("Jana Nováková"), "{page}");
+
+            // the history, newest first, and the audit log
+            let history = w.idp.nia_logins_of(account.id, 10).await.expect("history");
+            let seen: Vec<(&str, Loa, &str)> = history
+                .iter()
+                .map(|h| (h.service.as_str(), h.loa, h.key_name.as_str()))
+                .collect();
+            assert_eq!(
+                seen,
+                vec![
+                    ("Daňový portál – elektronická podání (EPO)", Loa::High, "Klíč FIPS"),
+                    ("Portál občana", Loa::Substantial, "Klíč L1"),
+                ]
+            );
+            let audited: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND event = 'nia.login'",
+            )
+            .bind(account.id)
+            .fetch_one(&w.idp.db.pool)
+            .await
+            .expect("audit");
+            assert_eq!(audited, 2);
+            let _ = second;
+
+            // cancelling: NIA hears AuthnFailed, the service says so
+            let at = w.at_service("portal").await;
+            let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
+            let answer = w.idp.nia_login_cancel(&token, &req()).await.expect("cancel");
+            assert_eq!(answer.result, Err(None));
+            let (to, _) = w.post_answer(&answer).await;
+            assert_eq!(to, "/sluzby/portal?chyba=AuthnFailed");
+
+            // NIA down when we would answer: nothing is spent or recorded, the flow stays open
+            let at = w.at_service("portal").await;
+            let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
+            let PasswordStep::Key { ticket, options } =
+                w.idp.nia_login_password(&token, "sluzby", PW, ORIGIN, &req()).await.expect("password")
+            else {
+                panic!("no key step");
+            };
+            w.sim.set_outage(true);
+            let assertion = l1.answer(&serde_json::to_value(&*options).expect("json"), ORIGIN);
+            assert!(matches!(
+                w.idp.nia_login_key(&token, &ticket, &assertion, &req()).await,
+                Err(Error::NiaUnavailable)
+            ));
+            w.sim.set_outage(false);
+            assert_eq!(w.idp.nia_logins_of(account.id, 10).await.expect("history").len(), 2);
+            assert!(!w.idp.nia_login(&token).await.expect("flow").answered);
+            w.close().await;
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_a_fresh_authn_request_signed_by_nia_for_us_opens_a_login() {
+    on_both(|w| {
+        Box::pin(async move {
+            let at = w.at_service("portal").await;
+            // tampered: a changed level no longer matches NIA's signature
+            let xml = String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(&at.saml_request)
+                    .expect("b64"),
+            )
+            .expect("utf8");
+            let tampered = base64::engine::general_purpose::STANDARD
+                .encode(xml.replace("LoA/substantial", "LoA/low"));
+            assert!(matches!(
+                w.idp.receive_nia_login(&tampered, None, &req()).await,
+                Err(Error::NiaRequestInvalid)
+            ));
+            // foreign: the same request signed by a key that is not NIA's
+            let unsigned = {
+                let start = xml.find("<ds:Signature").expect("signature");
+                let end = xml.find("</ds:Signature>").expect("end") + "</ds:Signature>".len();
+                let template = xml[start..end]
+                    .replace(
+                        between(&xml, "<ds:DigestValue>", "</ds:DigestValue>").unwrap_or(""),
+                        "",
+                    )
+                    .replace(
+                        between(&xml, "<ds:SignatureValue>", "</ds:SignatureValue>").unwrap_or(""),
+                        "",
+                    );
+                format!("{}{template}{}", &xml[..start], &xml[end..])
+            };
+            let (other_key, _) = load_sp_identity(&w.dir.join("other"), true).expect("key");
+            let foreign = {
+                use samael::crypto::CryptoProvider;
+                samael::crypto::Crypto::sign_xml(
+                    &unsigned,
+                    &other_key.private_key_to_der().expect("der"),
+                )
+                .expect("signed")
+            };
+            assert!(matches!(
+                w.idp
+                    .receive_nia_login(
+                        &base64::engine::general_purpose::STANDARD.encode(foreign),
+                        None,
+                        &req()
+                    )
+                    .await,
+                Err(Error::NiaRequestInvalid)
+            ));
+            // the genuine one opens a flow once; the same request again is a replay
+            w.idp
+                .receive_nia_login(&at.saml_request, Some(&at.flow), &req())
+                .await
+                .expect("verified");
+            assert!(matches!(
+                w.idp
+                    .receive_nia_login(&at.saml_request, Some(&at.flow), &req())
+                    .await,
+                Err(Error::NiaRequestInvalid)
+            ));
+            // expired: a request older than five minutes (the manual clock started earlier)
+            let late = w.at_service("portal").await;
+            w.idp.clock.advance(400);
+            assert!(matches!(
+                w.idp
+                    .receive_nia_login(&late.saml_request, None, &req())
+                    .await,
+                Err(Error::NiaRequestInvalid)
+            ));
+            w.idp.clock.advance(-400);
+            // each rejection is in the audit log
+            let rejected: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_events WHERE event = 'nia.login.request_rejected'",
+            )
+            .fetch_one(&w.idp.db.pool)
+            .await
+            .expect("audit");
+            assert_eq!(rejected, 4);
             w.close().await;
         })
     })
