@@ -604,3 +604,80 @@ test('the help page: linking with eObčanka, then unlinking via the account and 
   await expect(page.getByRole('region', { name: 'Link to government services (NIA)' })).toContainText('not linked');
   await expectAccessible(page);
 });
+
+/** At a simulated government service: "Přihlásit se přes NIA", then mojeID on NIA's page. */
+async function toMojeidFrom(page: Page, service: 'portal' | 'epo'): Promise<void> {
+  await page.goto(`${SIM}/sluzby/${service}`);
+  await page.getByRole('link', { name: 'Přihlásit se přes NIA' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Přihlášení ke službě přes NIA' })).toBeVisible();
+  await expect(page.getByText('eObčanka – elektronický občanský průkaz')).toBeVisible();
+  await page.getByRole('button', { name: 'mojeID', exact: true }).click();
+  await expect(page).toHaveURL(/\/nia-login\//);
+  await expect(page.getByRole('heading', { level: 1, name: 'Log in to a government service through NIA' })).toBeVisible();
+  await hydrated(page);
+}
+
+/** The mojeID login for NIA: password, then the key (Chromium's virtual key answers). */
+async function passwordAtMojeid(page: Page, username: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+test('the Citizen Portal through NIA with mojeID: refused before linking, substantial with the key, high refused with the reason', async ({ page }) => {
+  test.setTimeout(180_000);
+  const username = await accountReadyForNia(page, 'portal');
+
+  // not linked yet: told why, with the way to link; the service hears the refusal
+  await toMojeidFrom(page, 'portal');
+  await expect(page.getByText('Portál občana asks, through the national identity hub NIA, for a login with mojeID at level of assurance substantial.')).toBeVisible();
+  await expectAccessible(page);
+  await passwordAtMojeid(page, username);
+  await expect(page.getByText('Your mojeID account is not linked to NIA')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Link the account in Settings → Link to government services (NIA)' })).toHaveAttribute('href', '/settings/nia');
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Return to NIA' }).click();
+  await expect(page).toHaveURL(`${SIM}/sluzby/portal?chyba=RequestDenied`);
+  await expect(page.getByRole('alert')).toContainText('není propojen s NIA');
+
+  await visit(page, '/settings');
+  await linkWithEobcanka(page, '100000001');
+
+  // linked: password + the key registered at NIA (a fresh answer, though the browser has a
+  // mojeID session), and the portal shows the person at substantial
+  await toMojeidFrom(page, 'portal');
+  await passwordAtMojeid(page, username);
+  await expect(page).toHaveURL(`${SIM}/sluzby/portal`, { timeout: 30_000 });
+  const who = page.locator('#who');
+  await expect(who).toContainText('Jana Nováková');
+  await expect(who).toContainText('1985-03-14');
+  await expect(who.getByRole('row', { name: /Úroveň záruky/ })).toContainText('značná');
+  await expect(who.getByRole('row', { name: /Prostředek/ })).toContainText('mojeID');
+
+  // the tax filing needs high: the L1 key is refused, with what high still needs
+  await toMojeidFrom(page, 'epo');
+  await expect(page.getByText('level of assurance high.', { exact: false }).first()).toBeVisible();
+  await passwordAtMojeid(page, username);
+  const refusal = page.getByRole('alert');
+  await expect(refusal).toContainText('needs level of assurance high, which this login does not reach');
+  await expect(refusal.getByRole('listitem')).toHaveText([
+    'a security key certified FIDO_CERTIFIED_L2 or higher',
+    "a key model on mojeID's list for level high (FIPS- or Common Criteria-certified hardware keys, such as the YubiKey 5 FIPS Series)",
+  ]);
+  await expectAccessible(page);
+  await page.getByRole('button', { name: 'Return to NIA' }).click();
+  await expect(page).toHaveURL(`${SIM}/sluzby/epo?chyba=NoAuthnContext`);
+
+  // the citizen's history: one login, to the portal, at substantial, with the key
+  await visit(page, '/settings');
+  const history = page.getByRole('region', { name: 'Logins to government services' });
+  await expect(history.getByRole('row', { name: /Portál občana/ })).toContainText('substantial');
+  await expect(history.getByRole('row', { name: /Portál občana/ })).toContainText('Klíč pro NIA');
+  await expect(history.getByRole('row')).toHaveCount(2);
+
+  // free the test person for the other tests
+  await page.getByRole('region', { name: 'Link to government services (NIA)' }).getByRole('link', { name: 'Set' }).click();
+  await page.getByRole('link', { name: 'Detach from NIA' }).click();
+  await confirmWithNewLogin(page, 'Detaching from NIA must be confirmed with a new login.');
+  await expect(page.getByText('The account has been detached from NIA.')).toBeVisible();
+});

@@ -278,6 +278,10 @@ pub fn AdminPage() -> impl IntoView {
                                     move || (unlink.version().get(), changed.get()),
                                     move |_| admin_find(username.clone()),
                                 );
+                                let logins = Resource::new(
+                                    || (),
+                                    move |_| crate::pages::nia_login::admin_nia_logins(id),
+                                );
                                 Some(view! {
                                     <section class="card" aria-labelledby="admin-account">
                                         <h2 id="admin-account">{f.username.clone()}</h2>
@@ -293,6 +297,15 @@ pub fn AdminPage() -> impl IntoView {
                                                     }
                                                 })
                                             }}
+                                        </Transition>
+                                        <h3>{t("nia-logins-title")}</h3>
+                                        <Transition fallback=|| ()>
+                                            {move || Suspend::new(async move {
+                                                match logins.await {
+                                                    Ok(rows) => view! { <crate::pages::nia_login::NiaLoginsTable rows /> }.into_any(),
+                                                    Err(e) => crate::pages::settings::load_failed(e),
+                                                }
+                                            })}
                                         </Transition>
                                         <h3>{t("admin-questions")}</h3>
                                         <ActionForm action=check attr:class="form">

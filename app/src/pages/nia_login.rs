@@ -438,3 +438,109 @@ fn AnswerPanel(answer: AnswerView, service: String) -> impl IntoView {
         </form>
     }
 }
+
+/// One entry of "Logins to government services".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NiaLoginRow {
+    pub at: i64,
+    pub service: String,
+    pub level: LevelOfAssurance,
+    pub key_name: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<idp::nia::login::NiaLoginEntry> for NiaLoginRow {
+    fn from(e: idp::nia::login::NiaLoginEntry) -> Self {
+        NiaLoginRow {
+            at: e.at,
+            service: e.service,
+            level: e.loa.into(),
+            key_name: e.key_name,
+            ip: e.ip,
+            user_agent: e.user_agent,
+        }
+    }
+}
+
+/// How many logins the tables show.
+#[cfg(feature = "ssr")]
+const SHOWN: i64 = 20;
+
+/// The citizen's own logins to government services, newest first.
+#[server(endpoint = "my_nia_logins")]
+pub async fn my_nia_logins() -> Result<Vec<NiaLoginRow>, ApiError> {
+    let s = crate::ssr::current_session().await?;
+    let rows = crate::ssr::ctx()?
+        .idp
+        .nia_logins_of(s.account_id, SHOWN)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// An account's logins to government services, for staff.
+#[server(endpoint = "admin_nia_logins")]
+pub async fn admin_nia_logins(account_id: i64) -> Result<Vec<NiaLoginRow>, ApiError> {
+    use idp::staff::Role;
+    let s = crate::ssr::current_session().await?;
+    let idp = crate::ssr::ctx()?.idp;
+    idp.staff(&s, &[Role::Helpdesk, Role::BackOffice, Role::Auditor])
+        .await
+        .map_err(crate::ssr::fail)?;
+    let rows = idp
+        .nia_logins_of(account_id, SHOWN)
+        .await
+        .map_err(crate::ssr::fail)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// "Logins to government services": when, which service, the level, the key, from where.
+#[component]
+pub fn NiaLoginsTable(rows: Vec<NiaLoginRow>) -> impl IntoView {
+    let lang = use_lang();
+    if rows.is_empty() {
+        return view! { <p>{t("nia-logins-none")}</p> }.into_any();
+    }
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let when = format!(
+                "{} {}",
+                crate::i18n::format_date(lang, r.at),
+                crate::i18n::format_time(r.at)
+            );
+            let from = format!(
+                "{} ({})",
+                crate::pages::sessions::device_of(&r.user_agent),
+                r.ip
+            );
+            view! {
+                <tr>
+                    <td>{when}</td>
+                    <th scope="row">{r.service}</th>
+                    <td>{r.level.name(lang)}</td>
+                    <td>{r.key_name}</td>
+                    <td>{from}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="nia-logins">
+            <caption>{t("nia-logins-title")}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">{t("nia-logins-when")}</th>
+                    <th scope="col">{t("nia-logins-service")}</th>
+                    <th scope="col">{t("nia-logins-level")}</th>
+                    <th scope="col">{t("nia-logins-key")}</th>
+                    <th scope="col">{t("nia-logins-from")}</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -132,6 +132,7 @@ fn nia_state(lang: Lang, v: &crate::pages::nia::NiaView) -> AnyView {
 pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| settings_overview());
     let nia = Resource::new(|| (), |_| crate::pages::nia::nia_overview());
+    let nia_logins = Resource::new(|| (), |_| crate::pages::nia_login::my_nia_logins());
     let lang = use_lang();
     let query = leptos_router::hooks::use_query_map();
     view! {
@@ -233,6 +234,17 @@ pub fn SettingsPage() -> impl IntoView {
                                 <p>
                                     <a class="button" href="/settings/nia">{t("nia-set")}</a>
                                 </p>
+                            </section>
+                            <section aria-labelledby="s-nia-logins" class="card">
+                                <h2 id="s-nia-logins">{t("nia-logins-title")}</h2>
+                                <Suspense fallback=|| ()>
+                                    {move || Suspend::new(async move {
+                                        match nia_logins.await {
+                                            Ok(rows) => view! { <crate::pages::nia_login::NiaLoginsTable rows /> }.into_any(),
+                                            Err(e) => load_failed(e),
+                                        }
+                                    })}
+                                </Suspense>
                             </section>
                         }
                             .into_any()
