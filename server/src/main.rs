@@ -278,8 +278,12 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(addr) = config.nia_sim_addr {
         println!("  NIA simulator    http://{addr}/");
         println!(
-            "  NIA sim admin    http://{addr}/admin   (test citizens, registry changes, outage)"
+            "  NIA sim admin    http://{addr}/admin   (test citizens, logins, registry changes, outage)"
         );
+        println!(
+            "  Citizen Portal   http://{addr}/sluzby/portal   (log in through NIA with mojeID: LoA substantial)"
+        );
+        println!("  Tax filing (EPO) http://{addr}/sluzby/epo   (LoA high)");
     }
     if config.seed_demo {
         println!(
