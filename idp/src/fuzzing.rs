@@ -66,6 +66,18 @@ pub fn saml_response(data: &[u8]) {
     }
 }
 
+/// NIA's AuthnRequest as it reaches our SSO endpoint: the signature check on the raw XML,
+/// then reading it as if its signature had verified (issuer, destination, times, ACS, level).
+pub fn saml_authn_request(data: &[u8]) {
+    let Ok(xml) = std::str::from_utf8(data) else {
+        return;
+    };
+    signature_check(xml, crate::nia::saml_idp::MAX_REQUEST_BYTES);
+    if !crate::public_edge::has_doctype(data) {
+        let _ = crate::nia::saml_idp::read_login_request(&config(), xml, NOW);
+    }
+}
+
 /// The population register's delivery, the same way.
 pub fn rob_delivery(data: &[u8]) {
     let Ok(xml) = std::str::from_utf8(data) else {

@@ -296,3 +296,86 @@ pub(crate) fn read_login_request(
         issued_at: issued,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = include_str!("../../../fuzz/seeds/saml_authn_request/request.xml");
+    /// The seed's IssueInstant (2026-11-25T10:00:00Z, the fuzzers' clock).
+    const ISSUED: i64 = 1_795_600_800;
+
+    fn config() -> super::super::client::NiaConfig {
+        super::super::client::NiaConfig {
+            sso_url: "https://nia.example/FPSTS/saml2/basic".into(),
+            metadata_url: "https://nia.example/metadata".into(),
+            api_url: "https://nia.example/idp-api".into(),
+            api_token: String::new(),
+            sp_entity_id: "https://mojeid.example/saml/metadata".into(),
+            acs_url: "https://mojeid.example/nia/acs".into(),
+            idp_sso_url: "https://mojeid.example/saml/idp/sso".into(),
+            login_acs_url: "https://nia.example/FPSTS/mojeid/acs".into(),
+            signing_cert_pins: Vec::new(),
+        }
+    }
+
+    fn read(xml: &str, now: i64) -> Result<LoginRequest, String> {
+        read_login_request(&config(), xml, now).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_request_from_nia_names_the_service_and_the_level() {
+        let r = read(SEED, ISSUED + 10).expect("read");
+        assert_eq!(r.id, "_0123456789abcdef0123456789abcdef");
+        assert_eq!(r.service, "Portál občana");
+        assert_eq!(r.requested, Loa::Substantial);
+        assert!(r.force_authn);
+        let high = SEED.replace("LoA/substantial", "LoA/high");
+        assert_eq!(read(&high, ISSUED).expect("high").requested, Loa::High);
+    }
+
+    #[test]
+    fn a_request_for_another_place_time_issuer_or_level_is_refused() {
+        for (what, xml, now) in [
+            (
+                "issuer",
+                SEED.replace("urn:microsoft:cgg2010:fpsts", "urn:evil"),
+                ISSUED,
+            ),
+            (
+                "destination",
+                SEED.replace(
+                    "https://mojeid.example/saml/idp/sso",
+                    "https://other.example/sso",
+                ),
+                ISSUED,
+            ),
+            (
+                "address that is not NIA's",
+                SEED.replace(
+                    "https://nia.example/FPSTS/mojeid/acs",
+                    "https://evil.example/acs",
+                ),
+                ISSUED,
+            ),
+            (
+                "expired",
+                SEED.to_owned(),
+                ISSUED + REQUEST_MAX_AGE_SECS + 1,
+            ),
+            ("from the future", SEED.to_owned(), ISSUED - SKEW_SECS - 1),
+            (
+                "level",
+                SEED.replace("http://eidas.europa.eu/LoA/substantial", "urn:unknown"),
+                ISSUED,
+            ),
+            (
+                "binding",
+                SEED.replace("bindings:HTTP-POST", "bindings:HTTP-Artifact"),
+                ISSUED,
+            ),
+        ] {
+            assert!(read(&xml, now).is_err(), "accepted with a wrong {what}");
+        }
+    }
+}
