@@ -556,8 +556,67 @@ enum Read {
     Failure(String),
 }
 
+fn cipher_values(xml: &str) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find("CipherValue>") {
+        let after = &rest[i + "CipherValue>".len()..];
+        let Some(j) = after.find('<') else { break };
+        if let Ok(b) = STANDARD.decode(after[..j].split_whitespace().collect::<String>()) {
+            if !b.is_empty() {
+                out.push(b);
+            }
+        }
+        rest = &after[j..];
+    }
+    out
+}
+
+/// The identity provider's encrypted assertion, decrypted with NIA's key (RSA-OAEP for the
+/// AES-256-CBC key; the IV is the first 16 bytes), its own signature verified with the
+/// identity provider's certificate: the signed assertion.
+fn decrypt_assertion(sim: &Sim, encrypted: &str, idp_cert: &[u8]) -> Result<String, String> {
+    use openssl::rsa::Padding;
+    if !encrypted.contains("http://www.w3.org/2001/04/xmlenc#aes256-cbc") {
+        return Err("the assertion is not encrypted with AES-256-CBC".into());
+    }
+    let values = cipher_values(encrypted);
+    let [wrapped, data] = values.as_slice() else {
+        return Err("the encrypted assertion has no key and data".into());
+    };
+    let rsa = sim.0.signer.key.rsa().map_err(|e| e.to_string())?;
+    let mut key = vec![0u8; rsa.size() as usize];
+    let n = rsa
+        .private_decrypt(wrapped, &mut key, Padding::PKCS1_OAEP)
+        .map_err(|_| "the assertion's key is not for NIA".to_owned())?;
+    key.truncate(n);
+    if key.len() != 32 || data.len() < 32 {
+        return Err("the assertion's key or data is malformed".into());
+    }
+    let (iv, ct) = data.split_at(16);
+    let plain = openssl::symm::decrypt(openssl::symm::Cipher::aes_256_cbc(), &key, Some(iv), ct)
+        .map_err(|_| "the assertion does not decrypt".to_owned())?;
+    let xml = String::from_utf8(plain).map_err(|_| "the assertion is not text".to_owned())?;
+    if xml.contains("<!DOCTYPE") {
+        return Err("a document type declaration".into());
+    }
+    use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, CryptoProvider, ReduceMode};
+    samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+        &xml,
+        &[CertificateDer::from(idp_cert.to_vec())],
+        ReduceMode::ValidateAndMarkNoAncestors,
+        Some(&[AllowedSignatureAlgorithm::RsaSha256]),
+    )
+    .map_err(|_| "the assertion's signature does not verify".to_owned())
+}
+
 /// Checks the identity provider's Response as NIA does.
-fn read_response(signed: &str, sim: &Sim, request_id: &str) -> Result<Read, String> {
+fn read_response(
+    signed: &str,
+    sim: &Sim,
+    request_id: &str,
+    idp_cert: &[u8],
+) -> Result<Read, String> {
     let resp: samael::schema::Response = signed.parse().map_err(|e| format!("Response: {e}"))?;
     let us = &sim.0.config.sp_entity_id;
     if resp.issuer.as_ref().and_then(|i| i.value.as_deref()) != Some(us.as_str()) {
@@ -586,7 +645,18 @@ fn read_response(signed: &str, sim: &Sim, request_id: &str) -> Result<Read, Stri
             .unwrap_or("Responder");
         return Ok(Read::Failure(inner.into()));
     }
-    let a = resp.assertion.as_ref().ok_or("no assertion")?;
+    // NIA's profile: the assertion arrives encrypted to NIA
+    let encrypted = match (
+        signed.find("<saml:EncryptedAssertion"),
+        signed.find("</saml:EncryptedAssertion>"),
+    ) {
+        (Some(i), Some(j)) if i < j => &signed[i..j],
+        _ => return Err("the assertion is not encrypted".into()),
+    };
+    let a: samael::schema::Assertion = decrypt_assertion(sim, encrypted, idp_cert)?
+        .parse()
+        .map_err(|e| format!("Assertion: {e}"))?;
+    let a = &a;
     if a.issuer.value.as_deref() != Some(us.as_str()) {
         return Err("assertion from another issuer".into());
     }
@@ -661,26 +731,25 @@ pub(crate) async fn mojeid_acs(State(sim): State<Sim>, Form(form): Form<AcsForm>
         Some(x) if !x.contains("<!DOCTYPE") => x,
         _ => return refused(&sim, svc, "mojeID", "invalid"),
     };
-    let signed = tokio::task::spawn_blocking(move || {
-        use samael::crypto::{
-            AllowedSignatureAlgorithm, CertificateDer, CryptoProvider, ReduceMode,
-        };
-        samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
-            &xml,
-            &[CertificateDer::from(cert)],
-            ReduceMode::ValidateAndMarkNoAncestors,
-            Some(&[AllowedSignatureAlgorithm::RsaSha256]),
-        )
-        .ok()
-    })
-    .await
-    .ok()
-    .flatten();
-    let Some(signed) = signed else {
-        tracing::warn!("nia-sim: the identity provider's Response does not verify");
-        return refused(&sim, svc, "mojeID", "invalid");
+    let checked = {
+        let sim = sim.clone();
+        tokio::task::spawn_blocking(move || {
+            use samael::crypto::{
+                AllowedSignatureAlgorithm, CertificateDer, CryptoProvider, ReduceMode,
+            };
+            let signed = samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+                &xml,
+                &[CertificateDer::from(cert.clone())],
+                ReduceMode::ValidateAndMarkNoAncestors,
+                Some(&[AllowedSignatureAlgorithm::RsaSha256]),
+            )
+            .map_err(|_| "the Response's signature does not verify".to_owned())?;
+            read_response(&signed, &sim, &request_id, &cert)
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
     };
-    match read_response(&signed, &sim, &request_id) {
+    match checked {
         Err(e) => {
             tracing::warn!(reason = %e, "nia-sim: the identity provider's Response is refused");
             refused(&sim, svc, "mojeID", "invalid")

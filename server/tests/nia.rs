@@ -2917,9 +2917,15 @@ impl World {
     }
 }
 
-/// Verifies our Response with xmlsec1 (an independent implementation) against our metadata's
-/// certificate: the Response's signature and the Assertion's.
-fn xmlsec_verifies(response_b64: &str, metadata: &str, dir: &std::path::Path) {
+/// Checks our Response with xmlsec1 (an independent implementation): the Response's
+/// signature against our metadata's certificate; the assertion decrypted with NIA's key
+/// (`nia_key_pem`); the assertion's own signature.
+fn xmlsec_verifies(
+    response_b64: &str,
+    metadata: &str,
+    nia_key_pem: &std::path::Path,
+    dir: &std::path::Path,
+) {
     let xml = base64::engine::general_purpose::STANDARD
         .decode(response_b64)
         .expect("base64");
@@ -2929,35 +2935,60 @@ fn xmlsec_verifies(response_b64: &str, metadata: &str, dir: &std::path::Path) {
         .decode(cert.split_whitespace().collect::<String>())
         .expect("der");
     std::fs::create_dir_all(dir).expect("dir");
-    let (doc, crt) = (dir.join("response.xml"), dir.join("idp.der"));
+    let (doc, crt, plain) = (
+        dir.join("response.xml"),
+        dir.join("idp.der"),
+        dir.join("decrypted.xml"),
+    );
     std::fs::write(&doc, &xml).expect("write");
     std::fs::write(&crt, &der).expect("write");
-    for node in [
-        "/*[local-name()='Response']/*[local-name()='Signature']",
-        "//*[local-name()='Assertion']/*[local-name()='Signature']",
-    ] {
+    let xmlsec = |args: &[&std::ffi::OsStr]| {
         let out = std::process::Command::new("xmlsec1")
-            .args(["--verify", "--enabled-reference-uris", "same-doc"])
-            .args([
-                "--id-attr:ID",
-                "urn:oasis:names:tc:SAML:2.0:protocol:Response",
-            ])
-            .args([
-                "--id-attr:ID",
-                "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-            ])
-            .args(["--node-xpath", node])
-            .arg("--pubkey-cert-der")
-            .arg(&crt)
-            .arg(&doc)
+            .args(args)
             .output()
             .expect("xmlsec1 (Debian package xmlsec1; `./x test` installs it)");
         assert!(
             out.status.success(),
-            "xmlsec1 refused {node}: {}",
+            "xmlsec1 {args:?} refused: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
+    };
+    let verify = |file: &std::path::Path, node: &str| {
+        xmlsec(&[
+            "--verify".as_ref(),
+            "--enabled-reference-uris".as_ref(),
+            "same-doc".as_ref(),
+            "--id-attr:ID".as_ref(),
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response".as_ref(),
+            "--id-attr:ID".as_ref(),
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion".as_ref(),
+            "--node-xpath".as_ref(),
+            node.as_ref(),
+            "--pubkey-cert-der".as_ref(),
+            crt.as_os_str(),
+            file.as_os_str(),
+        ])
+    };
+    verify(
+        &doc,
+        "/*[local-name()='Response']/*[local-name()='Signature']",
+    );
+    assert!(
+        !String::from_utf8_lossy(&xml).contains("<saml:Assertion"),
+        "the assertion is sent in clear"
+    );
+    xmlsec(&[
+        "--decrypt".as_ref(),
+        "--privkey-pem".as_ref(),
+        nia_key_pem.as_os_str(),
+        "--output".as_ref(),
+        plain.as_os_str(),
+        doc.as_os_str(),
+    ]);
+    verify(
+        &plain,
+        "//*[local-name()='Assertion']/*[local-name()='Signature']",
+    );
 }
 
 #[tokio::test]
@@ -3066,7 +3097,12 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
             let answer = login(&w, "portal", &mut l1).await;
             assert_eq!(answer.result, Ok(Loa::Substantial));
             let metadata = w.idp.nia().expect("nia").sp_metadata();
-            xmlsec_verifies(&answer.saml_response, &metadata, &w.dir.join("xmlsec"));
+            xmlsec_verifies(
+                &answer.saml_response,
+                &metadata,
+                &w.dir.join("nia-sim").join("nia-key.pem"),
+                &w.dir.join("xmlsec"),
+            );
             let (to, page) = w.post_answer(&answer).await;
             assert_eq!(to, "/sluzby/portal");
             for shown in ["Jana Nováková", "1985-03-14", "značná", "mojeID"] {

@@ -152,12 +152,20 @@ pub fn means_ref(key_id: i64) -> String {
     format!("mojeid-key-{key_id}")
 }
 
+/// NIA's certificates from its metadata (DER): the one it signs with, and the one our
+/// assertions are encrypted to (its signing certificate when the metadata names none).
+#[derive(Clone, Debug)]
+pub(crate) struct NiaCerts {
+    pub(crate) signing: Vec<u8>,
+    pub(crate) encryption: Vec<u8>,
+}
+
 pub struct NiaClient {
     pub config: NiaConfig,
     pub(crate) key: PKey<Private>,
     pub(crate) cert: X509,
     http: reqwest::Client,
-    nia_cert: RwLock<Option<(Vec<u8>, i64)>>,
+    nia_cert: RwLock<Option<(NiaCerts, i64)>>,
     /// When the metadata was last asked for, whatever came of it.
     metadata_asked_at: std::sync::atomic::AtomicI64,
 }
@@ -342,9 +350,14 @@ impl NiaClient {
         }
     }
 
-    /// NIA's signing certificate from its metadata (kept an hour; `fresh` asks again, but
-    /// never more than once a minute, so forged messages cannot make us fetch it in a loop).
-    async fn nia_certificate(&self, now: i64, fresh: bool) -> Result<Vec<u8>, NiaError> {
+    /// NIA's certificates from its metadata (kept an hour; `fresh` asks again, but never
+    /// more than once a minute, so forged messages cannot make us fetch it in a loop). With
+    /// pins, both must be pinned.
+    pub(crate) async fn nia_certificate(
+        &self,
+        now: i64,
+        fresh: bool,
+    ) -> Result<NiaCerts, NiaError> {
         let cached = self
             .nia_cert
             .read()
@@ -397,34 +410,46 @@ impl NiaClient {
         let entity: samael::metadata::EntityDescriptor = xml
             .parse()
             .map_err(|e| NiaError::Invalid(format!("NIA metadata: {e}")))?;
-        let cert = entity
+        let descriptor = entity
             .idp_sso_descriptors
             .as_ref()
             .and_then(|d| d.first())
-            .and_then(|d| {
-                d.key_descriptors
-                    .iter()
-                    .find(|k| k.key_use.as_deref().is_none_or(|u| u == "signing"))
-            })
-            .and_then(|k| k.key_info.x509_data.as_ref())
-            .and_then(|x| x.certificates.first())
-            .ok_or_else(|| NiaError::Invalid("no signing certificate in NIA's metadata".into()))?;
-        let der = STANDARD
-            .decode(cert.split_whitespace().collect::<String>())
-            .map_err(|e| NiaError::Invalid(format!("metadata certificate: {e}")))?;
-        if !self.config.signing_cert_pins.is_empty() {
-            let fingerprint = hex::encode(sha2::Sha256::digest(&der));
-            if !self
-                .config
-                .signing_cert_pins
+            .ok_or_else(|| NiaError::Invalid("no IdP descriptor in NIA's metadata".into()))?;
+        let of_use = |wanted: &str| -> Result<Option<Vec<u8>>, NiaError> {
+            let Some(cert) = descriptor
+                .key_descriptors
                 .iter()
-                .any(|p| p.eq_ignore_ascii_case(&fingerprint))
-            {
-                return Err(NiaError::Invalid(format!(
-                    "NIA's metadata names a signing certificate that is not pinned (SHA-256 {fingerprint})"
-                )));
+                .find(|k| k.key_use.as_deref().is_none_or(|u| u == wanted))
+                .and_then(|k| k.key_info.x509_data.as_ref())
+                .and_then(|x| x.certificates.first())
+            else {
+                return Ok(None);
+            };
+            let der = STANDARD
+                .decode(cert.split_whitespace().collect::<String>())
+                .map_err(|e| NiaError::Invalid(format!("metadata certificate: {e}")))?;
+            if !self.config.signing_cert_pins.is_empty() {
+                let fingerprint = hex::encode(sha2::Sha256::digest(&der));
+                if !self
+                    .config
+                    .signing_cert_pins
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&fingerprint))
+                {
+                    return Err(NiaError::Invalid(format!(
+                        "NIA's metadata names a {wanted} certificate that is not pinned (SHA-256 {fingerprint})"
+                    )));
+                }
             }
-        }
+            Ok(Some(der))
+        };
+        let signing = of_use("signing")?
+            .ok_or_else(|| NiaError::Invalid("no signing certificate in NIA's metadata".into()))?;
+        let encryption = of_use("encryption")?.unwrap_or_else(|| signing.clone());
+        let der = NiaCerts {
+            signing,
+            encryption,
+        };
         if let Ok(mut guard) = self.nia_cert.write() {
             *guard = Some((der.clone(), now));
         }
@@ -444,7 +469,7 @@ impl NiaClient {
         }
         let xml = std::sync::Arc::new(xml);
         for fresh in [false, true] {
-            let cert = self.nia_certificate(now, fresh).await?;
+            let cert = self.nia_certificate(now, fresh).await?.signing;
             let doc = xml.clone();
             let verified = tokio::task::spawn_blocking(move || {
                 samael::crypto::Crypto::reduce_xml_to_signed_with_allowed_algorithms(

@@ -9,9 +9,10 @@
 //! assertion consumer and for a level we know. Its ID is seen once (the caller stores it).
 //!
 //! The Response: Response and Assertion both signed (RSA-SHA256, SHA-256 digests, exclusive
-//! c14n), the subject is NIA's identifier of the means (the key) that answered, with the
-//! level reached as AuthnContextClassRef, AuthnInstant, SessionIndex, audience NIA and five
-//! minutes of validity. A refusal is a signed Response with NIA's status codes.
+//! c14n), the assertion encrypted to NIA's certificate (AES-256-CBC, RSA-OAEP), the subject
+//! NIA's identifier of the means (the key) that answered, with the level reached as
+//! AuthnContextClassRef, AuthnInstant, SessionIndex, audience NIA and five minutes of
+//! validity. A refusal is a signed Response with NIA's status codes.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -148,7 +149,12 @@ impl NiaClient {
             .key
             .private_key_to_der()
             .map_err(|e| NiaError::Config(e.to_string()))?;
-        let signed = tokio::task::spawn_blocking(move || sign_response(doc, &der))
+        // the assertion is for NIA's eyes only: encrypted to its certificate
+        let to = match doc.assertion {
+            Some(_) => Some(self.nia_certificate(now, false).await?.encryption),
+            None => None,
+        };
+        let signed = tokio::task::spawn_blocking(move || sign_response(doc, &der, to.as_deref()))
             .await
             .map_err(|e| NiaError::Config(format!("signing stopped: {e}")))??;
         Ok(STANDARD.encode(signed))
@@ -210,16 +216,22 @@ struct Unsigned {
     tail: &'static str,
 }
 
-/// Signs the assertion, puts it into the Response and signs the Response (xmlsec signs the
-/// first empty template it finds, so the signed assertion goes in only after it is signed).
-fn sign_response(doc: Unsigned, key_der: &[u8]) -> Result<String, NiaError> {
+/// Signs the assertion, encrypts it to `encrypt_to` (NIA's certificate, DER), puts it into
+/// the Response and signs the Response (xmlsec signs the first empty template it finds, so
+/// the assertion goes in only after it is signed).
+fn sign_response(
+    doc: Unsigned,
+    key_der: &[u8],
+    encrypt_to: Option<&[u8]>,
+) -> Result<String, NiaError> {
     use samael::crypto::{Crypto, CryptoProvider};
     let sign = |xml: &str| {
         Crypto::sign_xml(xml, key_der).map_err(|e| NiaError::Config(format!("signing: {e}")))
     };
-    let assertion = match &doc.assertion {
-        Some(a) => sign(a)?,
-        None => String::new(),
+    let assertion = match (&doc.assertion, encrypt_to) {
+        (Some(a), Some(cert)) => encrypt_assertion(without_declaration(&sign(a)?), cert)?,
+        (Some(a), None) => sign(a)?,
+        (None, _) => String::new(),
     };
     // the Response's template is now the first empty one; nothing is re-serialised between
     let whole = format!(
@@ -229,6 +241,40 @@ fn sign_response(doc: Unsigned, key_der: &[u8]) -> Result<String, NiaError> {
         doc.tail
     );
     sign(&whole)
+}
+
+/// `<saml:EncryptedAssertion>` of a signed assertion as NIA's profile has it (XML
+/// Encryption: AES-256-CBC with the IV before the ciphertext, the key wrapped with RSA-OAEP
+/// (MGF1, SHA-1) to `cert_der`).
+fn encrypt_assertion(assertion: &str, cert_der: &[u8]) -> Result<String, NiaError> {
+    use openssl::rsa::Padding;
+    let e = |m: openssl::error::ErrorStack| NiaError::Config(format!("encrypting: {m}"));
+    let cert = openssl::x509::X509::from_der(cert_der).map_err(e)?;
+    let rsa = cert.public_key().and_then(|k| k.rsa()).map_err(e)?;
+    let mut key = [0u8; 32];
+    let mut iv = [0u8; 16];
+    openssl::rand::rand_bytes(&mut key).map_err(e)?;
+    openssl::rand::rand_bytes(&mut iv).map_err(e)?;
+    let mut data = iv.to_vec();
+    data.extend(
+        openssl::symm::encrypt(
+            openssl::symm::Cipher::aes_256_cbc(),
+            &key,
+            Some(&iv),
+            assertion.as_bytes(),
+        )
+        .map_err(e)?,
+    );
+    let mut wrapped = vec![0u8; rsa.size() as usize];
+    let n = rsa
+        .public_encrypt(&key, &mut wrapped, Padding::PKCS1_OAEP)
+        .map_err(e)?;
+    wrapped.truncate(n);
+    Ok(format!(
+        r#"<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes256-cbc"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod><xenc:CipherData><xenc:CipherValue>{key}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{data}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>"#,
+        key = STANDARD.encode(wrapped),
+        data = STANDARD.encode(data),
+    ))
 }
 
 /// Reads an AuthnRequest whose signature has been verified (`signed` is the part the
