@@ -327,7 +327,12 @@ impl World {
     /// Links the account with eObčanka `card` (portal, consent, confirmation, the job) and
     /// returns the person's BSI.
     async fn link(&self, card: &str) -> String {
-        let (saml, relay, browser) = self.portal(card, true).await;
+        self.link_as(self.account, "obcan", self.key, card).await
+    }
+
+    /// Links `account` (logged in with `key`) with eObčanka `card`; the person's BSI.
+    async fn link_as(&self, account: i64, username: &str, key: i64, card: &str) -> String {
+        let (saml, relay, browser) = self.portal_for(account, key, card, true).await;
         let (_, request) = self
             .idp
             .accept_nia_response(&saml, &relay, Some(&browser), &req())
@@ -335,7 +340,10 @@ impl World {
             .expect("accepted");
         let bsi = request.registry.clone().expect("data").bsi;
         self.idp
-            .confirm_pairing(&citizen(self.account, "obcan", &self.fresh()), request.id)
+            .confirm_pairing(
+                &citizen(account, username, &self.fresh_with(key)),
+                request.id,
+            )
             .await
             .expect("confirm");
         self.idp.drive_pairings().await.expect("job");
@@ -2680,100 +2688,116 @@ async fn each_recurring_job_runs_on_one_server_once_per_period() {
     .await;
 }
 
+/// The origin the soft keys' ceremonies run on.
+const KEY_ORIGIN: &str = "http://localhost:3000";
+
+impl World {
+    /// FIDO metadata naming `models` (AAGUID, description, status) of one test vendor, in
+    /// force now: the vendor's root, which attests the soft keys.
+    fn metadata_with(&self, models: &[([u8; 16], &str, &str)]) -> idp::testing::fido::TestCa {
+        use idp::keys::mds::{Metadata, Staleness};
+        use idp::testing::fido::{aaguid_text, entry, TestCa};
+        let fido = TestCa::new("Test FIDO metadata root");
+        let vendor = TestCa::new("Test key vendor root");
+        let roots = [vendor.der()];
+        let entries = models
+            .iter()
+            .map(|(aaguid, name, status)| {
+                entry(
+                    &aaguid_text(aaguid),
+                    name,
+                    &[(status, "2024-01-10")],
+                    &roots,
+                )
+            })
+            .collect();
+        let blob = fido.blob(1, "2046-10-01", entries);
+        self.idp.set_metadata(
+            Metadata::load(&blob, &fido.der(), Staleness::Refuse, self.idp.clock.now())
+                .expect("test metadata"),
+        );
+        vendor
+    }
+
+    /// A new account of the first account's person (its profile) with verified contacts of
+    /// its own and no key yet.
+    async fn account_without_key(&self, username: &str, phone: &str) -> i64 {
+        let (account, _) = self
+            .idp
+            .create_account(username, PW, &req())
+            .await
+            .expect("account");
+        sqlx::query(
+            "UPDATE profiles SET (first_name, last_name, birth_date, street, house_number, city, postcode, country) = \
+             (SELECT first_name, last_name, birth_date, street, house_number, city, postcode, country FROM profiles WHERE account_id = $2) \
+             WHERE account_id = $1",
+        )
+        .bind(account.id)
+        .bind(self.account)
+        .execute(&self.idp.db.pool)
+        .await
+        .expect("profile");
+        sqlx::query(
+            "UPDATE contacts SET email = $2, email_verified_at = 1, phone = $3, phone_verified_at = 1 WHERE account_id = $1",
+        )
+        .bind(account.id)
+        .bind(format!("{username}@example.cz"))
+        .bind(phone)
+        .execute(&self.idp.db.pool)
+        .await
+        .expect("contacts");
+        account.id
+    }
+
+    /// Adds `soft` to the account by the real ceremony, after a login with `login_key` (0:
+    /// the account has no key yet).
+    async fn add_soft_key(
+        &self,
+        account: i64,
+        username: &str,
+        soft: &mut idp::testing::fido::SoftKey,
+        name: &str,
+        login_key: i64,
+    ) -> idp::keys::SecurityKey {
+        let auth = self.fresh_with(login_key);
+        let (ticket, options) = self
+            .idp
+            .start_add_key(&citizen(account, username, &auth), KEY_ORIGIN)
+            .await
+            .expect("start");
+        let response = soft.register(&serde_json::to_value(&options).expect("json"), KEY_ORIGIN);
+        self.idp
+            .finish_add_key(&citizen(account, username, &auth), &ticket, name, &response)
+            .await
+            .expect("added")
+            .0
+    }
+}
+
 #[tokio::test]
 async fn a_certified_key_added_after_linking_becomes_a_means_at_nia_too_and_waits_out_an_outage() {
-    use idp::keys::mds::{Metadata, Staleness};
-    use idp::testing::fido::{aaguid_text, entry, Attestation, SoftKey, TestCa};
-    const ORIGIN: &str = "http://localhost:3000";
+    use idp::testing::fido::{Attestation, SoftKey};
     const CERTIFIED: [u8; 16] = [0x11; 16];
     const UNCERTIFIED: [u8; 16] = [0x33; 16];
     on_both(|w| {
         Box::pin(async move {
             // FIDO metadata naming one certified and one uncertified model of a test vendor
-            let fido = TestCa::new("Test FIDO metadata root");
-            let vendor = TestCa::new("Test key vendor root");
-            let roots = [vendor.der()];
-            let blob = fido.blob(
-                1,
-                "2046-10-01",
-                vec![
-                    entry(
-                        &aaguid_text(&CERTIFIED),
-                        "Test key L1",
-                        &[("FIDO_CERTIFIED_L1", "2024-01-10")],
-                        &roots,
-                    ),
-                    entry(
-                        &aaguid_text(&UNCERTIFIED),
-                        "Test key uncertified",
-                        &[("NOT_FIDO_CERTIFIED", "2024-03-10")],
-                        &roots,
-                    ),
-                ],
-            );
-            w.idp.set_metadata(
-                Metadata::load(&blob, &fido.der(), Staleness::Refuse, w.idp.clock.now())
-                    .expect("test metadata"),
-            );
+            let vendor = w.metadata_with(&[
+                (CERTIFIED, "Test key L1", "FIDO_CERTIFIED_L1"),
+                (UNCERTIFIED, "Test key uncertified", "NOT_FIDO_CERTIFIED"),
+            ]);
             // an account whose keys are real registrations (the ceremony, not rows)
-            let (account, _) = w
-                .idp
-                .create_account("klice", PW, &req())
-                .await
-                .expect("account");
-            for sql in [
-                "UPDATE profiles SET (first_name, last_name, birth_date, street, house_number, city, postcode, country) = \
-                 (SELECT first_name, last_name, birth_date, street, house_number, city, postcode, country FROM profiles WHERE account_id = $2) \
-                 WHERE account_id = $1",
-                "UPDATE contacts SET email = 'klice@example.cz', email_verified_at = 1, phone = '+420777000222', \
-                 phone_verified_at = 1 WHERE account_id = $1 AND $2 > 0",
-            ] {
-                sqlx::query(sql)
-                    .bind(account.id)
-                    .bind(w.account)
-                    .execute(&w.idp.db.pool)
-                    .await
-                    .expect(sql);
-            }
+            let account = w.account_without_key("klice", "+420777000222").await;
             let add = |aaguid: [u8; 16], name: &'static str, login_key: i64| {
                 let (w, vendor) = (&w, &vendor);
                 async move {
                     let mut soft = SoftKey::new(vendor, aaguid, Attestation::Packed);
-                    let (ticket, options) = w
-                        .idp
-                        .start_add_key(&citizen(account.id, "klice", &w.fresh_with(login_key)), ORIGIN)
+                    w.add_soft_key(account, "klice", &mut soft, name, login_key)
                         .await
-                        .expect("start");
-                    let options = serde_json::to_value(&options).expect("json");
-                    let response = soft.register(&options, ORIGIN);
-                    w.idp
-                        .finish_add_key(
-                            &citizen(account.id, "klice", &w.fresh_with(login_key)),
-                            &ticket,
-                            name,
-                            &response,
-                        )
-                        .await
-                        .expect("added")
-                        .0
                 }
             };
             let first = add(CERTIFIED, "Klíč", 0).await;
-            let (saml, relay, browser) = w.portal_for(account.id, first.id, "100000001", true).await;
-            let (_, request) = w
-                .idp
-                .accept_nia_response(&saml, &relay, Some(&browser), &req())
-                .await
-                .expect("answer");
-            let bsi = request.registry.clone().expect("data").bsi;
-            w.idp
-                .confirm_pairing(
-                    &citizen(account.id, "klice", &w.fresh_with(first.id)),
-                    request.id,
-                )
-                .await
-                .expect("confirm");
-            assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
+            let bsi = w.link_as(account, "klice", first.id, "100000001").await;
             assert_eq!(w.sim.active_means(&bsi).len(), 1);
 
             // during an outage the new certified key waits; the uncertified one never goes
@@ -2794,14 +2818,14 @@ async fn a_certified_key_added_after_linking_becomes_a_means_at_nia_too_and_wait
                 w.sim.active_means(&bsi).into_iter().map(|m| m.id).collect();
             let mut here: Vec<String> =
                 sqlx::query_scalar("SELECT means_id FROM nia_means WHERE account_id = $1")
-                    .bind(account.id)
+                    .bind(account)
                     .fetch_all(&w.idp.db.pool)
                     .await
                     .expect("means");
             at_nia.sort();
             here.sort();
             assert_eq!((at_nia.len(), &at_nia), (2, &here));
-            let keys = w.idp.security_keys(account.id).await.expect("keys");
+            let keys = w.idp.security_keys(account).await.expect("keys");
             let linked: Vec<(&str, bool)> = keys
                 .iter()
                 .map(|k| (k.name.as_str(), k.nia_linked))
@@ -2993,63 +3017,40 @@ fn xmlsec_verifies(
 
 #[tokio::test]
 async fn citizens_log_into_government_services_through_nia_at_the_level_their_key_reaches() {
-    use idp::keys::mds::{Metadata, Staleness};
     use idp::nia::loa::{HighGap, Loa, Refusal};
     use idp::nia::login::PasswordStep;
-    use idp::testing::fido::{aaguid_text, entry, Attestation, SoftKey, TestCa};
-    const ORIGIN: &str = "http://localhost:3000";
+    use idp::testing::fido::{aaguid_text, Attestation, SoftKey};
+    const ORIGIN: &str = KEY_ORIGIN;
     const L1: [u8; 16] = [0x11; 16];
     const L2_LISTED: [u8; 16] = [0x22; 16];
     on_both(|mut w| {
         Box::pin(async move {
-            let fido = TestCa::new("Test FIDO metadata root");
-            let vendor = TestCa::new("Test key vendor root");
-            let roots = [vendor.der()];
-            let blob = fido.blob(
-                1,
-                "2046-10-01",
-                vec![
-                    entry(&aaguid_text(&L1), "Test key L1", &[("FIDO_CERTIFIED_L1", "2024-01-10")], &roots),
-                    entry(&aaguid_text(&L2_LISTED), "Test key L2 FIPS", &[("FIDO_CERTIFIED_L2", "2024-01-10")], &roots),
-                ],
-            );
-            w.idp.set_metadata(
-                Metadata::load(&blob, &fido.der(), Staleness::Refuse, w.idp.clock.now())
-                    .expect("test metadata"),
-            );
+            let vendor = w.metadata_with(&[
+                (L1, "Test key L1", "FIDO_CERTIFIED_L1"),
+                (L2_LISTED, "Test key L2 FIPS", "FIDO_CERTIFIED_L2"),
+            ]);
             w.idp.policy.high_models = vec![aaguid_text(&L2_LISTED)];
-            let (account, _) = w.idp.create_account("sluzby", PW, &req()).await.expect("account");
-            for sql in [
-                "UPDATE profiles SET (first_name, last_name, birth_date, street, house_number, city, postcode, country) = \
-                 (SELECT first_name, last_name, birth_date, street, house_number, city, postcode, country FROM profiles WHERE account_id = $2) \
-                 WHERE account_id = $1",
-                "UPDATE contacts SET email = 'sluzby@example.cz', email_verified_at = 1, phone = '+420777000333', \
-                 phone_verified_at = 1 WHERE account_id = $1 AND $2 > 0",
-            ] {
-                sqlx::query(sql).bind(account.id).bind(w.account).execute(&w.idp.db.pool).await.expect(sql);
-            }
+            let account = w.account_without_key("sluzby", "+420777000333").await;
             let mut l1 = SoftKey::new(&vendor, L1, Attestation::Packed);
             let mut l2 = SoftKey::new(&vendor, L2_LISTED, Attestation::Packed);
             let add = async |soft: &mut SoftKey, name: &'static str, login_key: i64| {
-                let (ticket, options) = w
-                    .idp
-                    .start_add_key(&citizen(account.id, "sluzby", &w.fresh_with(login_key)), ORIGIN)
+                w.add_soft_key(account, "sluzby", soft, name, login_key)
                     .await
-                    .expect("start");
-                let response = soft.register(&serde_json::to_value(&options).expect("json"), ORIGIN);
-                w.idp
-                    .finish_add_key(&citizen(account.id, "sluzby", &w.fresh_with(login_key)), &ticket, name, &response)
-                    .await
-                    .expect("added")
-                    .0
             };
             let first = add(&mut l1, "Klíč L1", 0).await;
 
             // before linking: the account is told why, and NIA hears RequestDenied
             let at = w.at_service("portal").await;
-            let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
+            let token = w
+                .idp
+                .receive_nia_login(&at.saml_request, Some(&at.flow), &req())
+                .await
+                .expect("verified");
             let view = w.idp.nia_login(&token).await.expect("flow");
-            assert_eq!((view.service.as_str(), view.requested), ("Portál občana", Loa::Substantial));
+            assert_eq!(
+                (view.service.as_str(), view.requested),
+                ("Portál občana", Loa::Substantial)
+            );
             let PasswordStep::Refused(answer) = w
                 .idp
                 .nia_login_password(&token, "sluzby", PW, ORIGIN, &req())
@@ -3064,34 +3065,45 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
             assert!(page.contains("není propojen s NIA"), "{page}");
 
             // link with eObčanka (card 100000001, Jana Nováková)
-            let (saml, relay, browser) = w.portal_for(account.id, first.id, "100000001", true).await;
-            let (_, request) = w.idp.accept_nia_response(&saml, &relay, Some(&browser), &req()).await.expect("answer");
-            w.idp
-                .confirm_pairing(&citizen(account.id, "sluzby", &w.fresh_with(first.id)), request.id)
-                .await
-                .expect("confirm");
-            assert_eq!(w.idp.drive_pairings().await.expect("job"), 1);
+            let bsi = w.link_as(account, "sluzby", first.id, "100000001").await;
+            assert_eq!(w.sim.active_means(&bsi).len(), 1);
 
             // the Citizen Portal (substantial): password + the L1 key, a fresh assertion
             let login = async |w: &World, service: &str, soft: &mut SoftKey| {
                 let at = w.at_service(service).await;
-                let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
+                let token = w
+                    .idp
+                    .receive_nia_login(&at.saml_request, Some(&at.flow), &req())
+                    .await
+                    .expect("verified");
                 // a wrong password is refused and counted, and the flow stays open
                 assert!(matches!(
-                    w.idp.nia_login_password(&token, "sluzby", "wrong password", ORIGIN, &req()).await,
+                    w.idp
+                        .nia_login_password(&token, "sluzby", "wrong password", ORIGIN, &req())
+                        .await,
                     Err(Error::BadCredentials)
                 ));
-                let PasswordStep::Key { ticket, options } =
-                    w.idp.nia_login_password(&token, "sluzby", PW, ORIGIN, &req()).await.expect("password")
+                let PasswordStep::Key { ticket, options } = w
+                    .idp
+                    .nia_login_password(&token, "sluzby", PW, ORIGIN, &req())
+                    .await
+                    .expect("password")
                 else {
                     panic!("no key step for a linked account");
                 };
                 let options = serde_json::to_value(&*options).expect("json");
                 assert_eq!(options["publicKey"]["userVerification"], "required");
                 let assertion = soft.answer(&options, ORIGIN);
-                let answer = w.idp.nia_login_key(&token, &ticket, &assertion, &req()).await.expect("key");
+                let answer = w
+                    .idp
+                    .nia_login_key(&token, &ticket, &assertion, &req())
+                    .await
+                    .expect("key");
                 // the flow is answered once
-                assert!(matches!(w.idp.nia_login_cancel(&token, &req()).await, Err(Error::NotFound)));
+                assert!(matches!(
+                    w.idp.nia_login_cancel(&token, &req()).await,
+                    Err(Error::NotFound)
+                ));
                 answer
             };
             let answer = login(&w, "portal", &mut l1).await;
@@ -3113,7 +3125,9 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
             let answer = login(&w, "epo", &mut l1).await;
             assert_eq!(
                 answer.result,
-                Err(Some(Refusal::HighNeeds { missing: vec![HighGap::KeyLevel, HighGap::ModelNotListed] }))
+                Err(Some(Refusal::HighNeeds {
+                    missing: vec![HighGap::KeyLevel, HighGap::ModelNotListed]
+                }))
             );
             let (to, _) = w.post_answer(&answer).await;
             assert_eq!(to, "/sluzby/epo?chyba=NoAuthnContext");
@@ -3122,15 +3136,24 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
             // a means and reaches high
             let second = add(&mut l2, "Klíč FIPS", first.id).await;
             w.idp.clock.advance(1);
-            assert_eq!(w.idp.drive_queued_work("https://mojeid.test").await.expect("job"), 1);
+            assert_eq!(
+                w.idp
+                    .drive_queued_work("https://mojeid.test")
+                    .await
+                    .expect("job"),
+                1
+            );
             let answer = login(&w, "epo", &mut l2).await;
             assert_eq!(answer.result, Ok(Loa::High));
             let (to, page) = w.post_answer(&answer).await;
             assert_eq!(to, "/sluzby/epo");
-            assert!(page.contains("vysoká") && page.contains("Jana Nováková"), "{page}");
+            assert!(
+                page.contains("vysoká") && page.contains("Jana Nováková"),
+                "{page}"
+            );
 
             // the history, newest first, and the audit log
-            let history = w.idp.nia_logins_of(account.id, 10).await.expect("history");
+            let history = w.idp.nia_logins_of(account, 10).await.expect("history");
             let seen: Vec<(&str, Loa, &str)> = history
                 .iter()
                 .map(|h| (h.service.as_str(), h.loa, h.key_name.as_str()))
@@ -3138,14 +3161,18 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
             assert_eq!(
                 seen,
                 vec![
-                    ("Daňový portál – elektronická podání (EPO)", Loa::High, "Klíč FIPS"),
+                    (
+                        "Daňový portál – elektronická podání (EPO)",
+                        Loa::High,
+                        "Klíč FIPS"
+                    ),
                     ("Portál občana", Loa::Substantial, "Klíč L1"),
                 ]
             );
             let audited: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM audit_events WHERE account_id = $1 AND event = 'nia.login'",
             )
-            .bind(account.id)
+            .bind(account)
             .fetch_one(&w.idp.db.pool)
             .await
             .expect("audit");
@@ -3154,28 +3181,52 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
 
             // cancelling: NIA hears AuthnFailed, the service says so
             let at = w.at_service("portal").await;
-            let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
-            let answer = w.idp.nia_login_cancel(&token, &req()).await.expect("cancel");
+            let token = w
+                .idp
+                .receive_nia_login(&at.saml_request, Some(&at.flow), &req())
+                .await
+                .expect("verified");
+            let answer = w
+                .idp
+                .nia_login_cancel(&token, &req())
+                .await
+                .expect("cancel");
             assert_eq!(answer.result, Err(None));
             let (to, _) = w.post_answer(&answer).await;
             assert_eq!(to, "/sluzby/portal?chyba=AuthnFailed");
 
             // NIA down when we would answer: nothing is spent or recorded, the flow stays open
             let at = w.at_service("portal").await;
-            let token = w.idp.receive_nia_login(&at.saml_request, Some(&at.flow), &req()).await.expect("verified");
-            let PasswordStep::Key { ticket, options } =
-                w.idp.nia_login_password(&token, "sluzby", PW, ORIGIN, &req()).await.expect("password")
+            let token = w
+                .idp
+                .receive_nia_login(&at.saml_request, Some(&at.flow), &req())
+                .await
+                .expect("verified");
+            let PasswordStep::Key { ticket, options } = w
+                .idp
+                .nia_login_password(&token, "sluzby", PW, ORIGIN, &req())
+                .await
+                .expect("password")
             else {
                 panic!("no key step");
             };
             w.sim.set_outage(true);
             let assertion = l1.answer(&serde_json::to_value(&*options).expect("json"), ORIGIN);
             assert!(matches!(
-                w.idp.nia_login_key(&token, &ticket, &assertion, &req()).await,
+                w.idp
+                    .nia_login_key(&token, &ticket, &assertion, &req())
+                    .await,
                 Err(Error::NiaUnavailable)
             ));
             w.sim.set_outage(false);
-            assert_eq!(w.idp.nia_logins_of(account.id, 10).await.expect("history").len(), 2);
+            assert_eq!(
+                w.idp
+                    .nia_logins_of(account, 10)
+                    .await
+                    .expect("history")
+                    .len(),
+                2
+            );
             assert!(!w.idp.nia_login(&token).await.expect("flow").answered);
             w.close().await;
         })

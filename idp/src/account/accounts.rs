@@ -10,6 +10,17 @@ use crate::error::{Error, FieldViolation, Result, Violation};
 use crate::keys::LoginStep;
 use crate::{account::password, account::validate, Idp, RequestInfo};
 
+/// A username as a login looks it up: trimmed, lower case, and no longer than one past the
+/// longest possible (so a huge input costs nothing and matches nobody).
+pub(crate) fn login_name(username: &str) -> String {
+    username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(validate::USERNAME_MAX + 1)
+        .collect()
+}
+
 /// What a password check under throttling came to (`Idp::judge_password`).
 pub(crate) enum Judged {
     /// Right; `attempt` is its row in `login_failures`.
@@ -235,7 +246,7 @@ impl Idp {
         origin: &str,
         req: &RequestInfo,
     ) -> Result<(Account, LoginStep)> {
-        let key = username.trim().to_lowercase();
+        let key = login_name(username);
         if key.is_empty() || password.is_empty() {
             let mut v = Vec::new();
             if key.is_empty() {
@@ -246,7 +257,6 @@ impl Idp {
             }
             return Err(Error::Invalid(v));
         }
-        let key: String = key.chars().take(validate::USERNAME_MAX + 1).collect();
         let now = self.clock.now();
         let row = sqlx::query("SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1")
             .bind(&key)

@@ -245,14 +245,10 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<PasswordStep> {
         let flow = self.unanswered(token).await?;
-        let key = username.trim().to_lowercase();
+        let key = crate::account::accounts::login_name(username);
         if key.is_empty() || password.is_empty() {
             return Err(Error::BadCredentials);
         }
-        let key: String = key
-            .chars()
-            .take(crate::account::validate::USERNAME_MAX + 1)
-            .collect();
         let now = self.clock.now();
         let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE username = $1")
             .bind(&key)
@@ -303,7 +299,7 @@ impl Idp {
         };
         if let Some(refusal) = refusal {
             let answer = self
-                .answer(&flow, account.id, Err(Some(refusal)), req)
+                .answer(&flow, Some(&account), Err(Some(refusal)), None, req)
                 .await?;
             return Ok(PasswordStep::Refused(Box::new(answer)));
         }
@@ -358,26 +354,20 @@ impl Idp {
             .await?;
         let high = loa::HighModels(self.policy.high_models.clone());
         let result = loa::decide(&facts, flow.requested, &high).map_err(Some);
-        let mut out = self
-            .answer_with_key(&flow, &account, result, Some(answer.key_id), req)
-            .await?;
-        out.means_keys = self
-            .means_keys(account.id)
-            .await?
-            .into_iter()
-            .map(|(_, name, _)| name)
-            .collect();
-        Ok(out)
+        self.answer(&flow, Some(&account), result, Some(answer.key_id), req)
+            .await
     }
 
     /// The citizen cancels: NIA hears AuthnFailed.
     pub async fn nia_login_cancel(&self, token: &str, req: &RequestInfo) -> Result<Answer> {
         let flow = self.unanswered(token).await?;
         self.nia_client()?.reachable().await.map_err(nia_error)?;
-        match flow.account_id {
-            Some(id) => self.answer(&flow, id, Err(None), req).await,
-            None => self.answer_anonymous(&flow, req).await,
-        }
+        let account = match flow.account_id {
+            Some(id) => Some(self.account(id).await?),
+            None => None,
+        };
+        self.answer(&flow, account.as_ref(), Err(None), None, req)
+            .await
     }
 
     /// The account's keys that are means at NIA: id, name and credential.
@@ -439,61 +429,6 @@ impl Idp {
         })
     }
 
-    async fn answer(
-        &self,
-        flow: &Flow,
-        account_id: i64,
-        result: std::result::Result<Loa, Option<Refusal>>,
-        req: &RequestInfo,
-    ) -> Result<Answer> {
-        let account = self.account(account_id).await?;
-        let mut out = self
-            .answer_with_key(flow, &account, result, None, req)
-            .await?;
-        out.means_keys = self
-            .means_keys(account_id)
-            .await?
-            .into_iter()
-            .map(|(_, name, _)| name)
-            .collect();
-        Ok(out)
-    }
-
-    /// A cancel before any password: NIA hears AuthnFailed, nobody's history changes.
-    async fn answer_anonymous(&self, flow: &Flow, req: &RequestInfo) -> Result<Answer> {
-        let nia = self.nia_client()?;
-        let now = self.clock.now();
-        let (status, message) = status_of(None);
-        let saml_response = nia
-            .login_response(
-                &flow.request_id,
-                &Outcome::Refused {
-                    status,
-                    message: message.into(),
-                },
-                now,
-            )
-            .await
-            .map_err(nia_error)?;
-        let mut tx = self.db.begin().await?;
-        self.mark_answered(&mut tx, flow, now).await?;
-        Audit::new(now, None, "", req)
-            .record(
-                &mut *tx,
-                Event::NiaLoginRefused,
-                json!({ "service": flow.service, "refusal": "cancelled" }),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(Answer {
-            acs_url: nia.config.login_acs_url.clone(),
-            saml_response,
-            relay_state: flow.relay_state.clone(),
-            result: Err(None),
-            means_keys: Vec::new(),
-        })
-    }
-
     async fn mark_answered(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -515,11 +450,12 @@ impl Idp {
     }
 
     /// Signs the answer, then records it once: the flow answered, the login in the
-    /// history (on success) and the audit log.
-    async fn answer_with_key(
+    /// history (on success) and the audit log. `account` is `None` for a cancel before any
+    /// password: nobody's history changes.
+    async fn answer(
         &self,
         flow: &Flow,
-        account: &crate::account::accounts::Account,
+        account: Option<&crate::account::accounts::Account>,
         result: std::result::Result<Loa, Option<Refusal>>,
         key_id: Option<i64>,
         req: &RequestInfo,
@@ -527,8 +463,8 @@ impl Idp {
         let nia = self.nia_client()?;
         let now = self.clock.now();
         let session_index = super::saml_idp::new_id();
-        let (outcome, means) = match (&result, key_id) {
-            (Ok(loa), Some(key)) => {
+        let (outcome, means) = match (&result, key_id, account) {
+            (Ok(loa), Some(key), Some(account)) => {
                 let means_id: String = sqlx::query(
                     "SELECT means_id FROM nia_means WHERE key_id = $1 AND account_id = $2",
                 )
@@ -547,8 +483,12 @@ impl Idp {
                     Some(means_id),
                 )
             }
-            (Ok(_), None) => return Err(Error::Internal("a success without a key".into())),
-            (Err(refusal), _) => {
+            (Ok(_), _, _) => {
+                return Err(Error::Internal(
+                    "a success without an account and key".into(),
+                ))
+            }
+            (Err(refusal), _, _) => {
                 let (status, message) = status_of(refusal.as_ref());
                 (
                     Outcome::Refused {
@@ -565,9 +505,14 @@ impl Idp {
             .map_err(nia_error)?;
         let mut tx = self.db.begin().await?;
         self.mark_answered(&mut tx, flow, now).await?;
-        let audit = Audit::new(now, Some(account.id), &account.username, req);
-        match &result {
-            Ok(loa) => {
+        let audit = Audit::new(
+            now,
+            account.map(|a| a.id),
+            account.map_or("", |a| a.username.as_str()),
+            req,
+        );
+        match (&result, account) {
+            (Ok(loa), Some(account)) => {
                 let key = key_id.unwrap_or_default();
                 let key_name: String = sqlx::query("SELECT name FROM security_keys WHERE id = $1")
                     .bind(key)
@@ -606,26 +551,37 @@ impl Idp {
                     )
                     .await?;
             }
-            Err(refusal) => {
+            (Ok(_), None) => return Err(Error::Internal("a success without an account".into())),
+            (Err(refusal), _) => {
                 audit
                     .record(
                         &mut *tx,
                         Event::NiaLoginRefused,
                         json!({
                             "service": flow.service, "requested": loa_name(flow.requested),
-                            "refusal": refusal, "key_id": key_id,
+                            "refusal": refusal.as_ref().map_or(json!("cancelled"), |r| json!(r)),
+                            "key_id": key_id,
                         }),
                     )
                     .await?;
             }
         }
         tx.commit().await?;
+        let means_keys = match account {
+            Some(a) => self
+                .means_keys(a.id)
+                .await?
+                .into_iter()
+                .map(|(_, name, _)| name)
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(Answer {
             acs_url: nia.config.login_acs_url.clone(),
             saml_response,
             relay_state: flow.relay_state.clone(),
             result,
-            means_keys: Vec::new(),
+            means_keys,
         })
     }
 
