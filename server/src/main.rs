@@ -306,6 +306,14 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(0);
         });
     };
+    // TCP_NODELAY on every accepted connection: a response written in two pieces (headers,
+    // then a file's body) otherwise waits for the client's delayed ACK, ~40 ms on a
+    // kept-alive connection (Nagle)
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
