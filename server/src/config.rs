@@ -56,6 +56,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub hash_workers: usize,
     pub hash_queue: usize,
+    /// A login that would wait longer than this (ms) for a hashing worker is refused at once.
+    pub hash_wait_budget_ms: u64,
     pub shutdown_grace_secs: u64,
     pub policy: idp::Policy,
     /// SHA-256 fingerprints of NIA's signing certificates (required in production).
@@ -362,6 +364,7 @@ impl Config {
             },
             hash_workers: r.parse("HASH_WORKERS", &cpus.to_string()),
             hash_queue: r.parse("HASH_QUEUE", "64"),
+            hash_wait_budget_ms: r.parse("HASH_WAIT_BUDGET_MS", "500"),
             shutdown_grace_secs: r.parse("SHUTDOWN_GRACE_SECS", "30"),
             policy,
             mds_blob_path: r

@@ -74,7 +74,8 @@ pub async fn open_idp(config: &Config, clock: idp::Clock) -> Result<idp::Idp, id
         }
     }
     let db = idp::Db::connect(&config.database_url, config.database_max_connections).await?;
-    let hasher = idp::account::password::Hasher::new(config.hash_workers, config.hash_queue)?;
+    let hasher = idp::account::password::Hasher::new(config.hash_workers, config.hash_queue)?
+        .with_wait_budget(std::time::Duration::from_millis(config.hash_wait_budget_ms));
     Ok(idp::Idp::new(db, hasher, clock, config.policy.clone()))
 }
 

@@ -53,6 +53,9 @@ fn is_blocklisted(password: &str, username: &str) -> bool {
 /// Hashes and verifies with argon2id (OWASP parameters: 19 MiB, 2 passes, 1 lane) on tokio's
 /// blocking pool, at most `workers` at a time and at most `max_queue` waiting; past that the
 /// caller gets `Error::Overloaded` (HTTP 503 with Retry-After) instead of an unbounded queue.
+/// Admission is also by expected wait (`with_wait_budget`): a job that would wait longer than
+/// the budget behind those ahead of it, at the time one job takes now (a moving average of
+/// the hashing alone), is refused at once instead of joining a queue nobody waits out.
 ///
 /// Recovery (the 2FA reset's password check) has a share of its own — one verification at a
 /// time and a short queue — so that a flood of reset attempts can never take the logins'.
@@ -72,7 +75,12 @@ pub struct Hasher {
 struct Share {
     permits: Arc<Semaphore>,
     in_flight: Arc<AtomicUsize>,
+    workers: usize,
     capacity: usize,
+    /// What one job takes on a worker (µs, moving average of the last ones).
+    job_micros: Arc<std::sync::atomic::AtomicU64>,
+    /// The longest expected wait a job is admitted to (µs).
+    budget_micros: u64,
 }
 
 impl Share {
@@ -80,8 +88,27 @@ impl Share {
         Self {
             permits: Arc::new(Semaphore::new(workers.max(1))),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            workers: workers.max(1),
             capacity: workers.max(1) + max_queue,
+            job_micros: Arc::new(std::sync::atomic::AtomicU64::new(20_000)),
+            budget_micros: u64::MAX,
         }
+    }
+
+    /// How long a job admitted behind `ahead` others would wait for a worker (µs).
+    fn expected_wait(&self, ahead: usize) -> u64 {
+        if ahead < self.workers {
+            return 0;
+        }
+        let rounds = ((ahead - self.workers) / self.workers + 1) as u64;
+        rounds.saturating_mul(self.job_micros.load(Ordering::Relaxed))
+    }
+
+    fn record_job(&self, took: std::time::Duration) {
+        let sample = took.as_micros().min(u128::from(u32::MAX)) as u64;
+        let old = self.job_micros.load(Ordering::Relaxed);
+        self.job_micros
+            .store((old.saturating_mul(7) + sample) / 8, Ordering::Relaxed);
     }
 }
 
@@ -108,12 +135,19 @@ impl Hasher {
         })
     }
 
+    /// Logins are admitted only while the expected wait for a worker is within `budget`.
+    pub fn with_wait_budget(mut self, budget: std::time::Duration) -> Self {
+        self.logins.budget_micros = budget.as_micros().min(u128::from(u64::MAX)) as u64;
+        self
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         share: &Share,
         job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T> {
-        if share.in_flight.fetch_add(1, Ordering::SeqCst) >= share.capacity {
+        let ahead = share.in_flight.fetch_add(1, Ordering::SeqCst);
+        if ahead >= share.capacity || share.expected_wait(ahead) > share.budget_micros {
             share.in_flight.fetch_sub(1, Ordering::SeqCst);
             return Err(Error::Overloaded);
         }
@@ -125,8 +159,11 @@ impl Hasher {
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
         let argon = self.argon.clone();
+        let timing = share.clone();
         tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let out = job(&argon);
+            timing.record_job(started.elapsed());
             drop(permit);
             drop(guard);
             out
@@ -271,6 +308,38 @@ mod tests {
         ));
         assert!(first.await.expect("join").is_ok());
         assert!(h.hash("third password".into()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_login_that_would_wait_past_the_budget_is_refused_at_once() {
+        // one worker, room to queue, and a budget shorter than one verification
+        let h = Hasher::new(1, 8)
+            .expect("hasher")
+            .with_wait_budget(std::time::Duration::from_micros(1));
+        assert!(!h
+            .verify("warms up the timing".into(), None)
+            .await
+            .expect("v"));
+        let busy = h.clone();
+        let first = tokio::spawn(async move { busy.verify("first".into(), None).await });
+        while h.logins.in_flight.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // behind the running one it would wait about one verification: refused, not queued
+        assert!(matches!(
+            h.verify("second".into(), None).await,
+            Err(Error::Overloaded)
+        ));
+        assert!(first.await.expect("join").is_ok());
+        // with a budget that covers the wait it is queued and served
+        let h = h.with_wait_budget(std::time::Duration::from_secs(60));
+        let busy = h.clone();
+        let first = tokio::spawn(async move { busy.verify("first".into(), None).await });
+        while h.logins.in_flight.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(h.verify("second".into(), None).await.is_ok());
+        assert!(first.await.expect("join").is_ok());
     }
 
     #[tokio::test]
