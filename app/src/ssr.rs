@@ -19,13 +19,21 @@ pub const SESSION_COOKIE_HOST: &str = "__Host-mojeid_session";
 /// because NIA's answer is a cross-site POST; `__Host-` and `Secure` always (browsers treat
 /// `http://localhost` as secure for cookies).
 pub const NIA_BROWSER_COOKIE: &str = "__Host-mojeid_nia";
-/// The cookie that binds a login through NIA to the browser NIA sent to us.
-pub const NIA_LOGIN_COOKIE: &str = "mojeid_nia_login";
+/// The cookie that binds a login through NIA to the browser NIA sent to us (with the
+/// `__Host-` prefix on https, so no sibling host and no plain-http answer can set it).
+pub fn nia_login_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-mojeid_nia_login"
+    } else {
+        "mojeid_nia_login"
+    }
+}
 
 /// The login-through-NIA cookie for flow `token` (`max_age` 0 clears it).
 pub fn nia_login_cookie(token: &str, max_age: i64, secure: bool) -> String {
     format!(
-        "{NIA_LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        nia_login_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }

@@ -58,8 +58,6 @@ pub enum Event {
     NiaLogin,
     /// A login through NIA answered with a refusal (or cancelled).
     NiaLoginRefused,
-    /// A login request that did not come from NIA as it says (or came twice).
-    NiaLoginRequestRejected,
 }
 
 impl Event {
@@ -106,7 +104,6 @@ impl Event {
             Event::NiaMeansRegistered => "nia.means.registered",
             Event::NiaLogin => "nia.login",
             Event::NiaLoginRefused => "nia.login.refused",
-            Event::NiaLoginRequestRejected => "nia.login.request_rejected",
         }
     }
 }

@@ -19,6 +19,8 @@ use crate::{Idp, RequestInfo};
 pub enum Edge {
     NiaAcs,
     RobIntake,
+    /// Our SSO endpoint, where NIA's login requests arrive.
+    NiaSso,
 }
 
 impl Edge {
@@ -26,6 +28,7 @@ impl Edge {
         match self {
             Edge::NiaAcs => "nia_acs",
             Edge::RobIntake => "rob_intake",
+            Edge::NiaSso => "nia_sso",
         }
     }
 
@@ -33,6 +36,7 @@ impl Edge {
         match self {
             Edge::NiaAcs => 0,
             Edge::RobIntake => 1,
+            Edge::NiaSso => 2,
         }
     }
 }
@@ -40,11 +44,11 @@ impl Edge {
 /// Rejects at the public edges, for the metric and the audit sample.
 #[derive(Debug, Default)]
 pub struct EdgeCounters {
-    rejected: [AtomicU64; 2],
+    rejected: [AtomicU64; 3],
     /// Rejects since the last sample written to the audit log.
-    unsampled: [AtomicU64; 2],
+    unsampled: [AtomicU64; 3],
     /// The minute (Unix seconds / 60) of the last sample.
-    sampled_minute: [AtomicI64; 2],
+    sampled_minute: [AtomicI64; 3],
 }
 
 impl EdgeCounters {

@@ -72,6 +72,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     for edge in [
         idp::public_edge::Edge::NiaAcs,
         idp::public_edge::Edge::RobIntake,
+        idp::public_edge::Edge::NiaSso,
     ] {
         text.push_str(&format!(
             "mojeid_public_edge_rejects_total{{edge=\"{}\"}} {}\n",

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::keys::mds::Level;
 use crate::keys::{b64, core, rp_id_of, stored, Ticket};
 use crate::nia::pairing::Method;
+use crate::public_edge::Edge;
 use crate::{random_token, sha256_hex, Idp, RequestInfo};
 
 /// How long a citizen has to log in once NIA sent them.
@@ -129,13 +130,8 @@ impl Idp {
             Err(e) => {
                 let e = nia_error(e);
                 if matches!(e, Error::NiaRequestInvalid) {
-                    Audit::new(now, None, "nia", req)
-                        .record(
-                            &self.db.pool,
-                            Event::NiaLoginRequestRejected,
-                            json!({ "reason": "verification" }),
-                        )
-                        .await?;
+                    // anyone can post here: counted, and sampled into the audit log
+                    self.edge_reject(Edge::NiaSso, "verification", req).await?;
                 }
                 return Err(e);
             }
@@ -155,14 +151,8 @@ impl Idp {
             .await?
             .is_some();
         if seen {
-            Audit::new(now, None, "nia", req)
-                .record(
-                    &mut *tx,
-                    Event::NiaLoginRequestRejected,
-                    json!({ "reason": "replayed", "request_id": request.id }),
-                )
-                .await?;
             tx.commit().await?;
+            self.edge_reject(Edge::NiaSso, "replayed", req).await?;
             return Err(Error::NiaRequestInvalid);
         }
         let inserted = sqlx::query(
@@ -182,6 +172,7 @@ impl Idp {
         tx.commit().await?;
         if inserted == 0 {
             // the same request at the same moment on another server
+            self.edge_reject(Edge::NiaSso, "replayed", req).await?;
             return Err(Error::NiaRequestInvalid);
         }
         Ok(token)
@@ -567,14 +558,16 @@ impl Idp {
             }
         }
         tx.commit().await?;
-        let means_keys = match account {
-            Some(a) => self
+        // which keys are NIA means is said only once a key has answered, never on the
+        // strength of the password alone
+        let means_keys = match (account, key_id) {
+            (Some(a), Some(_)) => self
                 .means_keys(a.id)
                 .await?
                 .into_iter()
                 .map(|(_, name, _)| name)
                 .collect(),
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         Ok(Answer {
             acs_url: nia.config.login_acs_url.clone(),
