@@ -193,8 +193,8 @@ pub(crate) async fn card_form(State(sim): State<Sim>, Path(flow): Path<String>) 
 
 #[derive(Deserialize)]
 pub(crate) struct CardForm {
-    card: String,
-    pin: String,
+    pub(crate) card: String,
+    pub(crate) pin: String,
 }
 
 pub(crate) async fn card_login(
@@ -205,12 +205,8 @@ pub(crate) async fn card_login(
     let Some(mut flow) = take_flow(&sim, &id) else {
         return expired();
     };
-    let citizen = sim
-        .with_state(|s| s.citizens.clone())
-        .into_iter()
-        .find(|c| c.card_number == form.card.trim());
-    match citizen {
-        Some(c) if c.pin == form.pin.trim() => {
+    match sim.card_holder(&form.card, &form.pin) {
+        Some(c) => {
             flow.citizen = Some(c.id.clone());
             let attrs = [
                 ("Jméno", c.given_name.clone()),

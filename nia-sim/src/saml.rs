@@ -212,11 +212,11 @@ fn attribute(name: &str, value: &str) -> String {
     )
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     format!("_{}", uuid::Uuid::new_v4().simple())
 }
 
-fn instant(t: time::OffsetDateTime) -> String {
+pub(crate) fn instant(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );

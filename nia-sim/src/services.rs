@@ -99,10 +99,6 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn new_id() -> String {
-    format!("_{}", uuid::Uuid::new_v4().simple())
-}
-
 fn cookie_name(service: &str) -> String {
     format!("nia_sim_sep_{service}")
 }
@@ -278,13 +274,16 @@ pub(crate) async fn service_login(State(sim): State<Sim>, Path(id): Path<String>
     Redirect::to(&format!("/FPSTS/prihlaseni/{flow}")).into_response()
 }
 
-fn flow_of(sim: &Sim, flow: &str) -> Option<LoginFlow> {
-    sim.0
-        .logins
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(flow)
-        .cloned()
+/// The login `flow` in progress and its service; `take` ends it (it is answered once).
+fn login_of(sim: &Sim, flow: &str, take: bool) -> Option<(LoginFlow, &'static Service)> {
+    let mut logins = sim.0.logins.lock().unwrap_or_else(|e| e.into_inner());
+    let f = if take {
+        logins.remove(flow)
+    } else {
+        logins.get(flow).cloned()
+    }?;
+    let svc = service(f.service)?;
+    Some((f, svc))
 }
 
 fn expired() -> Response {
@@ -303,10 +302,7 @@ pub(crate) async fn nia_login_page(State(sim): State<Sim>, Path(flow): Path<Stri
     if sim.outage() {
         return unavailable();
     }
-    let Some(f) = flow_of(&sim, &flow) else {
-        return expired();
-    };
-    let Some(svc) = service(f.service) else {
+    let Some((_, svc)) = login_of(&sim, &flow, false) else {
         return expired();
     };
     page(
@@ -380,42 +376,21 @@ fn refused(sim: &Sim, svc: &Service, means: &str, code: &str) -> Response {
     Redirect::to(&format!("/sluzby/{}?chyba={code}", svc.id)).into_response()
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CardForm {
-    card: String,
-    pin: String,
-}
-
 /// eObčanka at NIA's login page (LoA high).
 pub(crate) async fn nia_login_card(
     State(sim): State<Sim>,
     Path(flow): Path<String>,
-    Form(form): Form<CardForm>,
+    Form(form): Form<crate::portal::CardForm>,
 ) -> Response {
     if sim.outage() {
         return unavailable();
     }
-    let Some(f) = sim
-        .0
-        .logins
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&flow)
-    else {
+    let Some((_, svc)) = login_of(&sim, &flow, true) else {
         return expired();
     };
-    let Some(svc) = service(f.service) else {
-        return expired();
-    };
-    let citizen = sim.with_state(|s| {
-        s.citizens
-            .iter()
-            .find(|c| c.card_number == form.card.trim())
-            .cloned()
-    });
-    match citizen {
-        Some(c) if c.pin == form.pin.trim() => logged_in(&sim, svc, &c.id, LOA_HIGH, "eObčanka"),
-        _ => refused(&sim, svc, "eObčanka", "AuthnFailed"),
+    match sim.card_holder(&form.card, &form.pin) {
+        Some(c) => logged_in(&sim, svc, &c.id, LOA_HIGH, "eObčanka"),
+        None => refused(&sim, svc, "eObčanka", "AuthnFailed"),
     }
 }
 
@@ -453,14 +428,6 @@ fn acs_url(sim: &Sim) -> String {
     format!("{}/FPSTS/mojeid/acs", sim.0.config.base_url)
 }
 
-fn instant(t: i64) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|t| t.format(&f).ok())
-        .unwrap_or_default()
-}
-
 /// The signed AuthnRequest NIA sends to the identity provider for a service.
 fn authn_request(sim: &Sim, id: &str, svc: &Service, sso: &str) -> Result<String, String> {
     let sig = format!(
@@ -468,7 +435,7 @@ fn authn_request(sim: &Sim, id: &str, svc: &Service, sso: &str) -> Result<String
     );
     let xml = format!(
         r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{at}" Destination="{sso}" AssertionConsumerServiceURL="{acs}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" ForceAuthn="true" ProviderName="{name}"><saml:Issuer>{ENTITY_ID}</saml:Issuer>{sig}<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="false"/><samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>{loa}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext></samlp:AuthnRequest>"#,
-        at = instant(now()),
+        at = crate::saml::instant(time::OffsetDateTime::now_utc()),
         sso = esc(sso),
         acs = esc(&acs_url(sim)),
         name = esc(svc.name),
@@ -489,10 +456,7 @@ pub(crate) async fn nia_login_mojeid(State(sim): State<Sim>, Path(flow): Path<St
     if sim.outage() {
         return unavailable();
     }
-    let Some(f) = flow_of(&sim, &flow) else {
-        return expired();
-    };
-    let Some(svc) = service(f.service) else {
+    let Some((_, svc)) = login_of(&sim, &flow, false) else {
         return expired();
     };
     let (_, sso) = match idp_metadata(&sim).await {
@@ -508,7 +472,7 @@ pub(crate) async fn nia_login_mojeid(State(sim): State<Sim>, Path(flow): Path<St
                 .into_response()
         }
     };
-    let id = new_id();
+    let id = crate::saml::new_id();
     let xml = match authn_request(&sim, &id, svc, &sso) {
         Ok(x) => x,
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
@@ -707,16 +671,14 @@ pub(crate) async fn mojeid_acs(State(sim): State<Sim>, Form(form): Form<AcsForm>
     if sim.outage() {
         return unavailable();
     }
-    let Some(f) = sim
-        .0
-        .logins
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&form.relay_state)
+    let Some((
+        LoginFlow {
+            request_id: Some(request_id),
+            ..
+        },
+        svc,
+    )) = login_of(&sim, &form.relay_state, true)
     else {
-        return expired();
-    };
-    let (Some(svc), Some(request_id)) = (service(f.service), f.request_id) else {
         return expired();
     };
     let (cert, _) = match idp_metadata(&sim).await {

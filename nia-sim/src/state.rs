@@ -176,6 +176,16 @@ impl Sim {
         out
     }
 
+    /// The holder of test card `card` when `pin` is its PIN (what a card login checks).
+    pub(crate) fn card_holder(&self, card: &str, pin: &str) -> Option<Citizen> {
+        self.with_state(|s| {
+            s.citizens
+                .iter()
+                .find(|c| c.card_number == card.trim() && c.pin == pin.trim())
+                .cloned()
+        })
+    }
+
     pub(crate) fn citizen_by_bsi(&self, bsi: &str) -> Option<Citizen> {
         let citizens = self.with_state(|s| s.citizens.clone());
         citizens.into_iter().find(|c| self.bsi(&c.id) == bsi)
