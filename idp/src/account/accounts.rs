@@ -258,18 +258,7 @@ impl Idp {
             return Err(Error::Invalid(v));
         }
         let now = self.clock.now();
-        let row = sqlx::query("SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1")
-            .bind(&key)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        let hash: Option<String> = row
-            .as_ref()
-            .map(|r| r.try_get("password_hash"))
-            .transpose()?;
-        let account = row
-            .as_ref()
-            .map(<Account as sqlx::FromRow<_>>::from_row)
-            .transpose()?;
+        let (account, hash) = self.account_for_login(&key).await?;
         let (account, attempt) = match (
             self.judge_password(&key, password, hash, now, req).await?,
             account,
@@ -330,6 +319,29 @@ impl Idp {
             .await?;
         tx.commit().await?;
         Ok((account, LoginStep::Done(session)))
+    }
+
+    /// The account a login names (`key`: see `login_name`) and its stored password hash;
+    /// `None` for both when there is no such account.
+    pub(crate) async fn account_for_login(
+        &self,
+        key: &str,
+    ) -> Result<(Option<Account>, Option<String>)> {
+        let row = sqlx::query(
+            "SELECT id, username, state, created_at, password_hash FROM accounts WHERE username = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.db.pool)
+        .await?;
+        let hash = row
+            .as_ref()
+            .map(|r| r.try_get("password_hash"))
+            .transpose()?;
+        let account = row
+            .as_ref()
+            .map(<Account as sqlx::FromRow<_>>::from_row)
+            .transpose()?;
+        Ok((account, hash))
     }
 
     /// A failed login step: counts toward throttling this username and address, and is

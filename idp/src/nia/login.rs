@@ -241,24 +241,20 @@ impl Idp {
             return Err(Error::BadCredentials);
         }
         let now = self.clock.now();
-        let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE username = $1")
-            .bind(&key)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        let hash: Option<String> = row
-            .as_ref()
-            .map(|r| r.try_get("password_hash"))
-            .transpose()?;
-        let account_id: Option<i64> = row.as_ref().map(|r| r.try_get("id")).transpose()?;
-        match (
+        let (account, hash) = self.account_for_login(&key).await?;
+        let account = match (
             self.judge_password(&key, password, hash, now, req).await?,
-            account_id,
+            account,
         ) {
-            (Judged::Right { attempt }, Some(_)) => self.take_back_attempt(attempt).await?,
+            (Judged::Right { attempt }, Some(a)) => {
+                self.take_back_attempt(attempt).await?;
+                a
+            }
             (Judged::Throttled { retry_after_secs }, _) => {
                 return Err(Error::Throttled { retry_after_secs })
             }
-            (_, id) => {
+            (_, other) => {
+                let id = other.map(|a| a.id);
                 Audit::new(now, id, &key, req)
                     .record(
                         &self.db.pool,
@@ -268,10 +264,7 @@ impl Idp {
                     .await?;
                 return Err(Error::BadCredentials);
             }
-        }
-        let account = self
-            .account(account_id.ok_or(Error::BadCredentials)?)
-            .await?;
+        };
         sqlx::query("UPDATE nia_login_requests SET account_id = $1 WHERE id = $2")
             .bind(account.id)
             .bind(flow.id)
