@@ -205,6 +205,64 @@ both_databases!(
 );
 
 both_databases!(
+    a_login_shed_under_load_is_refused_before_it_reads_or_writes_anything,
+    |idp: Idp| async move {
+        let (account, _) = idp
+            .create_account("vytizena", PW, &req("10.0.0.7"))
+            .await
+            .expect("create");
+        let audited = idp
+            .audit_for_account(account.id, 20)
+            .await
+            .expect("audit")
+            .len();
+        // every hashing place taken (the test holds them as logins in progress would)
+        let mut held = Vec::new();
+        while let Ok(place) = idp.hasher.admit_login() {
+            held.push(place);
+        }
+        assert!(!held.is_empty());
+        // and the attempts table locked for writing by somebody else: a refusal that wrote
+        // (or waited to write) would not come back at once
+        let mut lock = idp.db.begin().await.expect("write lock");
+        if idp.db.backend == idp::db::Backend::Postgres {
+            sqlx::query("LOCK TABLE login_failures IN EXCLUSIVE MODE")
+                .execute(&mut *lock)
+                .await
+                .expect("lock");
+        }
+        for _ in 0..50 {
+            let refused = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                idp.login("vytizena", PW, None, ORIGIN, &req("10.5.5.5")),
+            )
+            .await
+            .expect("refused at once, not after waiting for the database");
+            assert!(matches!(refused, Err(Error::Overloaded)));
+        }
+        lock.rollback().await.expect("unlock");
+        // fifty refusals wrote nothing: no attempt rows to take back, nothing audited
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures")
+            .fetch_one(&idp.db.pool)
+            .await
+            .expect("count");
+        assert_eq!(rows, 0);
+        assert_eq!(
+            idp.audit_for_account(account.id, 20)
+                .await
+                .expect("audit")
+                .len(),
+            audited
+        );
+        // places free again: the login goes through
+        drop(held);
+        idp.login("vytizena", PW, None, ORIGIN, &req("10.5.5.5"))
+            .await
+            .expect("login once there is room");
+    }
+);
+
+both_databases!(
     guesses_from_many_addresses_delay_those_addresses_not_the_owner,
     |idp: Idp| async move {
         idp.create_account("jana", PW, &req("10.0.0.5"))

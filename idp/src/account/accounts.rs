@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
 
+use crate::account::password::Admission;
 use crate::account::sessions::{AuthMethod, NewSession};
 use crate::audit::{Audit, Event};
 use crate::error::{Error, FieldViolation, Result, Violation};
@@ -257,10 +258,12 @@ impl Idp {
             }
             return Err(Error::Invalid(v));
         }
+        let admission = self.hasher.admit_login()?;
         let now = self.clock.now();
         let (account, hash) = self.account_for_login(&key).await?;
         let (account, attempt) = match (
-            self.judge_password(&key, password, hash, now, req).await?,
+            self.judge_password(admission, &key, password, hash, now, req)
+                .await?,
             account,
         ) {
             // a right password: its row goes with the address's failures when the session
@@ -373,8 +376,11 @@ impl Idp {
     /// judged, so that guesses sent in parallel count each other; a throttled attempt, or one
     /// that could not be judged (overload), is taken back, a wrong one stays as the failure,
     /// and a right one is the caller's to take back or to leave for the session's clean-up.
+    /// `admission`: the hashing place the caller took first of all (`Hasher::admit_login`),
+    /// so that a login that is going to be shed costs no database query and no write.
     pub(crate) async fn judge_password(
         &self,
+        admission: Admission,
         username: &str,
         password: &str,
         hash: Option<String>,
@@ -392,7 +398,10 @@ impl Idp {
             // no stored password is longer than the policy allows: a longer one is wrong
             // without spending a hash on it (and cannot make the server hash megabytes)
             let right = password.chars().count() <= password::MAX_LEN
-                && self.hasher.verify(password.to_owned(), hash).await?;
+                && self
+                    .hasher
+                    .verify_admitted(admission, password.to_owned(), hash)
+                    .await?;
             Ok(if right {
                 Judged::Right { attempt }
             } else {

@@ -104,6 +104,18 @@ impl Share {
         rounds.saturating_mul(self.job_micros.load(Ordering::Relaxed))
     }
 
+    fn admit(&self) -> Result<Admission> {
+        let ahead = self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let guard = InFlight(self.in_flight.clone());
+        if ahead >= self.capacity || self.expected_wait(ahead) > self.budget_micros {
+            return Err(Error::Overloaded);
+        }
+        Ok(Admission {
+            share: self.clone(),
+            guard,
+        })
+    }
+
     fn record_job(&self, took: std::time::Duration) {
         let sample = took.as_micros().min(u128::from(u32::MAX)) as u64;
         let old = self.job_micros.load(Ordering::Relaxed);
@@ -141,17 +153,28 @@ impl Hasher {
         self
     }
 
+    /// A place among the logins' hashing jobs, taken before the request does anything else
+    /// (`Error::Overloaded` when the expected wait is past the budget): a login that is
+    /// going to be shed costs no database write and no hash.
+    pub fn admit_login(&self) -> Result<Admission> {
+        self.logins.admit()
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         share: &Share,
         job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T> {
-        let ahead = share.in_flight.fetch_add(1, Ordering::SeqCst);
-        if ahead >= share.capacity || share.expected_wait(ahead) > share.budget_micros {
-            share.in_flight.fetch_sub(1, Ordering::SeqCst);
-            return Err(Error::Overloaded);
-        }
-        let guard = InFlight(share.in_flight.clone());
+        let admission = share.admit()?;
+        self.run_admitted(admission, job).await
+    }
+
+    async fn run_admitted<T: Send + 'static>(
+        &self,
+        admission: Admission,
+        job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T> {
+        let Admission { share, guard } = admission;
         let permit = share
             .permits
             .clone()
@@ -159,11 +182,10 @@ impl Hasher {
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
         let argon = self.argon.clone();
-        let timing = share.clone();
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let out = job(&argon);
-            timing.record_job(started.elapsed());
+            share.record_job(started.elapsed());
             drop(permit);
             drop(guard);
             out
@@ -187,7 +209,8 @@ impl Hasher {
     /// unknown usernames take as long as known ones. A stored value starting with `!` is no
     /// password (the login was reset): nothing matches it, in the same time.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
-        self.verify_in(&self.logins, password, hash).await
+        let admission = self.logins.admit()?;
+        self.verify_admitted(admission, password, hash).await
     }
 
     /// `verify` on recovery's own share (the 2FA reset): when that is full the caller gets
@@ -197,7 +220,8 @@ impl Hasher {
         password: String,
         hash: Option<String>,
     ) -> Result<bool> {
-        self.verify_in(&self.recovery, password, hash).await
+        let admission = self.recovery.admit()?;
+        self.verify_admitted(admission, password, hash).await
     }
 
     /// Waits about as long as a verification takes, without using the hashing capacity: for
@@ -207,9 +231,10 @@ impl Hasher {
         tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
     }
 
-    async fn verify_in(
+    /// `verify` in a place taken before (`admit_login`).
+    pub async fn verify_admitted(
         &self,
-        share: &Share,
+        admission: Admission,
         password: String,
         hash: Option<String>,
     ) -> Result<bool> {
@@ -218,7 +243,7 @@ impl Hasher {
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let started = std::time::Instant::now();
         let ok = self
-            .run(share, move |argon| {
+            .run_admitted(admission, move |argon| {
                 PasswordHash::new(&hash)
                     .map(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
                     .unwrap_or(false)
@@ -228,6 +253,13 @@ impl Hasher {
             .store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         Ok(ok && known)
     }
+}
+
+/// A hashing job's place in its share, from admission until the job finishes or its caller
+/// goes away.
+pub struct Admission {
+    share: Share,
+    guard: InFlight,
 }
 
 /// Counts a hashing job from admission until it finishes or its caller goes away.

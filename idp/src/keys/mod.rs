@@ -574,6 +574,7 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<StepUp> {
         let session = self.session(session_token).await?;
+        let admission = self.hasher.admit_login()?;
         let now = self.clock.now();
         let hash: String = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
             .bind(session.account_id)
@@ -583,7 +584,7 @@ impl Idp {
         // counted before it is judged, as at the login (a stolen session must not guess the
         // password in parallel)
         match self
-            .judge_password(&session.username, password, Some(hash), now, req)
+            .judge_password(admission, &session.username, password, Some(hash), now, req)
             .await?
         {
             Judged::Right { attempt } => self.take_back_attempt(attempt).await?,

@@ -240,10 +240,12 @@ impl Idp {
         if key.is_empty() || password.is_empty() {
             return Err(Error::BadCredentials);
         }
+        let admission = self.hasher.admit_login()?;
         let now = self.clock.now();
         let (account, hash) = self.account_for_login(&key).await?;
         let account = match (
-            self.judge_password(&key, password, hash, now, req).await?,
+            self.judge_password(admission, &key, password, hash, now, req)
+                .await?,
             account,
         ) {
             (Judged::Right { attempt }, Some(a)) => {
