@@ -46,6 +46,7 @@ fn page_lang() -> Lang {
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = page_lang();
+    let stylesheet = format!("/{}/mojeid.css", options.site_pkg_dir);
     #[cfg(feature = "ssr")]
     ssr::content_security_policy();
     view! {
@@ -54,7 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <link rel="stylesheet" href="/pkg/mojeid.css" />
+                <link rel="stylesheet" href=stylesheet />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HydrationScripts options />
                 <MetaTags />

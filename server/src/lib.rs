@@ -12,7 +12,7 @@ pub mod seed;
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
+use axum::extract::{FromRef, State};
 use axum::routing::{get, post};
 use axum::Router;
 use http::header::{self, HeaderValue};
@@ -125,9 +125,69 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("mojeid")
         .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
+        // pages name the assets by their content's hash, so browsers may keep them for ever
+        .site_pkg_dir(format!("pkg/{}", asset_version(&config.site_root)))
         .site_addr(config.bind_addr)
         .build()
+}
+
+/// A hash of the built assets under `SITE_ROOT/pkg` (names and contents, first 16 hex digits
+/// of SHA-256): the path segment of `/pkg/{version}/…`, new with every build that changes a
+/// byte. A missing directory hashes as empty (the server still starts and says so on the
+/// pages' missing scripts).
+pub fn asset_version(site_root: &str) -> String {
+    use sha2::Digest;
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(format!("{site_root}/pkg"))
+        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.is_file());
+    files.sort();
+    let mut hash = sha2::Sha256::new();
+    for f in files {
+        hash.update(
+            f.file_name()
+                .map(|n| n.as_encoded_bytes())
+                .unwrap_or_default(),
+        );
+        hash.update(std::fs::read(&f).unwrap_or_default());
+    }
+    hex::encode(&hash.finalize()[..8])
+}
+
+/// `/pkg/…`: the assets. Under the current version (`/pkg/{version}/…`, what pages link)
+/// they never change, so they are cached for a year without asking again; by their plain
+/// name (`/pkg/mojeid.css`, for the few server-written pages) browsers ask again each time.
+async fn assets(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+) -> axum::response::Response {
+    use tower::ServiceExt;
+    // "/pkg/{version}/mojeid.js" or "/pkg/mojeid.js", as "/mojeid.js" for the directory
+    let versioned = format!("/{}/", state.leptos_options.site_pkg_dir);
+    let path = req.uri().path();
+    let (rest, immutable) = match path.strip_prefix(versioned.as_str()) {
+        Some(rest) => (format!("/{rest}"), true),
+        None => (path.strip_prefix("/pkg").unwrap_or(path).to_owned(), false),
+    };
+    if let Ok(uri) = rest.parse::<http::Uri>() {
+        *req.uri_mut() = uri;
+    }
+    let dir = ServeDir::new(format!("{}/pkg", state.config.site_root)).precompressed_br();
+    let mut res = match dir.oneshot(req).await {
+        Ok(res) => res.map(axum::body::Body::new),
+        Err(never) => match never {},
+    };
+    if res.status().is_success() {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if immutable {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            }),
+        );
+    }
+    res
 }
 
 /// The whole HTTP surface.
@@ -193,10 +253,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(options.clone()),
         )
         // WASM, JS and CSS, precompressed with brotli by `./x build --release`
-        .nest_service(
-            "/pkg",
-            ServeDir::new(format!("{}/pkg", state.config.site_root)).precompressed_br(),
-        )
+        .route("/pkg/{*path}", get(assets))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

@@ -470,7 +470,7 @@ async fn dev_outbox_exists_only_outside_production() {
 }
 
 #[tokio::test]
-async fn site_assets_are_served_precompressed_when_available() {
+async fn site_assets_are_served_precompressed_and_cached_by_their_content_hash() {
     let site = std::env::temp_dir().join(format!("mojeid-site-{}", std::process::id()));
     std::fs::create_dir_all(site.join("pkg")).expect("dir");
     std::fs::write(site.join("pkg/app.js"), "console.log('plain')").expect("js");
@@ -499,7 +499,56 @@ async fn site_assets_are_served_precompressed_when_available() {
     let res = h
         .send(get("/pkg/app.js").body(Body::empty()).expect("req"))
         .await;
+    // by the plain name: asked again each time
+    assert_eq!(
+        res.headers()
+            .get(http::header::CACHE_CONTROL)
+            .map(|v| v.as_bytes()),
+        Some(&b"no-cache"[..])
+    );
     assert_eq!(text(res).await, "console.log('plain')");
+
+    // pages name the assets by the build's content hash, and those are kept for a year
+    let version = server::asset_version(site.to_str().expect("utf-8 path"));
+    let page = text(
+        h.send(get("/login").body(Body::empty()).expect("req"))
+            .await,
+    )
+    .await;
+    assert!(
+        page.contains(&format!("/pkg/{version}/mojeid.css")),
+        "no versioned stylesheet in {page}"
+    );
+    let res = h
+        .send(
+            get(&format!("/pkg/{version}/app.js"))
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get(http::header::CACHE_CONTROL)
+            .map(|v| v.as_bytes()),
+        Some(&b"public, max-age=31536000, immutable"[..])
+    );
+    assert_eq!(text(res).await, "console.log('plain')");
+    // another version is not ours: nothing is served under its name
+    let res = h
+        .send(
+            get("/pkg/0123456789abcdef/app.js")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // a changed byte is a new version
+    std::fs::write(site.join("pkg/app.js"), "console.log('plain!')").expect("js");
+    assert_ne!(
+        server::asset_version(site.to_str().expect("utf-8 path")),
+        version
+    );
     h.close().await;
     let _ = std::fs::remove_dir_all(site);
 }
