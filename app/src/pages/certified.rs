@@ -1,6 +1,6 @@
 //! `/security-keys/certified`: the public list of authenticator models from the FIDO
-//! metadata, with their certification level, searchable, filterable and sortable. Works
-//! without an account and without JavaScript (a GET form).
+//! metadata, with their certification level, searchable, filterable and sortable, 50 to a
+//! page. Works without an account and without JavaScript (a GET form and links).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,9 +27,19 @@ pub struct CertifiedModel {
     pub problem: Option<(String, Option<String>)>,
 }
 
+/// Models per page: the whole list (hundreds) made a page of 127 KB.
+pub const PAGE_SIZE: usize = 50;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertifiedList {
+    /// This page's models.
     pub models: Vec<CertifiedModel>,
+    /// How many match the search and filter (on every page).
+    pub matched: usize,
+    /// The position of this page's first model among them (from 1).
+    pub first: usize,
+    pub page: usize,
+    pub pages: usize,
     pub total: usize,
     /// The metadata's `nextUpdate`.
     pub valid_until: String,
@@ -37,12 +47,13 @@ pub struct CertifiedList {
 }
 
 /// `level`: `` (all), `nia` (usable for NIA), `l2` (level 2 or higher), `none` (not usable);
-/// `sort`: `level` (highest first) or `name`.
+/// `sort`: `level` (highest first) or `name`; `page`: from 1 (anything else is the first).
 #[server(endpoint = "certified_models", input = server_fn::codec::GetUrl)]
 pub async fn certified_models(
     q: String,
     level: String,
     sort: String,
+    page: String,
 ) -> Result<CertifiedList, ApiError> {
     use idp::keys::mds::{Form as MdsForm, Level, Protocol};
     let md = crate::ssr::ctx()?.idp.metadata();
@@ -74,12 +85,22 @@ pub async fn certified_models(
                 })
         });
     }
+    let matched = models.len();
+    let pages = matched.div_ceil(PAGE_SIZE).max(1);
+    let page = page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let skip = (page - 1) * PAGE_SIZE;
     Ok(CertifiedList {
+        matched,
+        first: skip + 1,
+        page,
+        pages,
         total: md.models.len(),
         valid_until: md.next_update.clone(),
         stale: md.stale_since.is_some(),
         models: models
             .into_iter()
+            .skip(skip)
+            .take(PAGE_SIZE)
             .map(|m| CertifiedModel {
                 name: m.description.clone(),
                 aaguid: m.aaguid.clone(),
@@ -113,9 +134,22 @@ pub fn CertifiedPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let data = Resource::new(
-        move || (param("q"), param("level"), param("sort")),
-        |(q, level, sort)| certified_models(q, level, sort),
+        move || (param("q"), param("level"), param("sort"), param("page")),
+        |(q, level, sort, page)| certified_models(q, level, sort, page),
     );
+    // the same search on another page
+    let page_href = move |page: usize| {
+        let enc = |v: String| {
+            percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+        };
+        format!(
+            "?q={}&level={}&sort={}&page={page}",
+            enc(param("q")),
+            enc(param("level")),
+            enc(param("sort"))
+        )
+    };
     let sort_by_name = move || param("sort") == "name";
     view! {
         <Title text=t("certified-title") />
@@ -149,8 +183,17 @@ pub fn CertifiedPage() -> impl IntoView {
                 match data.await {
                     Err(e) => view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any(),
                     Ok(list) => {
-                        let shown = list.models.len();
-                        let count = tr_args(lang, "certified-count", &[("shown", shown.into()), ("total", list.total.into())]);
+                        let count = tr_args(lang, "certified-count", &[("matched", list.matched.into()), ("total", list.total.into())]);
+                        let last = list.first + list.models.len() - 1;
+                        let position = tr_args(lang, "certified-page", &[("page", list.page.into()), ("pages", list.pages.into()), ("from", list.first.into()), ("to", last.into())]);
+                        let (page, pages) = (list.page, list.pages);
+                        let pager = (pages > 1).then(|| view! {
+                            <nav class="pager" aria-label=t("certified-pages")>
+                                {(page > 1).then(|| view! { <a href=page_href(page - 1) rel="prev">{t("certified-previous")}</a> })}
+                                " " <span aria-current="page">{position}</span> " "
+                                {(page < pages).then(|| view! { <a href=page_href(page + 1) rel="next">{t("certified-next")}</a> })}
+                            </nav>
+                        });
                         let source = tr_args(lang, "certified-source", &[("date", format_iso_date(lang, &list.valid_until).into())]);
                         view! {
                             <p role="status" class="count">{count}</p>
@@ -172,6 +215,7 @@ pub fn CertifiedPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
+                            {pager}
                             <p class="hint">{source}</p>
                         }
                             .into_any()
