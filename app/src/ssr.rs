@@ -49,12 +49,13 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 
 /// What the server gives every render and server function.
 #[derive(Clone)]
+/// Cloned at every `ctx()` (several times a page): shared, not copied.
 pub struct ServerContext {
-    pub idp: idp::Idp,
+    pub idp: std::sync::Arc<idp::Idp>,
     /// `Secure` on cookies (everything but plain-http localhost).
     pub secure_cookies: bool,
     /// The address citizens reach the service at (links in e-mails start with it).
-    pub public_url: String,
+    pub public_url: std::sync::Arc<str>,
 }
 
 /// Facts about the request, put into the request's extensions by the server's middleware.
@@ -117,7 +118,17 @@ pub fn session_token() -> Option<String> {
 }
 
 /// The logged-in session, or `ApiError::NotAuthenticated`.
+/// The session the server's middleware already checked for this page request: a page asks
+/// for its session once per resource, and each would otherwise be a query of its own.
+#[derive(Clone, Debug)]
+pub struct CheckedSession(pub idp::account::sessions::Session);
+
 pub async fn current_session() -> Result<idp::account::sessions::Session, ApiError> {
+    if let Some(checked) = use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<CheckedSession>().map(|c| c.0.clone()))
+    {
+        return Ok(checked);
+    }
     let token = session_token().ok_or(ApiError::NotAuthenticated)?;
     ctx()?.idp.session(&token).await.map_err(fail)
 }

@@ -194,9 +194,9 @@ async fn assets(
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let server_ctx = app::ssr::ServerContext {
-        idp: state.idp.clone(),
+        idp: Arc::new(state.idp.clone()),
         secure_cookies: state.config.secure_cookies(),
-        public_url: state.config.public_url.clone(),
+        public_url: state.config.public_url.as_str().into(),
     };
     let options = state.leptos_options.clone();
     let mut router = Router::new()

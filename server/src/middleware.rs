@@ -155,7 +155,11 @@ fn origin_allowed(headers: &http::HeaderMap, origins: &[String]) -> (bool, Optio
 /// Pages under `/settings` need a live session; without one the browser goes to the login
 /// page and comes back afterwards. The home page is the login form, or the settings for
 /// someone already logged in.
-pub async fn require_login(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn require_login(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     let is_get = req.method() == Method::GET;
     let protected =
@@ -164,10 +168,16 @@ pub async fn require_login(State(state): State<AppState>, req: Request, next: Ne
     if !protected && !home {
         return next.run(req).await;
     }
-    let live = match cookie_value(req.headers(), state.session_cookie()) {
-        Some(token) => state.idp.session(&token).await.is_ok(),
-        None => false,
+    let session = match cookie_value(req.headers(), state.session_cookie()) {
+        Some(token) => state.idp.session(&token).await.ok(),
+        None => None,
     };
+    let live = session.is_some();
+    // the page's own lookups of its session (one per resource) take this one
+    if let Some(session) = session {
+        req.extensions_mut()
+            .insert(app::ssr::CheckedSession(session));
+    }
     match (live, home) {
         (true, true) => Redirect::to("/settings").into_response(),
         (true, false) | (false, true) => next.run(req).await,

@@ -21,7 +21,7 @@ pub struct FoundView {
 }
 
 #[cfg(feature = "ssr")]
-async fn staff() -> Result<(idp::account::sessions::Session, idp::Idp), ApiError> {
+async fn staff() -> Result<(idp::account::sessions::Session, std::sync::Arc<idp::Idp>), ApiError> {
     staff_as(&[idp::staff::Role::Helpdesk, idp::staff::Role::BackOffice])
         .await
         .map(|(s, idp, _)| (s, idp))
@@ -30,7 +30,14 @@ async fn staff() -> Result<(idp::account::sessions::Session, idp::Idp), ApiError
 #[cfg(feature = "ssr")]
 async fn staff_as(
     allowed: &[idp::staff::Role],
-) -> Result<(idp::account::sessions::Session, idp::Idp, idp::staff::Role), ApiError> {
+) -> Result<
+    (
+        idp::account::sessions::Session,
+        std::sync::Arc<idp::Idp>,
+        idp::staff::Role,
+    ),
+    ApiError,
+> {
     let s = crate::ssr::current_session().await?;
     let idp = crate::ssr::ctx()?.idp;
     let role = idp.staff(&s, allowed).await.map_err(crate::ssr::fail)?;
