@@ -15,7 +15,7 @@
 //! request's number), and
 //! `{ip}` an address of 10.0.0.0/8 that is new for every request (for `X-Forwarded-For`).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -152,17 +152,15 @@ async fn main() {
         }
     };
     let counter = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
     let cpu_before = args.pid.and_then(cpu_ticks);
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(args.seconds);
     let mut tasks = Vec::new();
     for _ in 0..args.connections {
-        let (client, args, counter, stop) =
-            (client.clone(), args.clone(), counter.clone(), stop.clone());
+        let (client, args, counter) = (client.clone(), args.clone(), counter.clone());
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+            while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 if n >= args.max_requests {
                     break;
@@ -217,7 +215,6 @@ async fn main() {
             all.errors += t.errors;
         }
     }
-    stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
     let cpu_ms_per_ok = match (cpu_before, args.pid.and_then(cpu_ticks)) {
         (Some(b), Some(a)) if !all.ok.is_empty() => {

@@ -12,7 +12,7 @@ pub mod seed;
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, State};
+use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
 use http::header::{self, HeaderValue};
@@ -158,21 +158,20 @@ pub fn asset_version(site_root: &str) -> String {
 /// they never change, so they are cached for a year without asking again; by their plain
 /// name (`/pkg/mojeid.css`, for the few server-written pages) browsers ask again each time.
 async fn assets(
-    State(state): State<AppState>,
+    dir: ServeDir,
+    versioned: Arc<str>,
     mut req: axum::extract::Request,
 ) -> axum::response::Response {
     use tower::ServiceExt;
     // "/pkg/{version}/mojeid.js" or "/pkg/mojeid.js", as "/mojeid.js" for the directory
-    let versioned = format!("/{}/", state.leptos_options.site_pkg_dir);
     let path = req.uri().path();
-    let (rest, immutable) = match path.strip_prefix(versioned.as_str()) {
+    let (rest, immutable) = match path.strip_prefix(&*versioned) {
         Some(rest) => (format!("/{rest}"), true),
         None => (path.strip_prefix("/pkg").unwrap_or(path).to_owned(), false),
     };
     if let Ok(uri) = rest.parse::<http::Uri>() {
         *req.uri_mut() = uri;
     }
-    let dir = ServeDir::new(format!("{}/pkg", state.config.site_root)).precompressed_br();
     let mut res = match dir.oneshot(req).await {
         Ok(res) => res.map(axum::body::Body::new),
         Err(never) => match never {},
@@ -253,7 +252,11 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(options.clone()),
         )
         // WASM, JS and CSS, precompressed with brotli by `./x build --release`
-        .route("/pkg/{*path}", get(assets))
+        .route("/pkg/{*path}", {
+            let dir = ServeDir::new(format!("{}/pkg", state.config.site_root)).precompressed_br();
+            let versioned: Arc<str> = format!("/{}/", state.leptos_options.site_pkg_dir).into();
+            get(move |req| assets(dir.clone(), versioned.clone(), req))
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
