@@ -102,6 +102,11 @@ const pgLarge = by('pg login 1000000 accounts');
 if (pgSmall || pgLarge) {
   row('PostgreSQL login p50, 1,000,000 vs 1,000 accounts', pgLarge?.p50_us, pgSmall?.p50_us, us, ['<=', 1.15, '1.15 (noise)']);
 }
+const registry = by('registry changes');
+if (registry) {
+  row(`${registry.count} population-register changes applied (PostgreSQL)`, registry.ms,
+    by('registry baseline updates')?.ms, ms, ['<=', 10000, '10 s'], true);
+}
 // criterion benches
 const ecdsa = criterion['keys/ECDSA P-256 verify (baseline)'];
 const perSec = (ns) => (ns === undefined ? undefined : 1e9 / ns);

@@ -39,6 +39,9 @@ pub enum FieldCode {
     LockedByCzechPoint,
     FileType,
     FileTooLarge { max_mb: usize },
+    NotJson,
+    ImageType,
+    ImageTooLarge { max_mb: usize },
     NoVerifiedEmail,
     ReferenceTaken,
     LinkInvalid,
@@ -146,6 +149,11 @@ impl FieldCode {
             FieldCode::LinkInvalid => tr(lang, "err-link-invalid"),
             FieldCode::LinkExpired => tr(lang, "err-link-expired"),
             FieldCode::PasswordsDiffer => tr(lang, "err-passwords-differ"),
+            FieldCode::NotJson => tr(lang, "err-not-json"),
+            FieldCode::ImageType => tr(lang, "err-image-type"),
+            FieldCode::ImageTooLarge { max_mb } => {
+                tr_args(lang, "err-image-too-large", &[("max", (*max_mb).into())])
+            }
             FieldCode::TooManyCodes { retry_after_secs } => tr_args(
                 lang,
                 "err-too-many-codes",

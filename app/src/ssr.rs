@@ -281,6 +281,9 @@ fn field_code(v: idp::Violation) -> FieldCode {
         V::LinkInvalid => FieldCode::LinkInvalid,
         V::LinkExpired => FieldCode::LinkExpired,
         V::PasswordsDiffer => FieldCode::PasswordsDiffer,
+        V::NotJson => FieldCode::NotJson,
+        V::ImageType => FieldCode::ImageType,
+        V::ImageTooLarge { max_mb } => FieldCode::ImageTooLarge { max_mb },
     }
 }
 

@@ -58,6 +58,11 @@ pub enum Event {
     NiaLogin,
     /// A login through NIA answered with a refusal (or cancelled).
     NiaLoginRefused,
+    SupportRequestSent,
+    SupportQueueViewed,
+    SupportRequestViewed,
+    SupportScreenshotViewed,
+    SupportRequestAnswered,
 }
 
 impl Event {
@@ -104,6 +109,11 @@ impl Event {
             Event::NiaMeansRegistered => "nia.means.registered",
             Event::NiaLogin => "nia.login",
             Event::NiaLoginRefused => "nia.login.refused",
+            Event::SupportRequestSent => "support.request_sent",
+            Event::SupportQueueViewed => "support.queue_viewed",
+            Event::SupportRequestViewed => "support.request_viewed",
+            Event::SupportScreenshotViewed => "support.screenshot_viewed",
+            Event::SupportRequestAnswered => "support.request_answered",
         }
     }
 }
@@ -157,6 +167,52 @@ impl<'a> Audit<'a> {
             details,
         )
         .await
+    }
+
+    /// The same event for several accounts (`self.account` aside), each with its details, in
+    /// one statement: for jobs that apply many changes in one transaction.
+    pub async fn record_for_each<'e, E: Executor<'e, Database = Any>>(
+        &self,
+        executor: E,
+        event: Event,
+        entries: &[(i64, serde_json::Value)],
+    ) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<String> = (0..entries.len())
+            .map(|i| {
+                let p = i * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_events (at, account_id, actor, event, ip, user_agent, details) VALUES {}",
+            rows.join(", ")
+        );
+        let user_agent = truncate(&self.req.user_agent, 512);
+        let mut query = sqlx::query(&sql);
+        for (account, details) in entries {
+            query = query
+                .bind(self.at)
+                .bind(*account)
+                .bind(self.actor)
+                .bind(event.name())
+                .bind(&self.req.ip)
+                .bind(user_agent.clone())
+                .bind(details.to_string());
+        }
+        query.execute(executor).await?;
+        Ok(())
     }
 }
 

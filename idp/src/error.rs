@@ -53,6 +53,13 @@ pub enum Violation {
     LinkInvalid,
     LinkExpired,
     PasswordsDiffer,
+    /// Text that should be JSON (a key test's result) and is not.
+    NotJson,
+    /// An attached image (a screenshot) that is not PNG or JPEG.
+    ImageType,
+    ImageTooLarge {
+        max_mb: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod public_edge;
 pub mod recovery;
 pub mod staff;
+pub mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
 

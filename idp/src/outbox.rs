@@ -70,6 +70,51 @@ pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// Queues several messages on one channel, each to its own account and recipient, in one
+/// statement.
+pub async fn enqueue_each<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    now: i64,
+    channel: Channel,
+    messages: &[(i64, String, Outgoing)],
+) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..messages.len())
+        .map(|i| {
+            let p = i * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 1
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO outbox (created_at, account_id, channel, recipient, subject, body, status, \
+         attempts, next_attempt_at) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (account, recipient, message) in messages {
+        query = query
+            .bind(now)
+            .bind(*account)
+            .bind(channel.as_str())
+            .bind(recipient)
+            .bind(&message.subject)
+            .bind(&message.body);
+    }
+    query.execute(executor).await?;
+    Ok(())
+}
+
 /// Sends e-mail over SMTP. Built from `SMTP_URL` (`smtp://`, `smtps://`, with credentials).
 #[derive(Clone)]
 pub struct Mailer {

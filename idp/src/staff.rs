@@ -1,4 +1,4 @@
-//! Staff: accounts with a role (helpdesk, back office, auditor), granted by an operator
+//! Staff: accounts with a role (helpdesk, back office, auditor, support), granted by an operator
 //! command; every staff action needs a login with a security key, and the ones that cannot be
 //! undone a fresh one.
 
@@ -15,6 +15,8 @@ pub enum Role {
     Helpdesk,
     BackOffice,
     Auditor,
+    /// Technical support: reads and answers support requests.
+    Support,
 }
 
 impl Role {
@@ -23,6 +25,7 @@ impl Role {
             Role::Helpdesk => "helpdesk",
             Role::BackOffice => "back_office",
             Role::Auditor => "auditor",
+            Role::Support => "support",
         }
     }
 
@@ -31,6 +34,7 @@ impl Role {
             "helpdesk" => Role::Helpdesk,
             "back_office" => Role::BackOffice,
             "auditor" => Role::Auditor,
+            "support" => Role::Support,
             _ => return None,
         })
     }

@@ -521,6 +521,47 @@ async fn a_signed_response_links_the_account_and_cannot_be_replayed() {
                 0,
                 "applied once"
             );
+
+            // two changes of one person in one run: each is audited with its own fields
+            w.sim.update_citizen(
+                "rob-1001",
+                &nia_sim::CitizenPatch {
+                    given_name: Some("Johana".into()),
+                    ..Default::default()
+                },
+            );
+            w.sim.update_citizen(
+                "rob-1001",
+                &nia_sim::CitizenPatch {
+                    city: Some("Olomouc".into()),
+                    ..Default::default()
+                },
+            );
+            assert_eq!(w.idp.apply_registry_changes().await.expect("changes"), 2);
+            let profile = w.idp.profile(w.account).await.expect("profile");
+            assert_eq!(profile.first_name.as_deref(), Some("Johana"));
+            assert_eq!(profile.city.as_deref(), Some("Olomouc"));
+            let fields: Vec<String> = w
+                .idp
+                .audit_for_account(w.account, 50)
+                .await
+                .expect("audit")
+                .into_iter()
+                .filter(|e| e.event == "nia.registry_changed")
+                .map(|e| {
+                    let d: serde_json::Value = serde_json::from_str(&e.details).expect("json");
+                    d["fields"].to_string()
+                })
+                .collect();
+            assert_eq!(
+                fields,
+                vec![
+                    r#"["city"]"#.to_owned(),
+                    r#"["first_name"]"#.to_owned(),
+                    r#"["last_name"]"#.to_owned()
+                ],
+                "newest first, each change with only what it changed"
+            );
             w.close().await;
         })
     })

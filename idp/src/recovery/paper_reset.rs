@@ -351,7 +351,7 @@ impl Idp {
         form_from_row(&r)
     }
 
-    async fn verified_email(&self, account_id: i64) -> Result<Option<String>> {
+    pub(crate) async fn verified_email(&self, account_id: i64) -> Result<Option<String>> {
         let c = self.contacts(account_id).await?;
         Ok(c.email.filter(|_| c.email_verified_at.is_some()))
     }
