@@ -108,6 +108,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/nia/document/:id") view=pages::nia::OfficeDocumentPage />
                     <Route path=path!("/security-keys/certified") view=CertifiedPage />
                     <Route path=path!("/security-keys/check") view=KeyCheckPage />
+                    <Route path=path!("/help") view=pages::help::HelpPage />
+                    <Route path=path!("/support") view=pages::support::SupportPage />
+                    <Route path=path!("/support/preview") view=pages::support::SupportPreviewPage />
+                    <Route path=path!("/support/sent") view=pages::support::SupportSentPage />
+                    <Route path=path!("/admin/support") view=pages::support_console::SupportQueuePage />
+                    <Route path=path!("/admin/support/:id") view=pages::support_console::SupportCasePage />
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -116,6 +122,10 @@ pub fn App() -> impl IntoView {
                     <a href="/security-keys/certified">{t("certified-title")}</a>
                     " · "
                     <a href="/security-keys/check">{t("check-title")}</a>
+                    " · "
+                    <a href="/help">{t("help-title")}</a>
+                    " · "
+                    <a href="/support">{t("support-title")}</a>
                 </p>
             </footer>
         </Router>

@@ -287,6 +287,16 @@ fn field_code(v: idp::Violation) -> FieldCode {
     }
 }
 
+/// Field problems as the client shows them (a stored draft's, or a refused form's).
+pub fn field_errors(v: Vec<idp::FieldViolation>) -> Vec<FieldError> {
+    v.into_iter()
+        .map(|f| FieldError {
+            field: f.field,
+            code: field_code(f.violation),
+        })
+        .collect()
+}
+
 /// The one mapping from domain errors to what the client sees, with the HTTP status.
 /// Internal details are logged here (with the request id) and never sent.
 pub fn fail(e: idp::Error) -> ApiError {
@@ -301,14 +311,7 @@ pub fn fail(e: idp::Error) -> ApiError {
             if let Some(secs) = retry {
                 status(StatusCode::TOO_MANY_REQUESTS, Some(secs));
             }
-            ApiError::Invalid(
-                v.into_iter()
-                    .map(|f| FieldError {
-                        field: f.field,
-                        code: field_code(f.violation),
-                    })
-                    .collect(),
-            )
+            ApiError::Invalid(field_errors(v))
         }
         E::BadCredentials => {
             status(StatusCode::UNAUTHORIZED, None);

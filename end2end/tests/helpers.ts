@@ -204,7 +204,7 @@ export async function eobcankaAtNia(page: Page, card: string, consent = true): P
 }
 
 /** Gives an account a staff role with the operator's command, on the test server's database. */
-export function grantRole(username: string, role: 'helpdesk' | 'back_office' | 'auditor'): void {
+export function grantRole(username: string, role: 'helpdesk' | 'back_office' | 'auditor' | 'support'): void {
   execFileSync(process.env.E2E_SERVER_BIN!, ['staff', 'grant', username, role], {
     env: {
       ...process.env,
@@ -221,7 +221,7 @@ export function grantRole(username: string, role: 'helpdesk' | 'back_office' | '
  * A staff member in a browser of their own: an account with Chromium's virtual key, the role,
  * and a login with the password and the key; the page is left on /admin.
  */
-export async function staffMember(browser: Browser, prefix: string, role: 'helpdesk' | 'back_office' | 'auditor'): Promise<Page> {
+export async function staffMember(browser: Browser, prefix: string, role: 'helpdesk' | 'back_office' | 'auditor' | 'support'): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await virtualKey(page);

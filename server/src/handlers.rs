@@ -532,3 +532,82 @@ pub async fn reset_form_pdf(Extension(meta): Extension<RequestMeta>) -> Response
         }
     }
 }
+
+/// An image we hold for someone (a support request's screenshot): shown inline, never cached,
+/// and sandboxed so that even a crafted file runs nothing.
+fn image_response(kind: String, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (http::header::CONTENT_TYPE, kind),
+            (http::header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                http::header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The citizen's own draft's screenshot, for the preview (the draft cookie is the key).
+pub async fn support_draft_screenshot(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = cookie_value(&headers, app::pages::support::DRAFT_COOKIE) else {
+        return (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response();
+    };
+    match state.idp.support_draft_screenshot(&token).await {
+        Ok((kind, bytes)) => image_response(kind, bytes),
+        Err(idp::Error::NotFound) => {
+            (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a support draft's screenshot failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A sent request's screenshot, for the support console (audited by the domain).
+pub async fn support_screenshot(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match cookie_value(&headers, state.session_cookie()) {
+        Some(token) => state.idp.session(&token).await.ok(),
+        None => None,
+    };
+    let Some(session) = session else {
+        return Redirect::to("/login?next=%2Fadmin%2Fsupport").into_response();
+    };
+    match state
+        .idp
+        .support_screenshot(&session, id, &request_info(&meta))
+        .await
+    {
+        Ok((kind, bytes)) => image_response(kind, bytes),
+        Err(idp::Error::Forbidden) => {
+            (StatusCode::FORBIDDEN, tr(meta.lang, "err-forbidden")).into_response()
+        }
+        Err(idp::Error::NotFound) => {
+            (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a support request's screenshot failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                tr(meta.lang, "err-internal"),
+            )
+                .into_response()
+        }
+    }
+}

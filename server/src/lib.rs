@@ -238,6 +238,14 @@ pub fn router(state: AppState) -> Router {
             get(handlers::paper_form_scan),
         )
         .route(
+            "/support/draft/screenshot",
+            get(handlers::support_draft_screenshot),
+        )
+        .route(
+            "/admin/support/{id}/screenshot",
+            get(handlers::support_screenshot),
+        )
+        .route(
             "/help/zadost-o-reset-hesla-v-mojeid.pdf",
             get(handlers::reset_form_pdf),
         );

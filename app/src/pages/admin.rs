@@ -28,7 +28,7 @@ async fn staff() -> Result<(idp::account::sessions::Session, std::sync::Arc<idp:
 }
 
 #[cfg(feature = "ssr")]
-async fn staff_as(
+pub(crate) async fn staff_as(
     allowed: &[idp::staff::Role],
 ) -> Result<
     (

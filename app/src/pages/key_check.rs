@@ -94,7 +94,18 @@ pub async fn key_check_finish(
         Err(idp::Error::NotFound) => return Err(ApiError::NotAuthenticated),
         Err(e) => return Err(crate::ssr::fail(e)),
     };
-    let v = finished.verdict;
+    verdict_view(
+        finished.verdict,
+        serde_json::to_string_pretty(&finished.download).map_err(|_| ApiError::Internal)?,
+    )
+}
+
+/// A verdict as the page shows it, with the support document to download.
+#[cfg(feature = "ssr")]
+pub(crate) fn verdict_view(
+    v: idp::keys::attestation::Verdict,
+    download: String,
+) -> Result<KeyCheckView, ApiError> {
     let reasons = v.reasons.iter().map(reason_message).collect();
     Ok(KeyCheckView {
         format: v.format,
@@ -107,8 +118,7 @@ pub async fn key_check_finish(
         nia_eligible: v.nia_eligible,
         reasons,
         refused: v.refused.is_some(),
-        download: serde_json::to_string_pretty(&finished.download)
-            .map_err(|_| ApiError::Internal)?,
+        download,
     })
 }
 
@@ -173,7 +183,7 @@ pub fn KeyCheckPage() -> impl IntoView {
             {move || match outcome.get() {
                 None => None,
                 Some(Err(f)) => Some(view! { <p class="alert">{f.message(lang)}</p> }.into_any()),
-                Some(Ok(v)) => Some(view! { <CheckResult v /> }.into_any()),
+                Some(Ok(v)) => Some(view! { <CheckResult v offer_support=true /> }.into_any()),
             }}
         </div>
         <p class="hint">{t("check-privacy")}</p>
@@ -181,7 +191,12 @@ pub fn KeyCheckPage() -> impl IntoView {
 }
 
 #[component]
-fn CheckResult(v: KeyCheckView) -> impl IntoView {
+pub(crate) fn CheckResult(
+    v: KeyCheckView,
+    /// Offer to send the result to technical support (the public test; not in the console).
+    #[prop(optional)]
+    offer_support: bool,
+) -> impl IntoView {
     let lang = use_lang();
     if v.refused {
         return view! { <p class="alert">{t("check-refused")}</p> }.into_any();
@@ -232,6 +247,13 @@ fn CheckResult(v: KeyCheckView) -> impl IntoView {
             <p>
                 <a href=href download="mojeid-key-check.json">{t("check-download")}</a>
             </p>
+            {offer_support.then(|| view! {
+                <form method="post" action="/api/support_draft" enctype="multipart/form-data">
+                    <input type="hidden" name="from" value="key-check" />
+                    <input type="hidden" name="key_check" value=v.download.clone() />
+                    <button type="submit" class="secondary">{t("check-send-to-support")}</button>
+                </form>
+            })}
         </section>
     }
     .into_any()

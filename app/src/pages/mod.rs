@@ -4,6 +4,7 @@ pub mod admin;
 pub mod certified;
 pub mod contacts;
 pub mod events;
+pub mod help;
 pub mod key_check;
 pub mod login;
 pub mod nia;
@@ -16,6 +17,8 @@ pub mod register;
 pub mod security_keys;
 pub mod sessions;
 pub mod settings;
+pub mod support;
+pub mod support_console;
 pub mod twofa_reset;
 
 use leptos::prelude::*;
