@@ -25,6 +25,10 @@ test('a security key is added with its level, needed to log in, renamed, and rem
   await expect(row.getByRole('cell').nth(1)).toHaveText('hardware key');
   await expect(row.getByRole('cell').nth(2)).toHaveText('FIDO_CERTIFIED_L1');
   await expect(row.getByRole('cell').nth(3)).toHaveText('yes');
+  // one hardware key: none of the help page's warnings concerns this account (Windows Hello
+  // beside a hardware key, only a system key, an Apple device)
+  await expect(page.getByRole('note')).toHaveCount(0);
+  await expect(page.getByText(/Windows Hello/)).toHaveCount(0);
   await expectAccessible(page);
 
   // logging in now needs the key after the password

@@ -448,14 +448,19 @@ pub fn SecurityKeysPage() -> impl IntoView {
         <p>{t("keys-intro")}</p>
         <ul class="advice">
             <li>{t("keys-advice-several")}</li>
-            <li>{t("keys-advice-system")}</li>
             <li>{t("keys-advice-browser")}</li>
         </ul>
         <div role="status" class="status-slot">
             {move || removed().then(|| view! { <p class="notice">{t("keys-removed")}</p> })}
             {move || added.get().map(|k| {
                 let verdict = if k.nia_eligible { t("keys-added-eligible") } else { t("keys-added-not-eligible") };
-                view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level.fido_name())}</p> }
+                let why = (!k.nia_eligible).then(|| view! {
+                    <ul class="reasons">
+                        {k.reasons.iter().map(|(key, arg)| view! { <li>{tr_args(lang, key, &[("detail", arg.clone().into())])}</li> }).collect_view()}
+                    </ul>
+                    <p><a href="/help">{t("keys-what-to-do")}</a></p>
+                });
+                view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level.fido_name())}</p> {why} }
             })}
         </div>
         <Transition fallback=|| view! { <p>{t("loading")}</p> }>
@@ -464,6 +469,7 @@ pub fn SecurityKeysPage() -> impl IntoView {
                     Err(e) => super::settings::load_failed(e),
                     Ok(list) if list.is_empty() => view! { <p>{t("keys-none")}</p> }.into_any(),
                     Ok(list) => view! {
+                        <KeyWarnings kinds=list.iter().map(|k| k.kind).collect() />
                         <div class="table-wrap">
                             <table class="models">
                                 <caption>{t("keys-caption")}</caption>
@@ -530,8 +536,78 @@ fn ErrorSummaryFor(
     errors: Signal<Option<ApiError>>,
     browser: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    // the device sent data out of specification: the help page's advice, where it happens
+    let incorrect_data = move || {
+        matches!(errors.get(), Some(ApiError::Invalid(v))
+            if v.iter().any(|f| f.code == crate::error::FieldCode::KeyDataIncorrect))
+    };
     view! {
         <crate::components::ErrorSummary errors />
         {move || browser.get().map(|m| view! { <p class="alert" role="alert">{m}</p> })}
+        {move || incorrect_data().then(|| view! {
+            <p>{t("help-incorrect-text")} " " <a href="/help#incorrect-data">{t("keys-what-to-do")}</a></p>
+        })}
+    }
+}
+
+/// Which of the help page's warnings apply to an account with keys of these kinds: (catalog
+/// key of the text, anchor on `/help`). Windows Hello beside a hardware key; only system keys
+/// (logins tied to one device); an Apple device.
+pub fn key_warnings(kinds: &[KeyKind]) -> Vec<(&'static str, &'static str)> {
+    let has = |k: KeyKind| kinds.contains(&k);
+    let mut warnings = Vec::new();
+    if has(KeyKind::WindowsHello) && has(KeyKind::Hardware) {
+        warnings.push(("help-hello-text", "hello-and-keys"));
+    }
+    let system = |k: &KeyKind| matches!(k, KeyKind::WindowsHello | KeyKind::Android);
+    if !kinds.is_empty() && kinds.iter().all(system) {
+        warnings.push(("help-system-text", "one-system-key"));
+    }
+    if has(KeyKind::Apple) {
+        warnings.push(("help-apple-text", "apple"));
+    }
+    warnings
+}
+
+#[component]
+fn KeyWarnings(kinds: Vec<KeyKind>) -> impl IntoView {
+    key_warnings(&kinds)
+        .into_iter()
+        .map(|(text, anchor)| {
+            view! {
+                <div class="warning" role="note">
+                    <p>{t(text)} " " <a href=format!("/help#{anchor}")>{t("keys-what-to-do")}</a></p>
+                </div>
+            }
+        })
+        .collect_view()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key_warnings, KeyKind::*};
+
+    #[test]
+    fn warnings_concern_only_the_accounts_they_apply_to() {
+        assert_eq!(key_warnings(&[Hardware]), vec![]);
+        assert_eq!(key_warnings(&[Hardware, Hardware]), vec![]);
+        assert_eq!(key_warnings(&[]), vec![]);
+        assert_eq!(
+            key_warnings(&[WindowsHello, Hardware]),
+            vec![("help-hello-text", "hello-and-keys")]
+        );
+        assert_eq!(
+            key_warnings(&[WindowsHello]),
+            vec![("help-system-text", "one-system-key")]
+        );
+        assert_eq!(
+            key_warnings(&[Android, WindowsHello]),
+            vec![("help-system-text", "one-system-key")]
+        );
+        assert_eq!(key_warnings(&[Android, Hardware]), vec![]);
+        assert_eq!(
+            key_warnings(&[Apple, Hardware]),
+            vec![("help-apple-text", "apple")]
+        );
     }
 }
