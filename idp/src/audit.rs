@@ -212,6 +212,9 @@ impl<'a> Audit<'a> {
                 .bind(details.to_string());
         }
         query.execute(executor).await?;
+        for _ in entries {
+            crate::metrics::event(event.name());
+        }
         Ok(())
     }
 }
@@ -239,6 +242,7 @@ async fn record<'e, E: Executor<'e, Database = Any>>(
     .bind(details.to_string())
     .execute(executor)
     .await?;
+    crate::metrics::event(event.name());
     Ok(())
 }
 

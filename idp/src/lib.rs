@@ -13,6 +13,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod jobs;
 pub mod keys;
+pub mod metrics;
 pub mod nia;
 pub mod notices;
 pub mod outbox;

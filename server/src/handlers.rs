@@ -80,6 +80,13 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
             c.rejected(edge)
         ));
     }
+    match state.idp.metrics_text().await {
+        Ok(t) => text.push_str(&t),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the metrics' gauges failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
     let m = state.idp.means_counters();
     text.push_str(&format!(
         "# HELP mojeid_nia_means_orphans_deactivated_total Means of ours at NIA that no link held, deactivated by the reconciliation job.\n\

@@ -683,3 +683,191 @@ async fn the_icon_browsers_ask_for_by_habit_leads_to_ours() {
     );
     h.close().await;
 }
+
+/// The value of one series in a `/metrics` body (0 when absent).
+fn series(body: &str, name: &str) -> f64 {
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn multipart(uri: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Request<Body> {
+    let boundary = "----mojeid-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"shot.png\"\r\nContent-Type: image/png\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Request::post(uri)
+        .header(ORIGIN, ORIGIN_OK)
+        .header(http::header::ACCEPT, "text/html")
+        .header(
+            CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request")
+}
+
+fn location(res: &Response<Body>) -> String {
+    res.headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_support_request_goes_through_without_javascript_and_the_metrics_move() {
+    let h = harness(
+        TempDatabase::sqlite(),
+        &[("METRICS_TOKEN", "metrics-token-0123456789")],
+    )
+    .await;
+    let metrics = || async {
+        let res = h
+            .send(
+                get("/metrics")
+                    .header(
+                        http::header::AUTHORIZATION,
+                        "Bearer metrics-token-0123456789",
+                    )
+                    .body(Body::empty())
+                    .expect("req"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        text(res).await
+    };
+    let before = metrics().await;
+
+    // a failed login counts (the counters are the process's: other tests may add to them)
+    let res = h
+        .send(form(
+            "/api/login",
+            "username=nikdo&password=spatne+heslo+heslo&next=%2Fsettings",
+        ))
+        .await;
+    assert_ne!(res.status(), StatusCode::OK);
+
+    // the form's plain post: a draft, kept by a cookie, and the preview
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    let fields = [
+        ("username", "jana.zapomnela"),
+        ("email", "jana@example.cz"),
+        ("os", "Ubuntu 18.04"),
+        ("browser", "Google Chrome 131"),
+        ("key_type", "GoTrust Idem Key"),
+        ("description", "Klíč nefunguje."),
+        ("happened_at", "dnes"),
+        ("key_check", ""),
+    ];
+    let res = h
+        .send(multipart(
+            "/api/support_draft",
+            &fields,
+            Some(("screenshot", png)),
+        ))
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(location(&res), "/support/preview");
+    let draft = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("support_draft="))
+        .map(cookie_pair)
+        .expect("draft cookie");
+    assert!(draft.len() > "support_draft=".len() + 20);
+    // the preview's screenshot is the draft's holder's only, and sandboxed
+    let res = h
+        .send(
+            get("/support/draft/screenshot")
+                .header(http::header::COOKIE, &draft)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get(http::header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok()),
+        Some("sandbox; default-src 'none'")
+    );
+    let res = h
+        .send(
+            get("/support/draft/screenshot")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // another site cannot post into it
+    let mut foreign = multipart("/api/support_draft", &fields, None);
+    foreign.headers_mut().insert(
+        ORIGIN,
+        http::HeaderValue::from_static("https://evil.example"),
+    );
+    assert_eq!(h.send(foreign).await.status(), StatusCode::FORBIDDEN);
+
+    let mut send = form("/api/support_send", "");
+    send.headers_mut().insert(
+        http::header::ACCEPT,
+        http::HeaderValue::from_static("text/html"),
+    );
+    send.headers_mut().insert(
+        http::header::COOKIE,
+        http::HeaderValue::from_str(&draft).expect("cookie"),
+    );
+    let res = h.send(send).await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let to = location(&res);
+    assert!(to.starts_with("/support/sent?reference=MID-"), "{to}");
+
+    let after = metrics().await;
+    assert!(
+        series(&after, "mojeid_logins_total{outcome=\"failed\"}")
+            >= series(&before, "mojeid_logins_total{outcome=\"failed\"}") + 1.0,
+        "{after}"
+    );
+    assert!(
+        series(
+            &after,
+            "mojeid_events_total{event=\"support.request_sent\"}"
+        ) >= series(
+            &before,
+            "mojeid_events_total{event=\"support.request_sent\"}"
+        ) + 1.0
+    );
+    // the gauges are this database's
+    assert_eq!(
+        series(&after, "mojeid_support_requests{state=\"open\"}"),
+        1.0
+    );
+    assert_eq!(
+        series(&after, "mojeid_outbox{status=\"pending\"}"),
+        1.0,
+        "{after}"
+    );
+    for name in [
+        "mojeid_logins_total{outcome=\"shed\"}",
+        "mojeid_key_registrations_total{verdict=\"refused\"}",
+        "mojeid_mds_serial",
+    ] {
+        assert!(after.contains(name), "{name} missing in {after}");
+    }
+    h.close().await;
+}

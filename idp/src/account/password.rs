@@ -157,7 +157,11 @@ impl Hasher {
     /// (`Error::Overloaded` when the expected wait is past the budget): a login that is
     /// going to be shed costs no database write and no hash.
     pub fn admit_login(&self) -> Result<Admission> {
-        self.logins.admit()
+        let admission = self.logins.admit();
+        if admission.is_err() {
+            crate::metrics::login_shed();
+        }
+        admission
     }
 
     async fn run<T: Send + 'static>(

@@ -343,6 +343,7 @@ impl Idp {
             std::time::SystemTime::now(),
         );
         let Some(cred) = cred.filter(|_| verdict.refused.is_none()) else {
+            crate::metrics::key_registration("refused");
             return Err(Error::invalid("key", Violation::KeyDataIncorrect));
         };
         let now = self.clock.now();
@@ -378,6 +379,11 @@ impl Idp {
         Audit::new(now, Some(account_id), actor, req)
             .record(&mut *tx, Event::SecurityKeyAdded, details)
             .await?;
+        crate::metrics::key_registration(if verdict.nia_eligible {
+            "eligible"
+        } else {
+            "not_eligible"
+        });
         // a certified key of a linked account logs into NIA too, registered there by a job,
         // when it was added after a login with a key that is a means already (NIA makes a
         // new means only with one of the same level)

@@ -531,7 +531,7 @@ impl NiaClient {
     pub async fn match_by_data(&self, d: &RegistryData) -> Result<String, NiaError> {
         let url = format!("{}/ztotozneni", self.config.api_url);
         let body = self
-            .call(self.http.post(url).json(&serde_json::json!({
+            .call("ztotozneni", self.http.post(url).json(&serde_json::json!({
                 "given_name": d.given_name, "family_name": d.family_name, "birth_date": d.birth_date,
             })))
             .await?;
@@ -541,7 +541,29 @@ impl NiaClient {
             .ok_or_else(|| NiaError::Invalid("no bsi".into()))
     }
 
-    async fn call(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, NiaError> {
+    /// One call to NIA's API (`endpoint` names it for the metrics), timed and counted by
+    /// outcome.
+    async fn call(
+        &self,
+        endpoint: &'static str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<serde_json::Value, NiaError> {
+        let started = std::time::Instant::now();
+        let result = self.call_untimed(req).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(NiaError::Refused(_)) => "refused",
+            Err(NiaError::Unavailable(_)) => "unavailable",
+            Err(_) => "invalid",
+        };
+        crate::metrics::nia_call(endpoint, outcome, started.elapsed().as_secs_f64());
+        result
+    }
+
+    async fn call_untimed(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<serde_json::Value, NiaError> {
         let res = req
             .bearer_auth(&self.config.api_token)
             .send()
@@ -562,9 +584,12 @@ impl NiaClient {
     /// Ztotožnění: matches the person behind `bsi` against the population register.
     pub async fn match_person(&self, bsi: &str) -> Result<(), NiaError> {
         let url = format!("{}/ztotozneni", self.config.api_url);
-        self.call(self.http.post(url).json(&serde_json::json!({ "bsi": bsi })))
-            .await
-            .map(|_| ())
+        self.call(
+            "ztotozneni",
+            self.http.post(url).json(&serde_json::json!({ "bsi": bsi })),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Registers a means (one of our keys, `means_ref`) for the person at LoA substantial;
@@ -572,9 +597,12 @@ impl NiaClient {
     pub async fn register_means(&self, bsi: &str, means_ref: &str) -> Result<String, NiaError> {
         let url = format!("{}/prostredek/registrovat", self.config.api_url);
         let body = self
-            .call(self.http.post(url).json(&serde_json::json!({
-                "bsi": bsi, "means_ref": means_ref, "loa": "substantial"
-            })))
+            .call(
+                "prostredek/registrovat",
+                self.http.post(url).json(&serde_json::json!({
+                    "bsi": bsi, "means_ref": means_ref, "loa": "substantial"
+                })),
+            )
             .await?;
         body["means_id"]
             .as_str()
@@ -587,6 +615,7 @@ impl NiaClient {
         let url = format!("{}/prostredek/zneplatnit", self.config.api_url);
         match self
             .call(
+                "prostredek/zneplatnit",
                 self.http
                     .post(url)
                     .json(&serde_json::json!({ "bsi": bsi, "means_id": means_id })),
@@ -603,14 +632,16 @@ impl NiaClient {
     /// The person's active means that we registered (NIA's list, `prostredky`).
     pub async fn means_of(&self, bsi: &str) -> Result<Vec<ActiveMeans>, NiaError> {
         let url = format!("{}/prostredky", self.config.api_url);
-        let body = self.call(self.http.get(url).query(&[("bsi", bsi)])).await?;
+        let body = self
+            .call("prostredky", self.http.get(url).query(&[("bsi", bsi)]))
+            .await?;
         serde_json::from_value(body["means"].clone()).map_err(|e| NiaError::Invalid(e.to_string()))
     }
 
     /// Registry changes of linked persons after `since`.
     pub async fn changes(&self, since: i64) -> Result<(Vec<Change>, i64), NiaError> {
         let url = format!("{}/zmeny?since={since}", self.config.api_url);
-        let body = self.call(self.http.get(url)).await?;
+        let body = self.call("zmeny", self.http.get(url)).await?;
         let changes: Vec<Change> = serde_json::from_value(body["changes"].clone())
             .map_err(|e| NiaError::Invalid(e.to_string()))?;
         let last = body["last"].as_i64().unwrap_or(since);
