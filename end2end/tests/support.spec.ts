@@ -72,6 +72,10 @@ test('a citizen who cannot log in sends a request with the key test and a screen
   // support opens it and sees the key test's verdict
   const support = await staffMember(browser, 'technik', 'support');
   await visit(support, '/admin/support');
+  // the operators' summary: the FIDO metadata in use, NIA, the queues
+  const health = support.getByRole('region', { name: 'Service status' });
+  await expect(health).toContainText('nextUpdate');
+  await expect(health).toContainText('Jobs waiting / failed');
   await support.getByRole('link', { name: reference }).click();
   await expect(support.getByRole('heading', { level: 1, name: `Request ${reference}` })).toBeVisible();
   await hydrated(support);

@@ -23,6 +23,8 @@ static KEY_REGISTRATIONS: LazyLock<Mutex<BTreeMap<&'static str, u64>>> =
 type CallStats = BTreeMap<(&'static str, &'static str), (u64, f64)>;
 static NIA_CALLS: LazyLock<Mutex<CallStats>> = LazyLock::new(Default::default);
 static LOGINS_SHED: AtomicU64 = AtomicU64::new(0);
+/// The last call to NIA's API: its outcome and when (Unix time).
+static NIA_LAST: Mutex<Option<(&'static str, i64)>> = Mutex::new(None);
 
 fn bump(map: &Mutex<BTreeMap<&'static str, u64>>, key: &'static str) {
     let mut m = match map.lock() {
@@ -65,6 +67,26 @@ pub(crate) fn nia_call(endpoint: &'static str, outcome: &'static str, seconds: f
     let e = m.entry((endpoint, outcome)).or_insert((0, 0.0));
     e.0 += 1;
     e.1 += seconds;
+    drop(m);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match NIA_LAST.lock() {
+        Ok(mut l) => *l = Some((outcome, now)),
+        Err(poisoned) => *poisoned.into_inner() = Some((outcome, now)),
+    }
+}
+
+/// What the admin shows operators: the FIDO metadata's freshness, whether NIA answered the
+/// last call this process made, and the job queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub mds_serial: u64,
+    pub mds_next_update: String,
+    pub mds_stale: bool,
+    /// The last call's outcome and time; `None` before any.
+    pub nia_last_call: Option<(String, i64)>,
+    pub jobs_pending: i64,
+    pub jobs_failed: i64,
+    pub outbox_pending: i64,
 }
 
 /// How many times `event` was counted in this process (tests read it).
@@ -77,6 +99,32 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 impl Idp {
+    /// The operators' summary for the admin pages.
+    pub async fn health(&self) -> Result<Health> {
+        let count = |sql: &'static str| async move {
+            let n: i64 = sqlx::query(sql)
+                .fetch_one(&self.db.pool)
+                .await?
+                .try_get("n")?;
+            Ok::<i64, crate::error::Error>(n)
+        };
+        let md = self.metadata();
+        let last = match NIA_LAST.lock() {
+            Ok(l) => *l,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        Ok(Health {
+            mds_serial: md.serial,
+            mds_next_update: md.next_update.clone(),
+            mds_stale: md.stale_since.is_some(),
+            nia_last_call: last.map(|(o, at)| (o.to_owned(), at)),
+            jobs_pending: count("SELECT COUNT(*) AS n FROM jobs WHERE state = 'due'").await?,
+            jobs_failed: count("SELECT COUNT(*) AS n FROM jobs WHERE state = 'failed'").await?,
+            outbox_pending: count("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+                .await?,
+        })
+    }
+
     /// The counters and the gauges, in Prometheus text format.
     pub async fn metrics_text(&self) -> Result<String> {
         let mut out = String::new();
@@ -168,7 +216,7 @@ impl Idp {
             &mut out,
             "mojeid_jobs",
             "gauge",
-            "Background jobs by state (pending is the queue's depth; failed ones gave up after their retries).",
+            "Background jobs by state (due is the queue's depth; failed ones gave up after their retries; done ones are kept a while).",
         );
         for (state, n) in
             grouped("SELECT state AS k, COUNT(*) AS n FROM jobs GROUP BY state").await?

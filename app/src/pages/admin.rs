@@ -262,6 +262,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <Title text=t("admin-title") />
         <h1>{t("admin-title")}</h1>
+        <crate::pages::support_console::HealthPanel />
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match access.await {

@@ -129,6 +129,7 @@ pub fn SupportQueuePage() -> impl IntoView {
     view! {
         <Title text=t("console-title") />
         <h1>{t("console-title")}</h1>
+        <HealthPanel />
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match queue.await {
@@ -276,5 +277,79 @@ pub fn SupportCasePage() -> impl IntoView {
             })}
         </Suspense>
         {move || answered_now().then(|| view! { <p class="notice" role="status">{t("console-answer-sent")}</p> })}
+    }
+}
+
+/// The operators' summary (any staff role): FIDO metadata freshness, NIA's last answer to
+/// this server, the job queue and the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthView {
+    pub mds_serial: u64,
+    pub mds_next_update: String,
+    pub mds_stale: bool,
+    pub nia_last_call: Option<(String, i64)>,
+    pub jobs_due: i64,
+    pub jobs_failed: i64,
+    pub outbox_pending: i64,
+}
+
+#[server(endpoint = "admin_health")]
+pub async fn admin_health() -> Result<HealthView, ApiError> {
+    use idp::staff::Role;
+    let (_, idp, _) = super::admin::staff_as(&[
+        Role::Helpdesk,
+        Role::BackOffice,
+        Role::Auditor,
+        Role::Support,
+    ])
+    .await?;
+    let h = idp.health().await.map_err(crate::ssr::fail)?;
+    Ok(HealthView {
+        mds_serial: h.mds_serial,
+        mds_next_update: h.mds_next_update,
+        mds_stale: h.mds_stale,
+        nia_last_call: h.nia_last_call,
+        jobs_due: h.jobs_pending,
+        jobs_failed: h.jobs_failed,
+        outbox_pending: h.outbox_pending,
+    })
+}
+
+/// The summary as a definition list; nothing for a visitor who is not staff.
+#[component]
+pub fn HealthPanel() -> impl IntoView {
+    let lang = use_lang();
+    let health = Resource::new(|| (), |_| admin_health());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                health.await.ok().map(|h| {
+                    let nia = match &h.nia_last_call {
+                        None => t("health-nia-none"),
+                        Some((outcome, at)) => format!(
+                            "{} ({} {})",
+                            if outcome == "unavailable" { t("health-nia-down") } else { t("health-nia-up") },
+                            format_date(lang, *at),
+                            format_time(*at)
+                        ),
+                    };
+                    view! {
+                        <section class="card" aria-labelledby="health">
+                            <h2 id="health">{t("health-title")}</h2>
+                            <dl>
+                                <dt>{t("health-mds")}</dt>
+                                <dd class:alert=h.mds_stale>{format!("no. {} – nextUpdate {}{}", h.mds_serial, h.mds_next_update, if h.mds_stale { format!(" – {}", t("health-mds-stale")) } else { String::new() })}</dd>
+                                <dt>"NIA"</dt>
+                                <dd>{nia}</dd>
+                                <dt>{t("health-jobs")}</dt>
+                                <dd>{format!("{} / {}", h.jobs_due, h.jobs_failed)}</dd>
+                                <dt>{t("health-outbox")}</dt>
+                                <dd>{h.outbox_pending}</dd>
+                            </dl>
+                        </section>
+                    }
+                })
+            })}
+        </Suspense>
     }
 }
