@@ -189,6 +189,9 @@ async fn assets(
     res
 }
 
+/// The largest request body the server reads at all.
+pub const MAX_REQUEST_BODY_BYTES: usize = 12 * 1024 * 1024;
+
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
@@ -276,11 +279,17 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::check_origin,
         ))
+        .layer(axum::middleware::from_fn(middleware::limit_support_posts))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::request_meta,
         ))
-        .layer(axum::middleware::from_fn(middleware::no_store));
+        .layer(axum::middleware::from_fn(middleware::no_store))
+        // no request body is bigger than a paper form's scan (10 MB) and its form; the XML
+        // edges and the support form have tighter limits of their own
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_REQUEST_BODY_BYTES,
+        ));
     let hsts = state.config.secure_cookies();
     let router = router.with_state(state);
     // browsers that have seen us over https never try plain http again

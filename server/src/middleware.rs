@@ -102,6 +102,35 @@ pub async fn request_meta(State(state): State<AppState>, mut req: Request, next:
     res
 }
 
+/// The largest support request post (a 2 MB screenshot, a 64 KB key test, the text, the
+/// multipart framing): a bigger one is refused before its body is read.
+pub const SUPPORT_POST_MAX_BYTES: u64 = 3 * 1024 * 1024;
+
+/// Refuses an over-long support request by its `Content-Length` at once (anyone may post
+/// it, without an account). A body without a length is cut off by the server-wide limit.
+pub async fn limit_support_posts(req: Request, next: Next) -> Response {
+    let length = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if req.uri().path() == "/api/support_draft"
+        && length.is_some_and(|l| l > SUPPORT_POST_MAX_BYTES)
+    {
+        let lang = req
+            .extensions()
+            .get::<RequestMeta>()
+            .map(|m| m.lang)
+            .unwrap_or_default();
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            app::i18n::tr_args(lang, "err-image-too-large", &[("max", 2.into())]),
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
 /// Refuses state changes that do not come from our own pages: the `Origin` header (or,
 /// when a browser sends none, the `Referer`) must be our origin. With SameSite=Lax session
 /// cookies this is the CSRF defence.

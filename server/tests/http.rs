@@ -815,6 +815,13 @@ async fn a_support_request_goes_through_without_javascript_and_the_metrics_move(
         )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // a post bigger than a screenshot and its text is refused by its length, unread
+    let mut big = multipart("/api/support_draft", &fields, None);
+    big.headers_mut().insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(server::middleware::SUPPORT_POST_MAX_BYTES + 1),
+    );
+    assert_eq!(h.send(big).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // another site cannot post into it
     let mut foreign = multipart("/api/support_draft", &fields, None);
     foreign.headers_mut().insert(
