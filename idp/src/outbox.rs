@@ -323,7 +323,7 @@ impl Idp {
     }
 
     /// Removes expired sessions, old login and reset failures, used verification codes,
-    /// control codes and 2FA resets past their lifetime, and the text of delivered messages
+    /// control codes and 2FA resets past their lifetime, support drafts never sent, and the text of delivered messages
     /// a day after delivery (PINs, codes and links must not outlive their use in our
     /// database; the row stays, with its recipient and subject, for support).
     pub async fn housekeeping(&self) -> Result<()> {
@@ -348,6 +348,7 @@ impl Idp {
             .bind(now - self.policy.throttle_window_secs)
             .execute(&self.db.pool)
             .await?;
+        self.delete_stale_support_drafts().await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(now)
             .execute(&self.db.pool)

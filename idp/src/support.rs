@@ -28,7 +28,7 @@ const DESCRIPTION_MAX: usize = 5000;
 const LINE_MAX: usize = 200;
 /// A draft lives this long (the citizen previews, edits, sends).
 const DRAFT_SECS: i64 = 3600;
-/// Per address and hour: drafts written (each edit counts), requests sent.
+/// Per address (IPv6: per /64) and hour: drafts written (each edit counts), requests sent.
 const DRAFTS_PER_ADDRESS_PER_HOUR: i64 = 30;
 const SENT_PER_ADDRESS_PER_HOUR: i64 = 5;
 /// Per e-mail address and day: requests sent.
@@ -154,6 +154,18 @@ pub fn screenshot_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The address the limits count by: an IPv4 address as it is, an IPv6 address by its /64 (one
+/// subscriber's prefix, in which a client may rotate at will).
+fn rate_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => ip.to_owned(),
+    }
+}
+
 /// A reference number a citizen can read out on the phone: `MID-` and eight characters
 /// without look-alikes (no 0/O, 1/I/L).
 fn new_reference() -> String {
@@ -207,10 +219,11 @@ impl Idp {
         req: &RequestInfo,
     ) -> Result<(String, SupportRequest)> {
         let now = self.clock.now();
+        let address = rate_key(&req.ip);
         let written: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM support_requests WHERE ip = $1 AND created_at > $2",
+            "SELECT CAST(COALESCE(SUM(writes), 0) AS BIGINT) AS n FROM support_requests WHERE ip = $1 AND updated_at > $2",
         )
-        .bind(&req.ip)
+        .bind(&address)
         .bind(now - 3600)
         .fetch_one(&self.db.pool)
         .await?
@@ -221,7 +234,10 @@ impl Idp {
             });
         }
         let existing = match token {
-            Some(t) => self.support_draft(t).await.ok(),
+            Some(t) => self
+                .support_draft(t, session.map(|s| s.account_id))
+                .await
+                .ok(),
             None => None,
         };
         let mut problems = Vec::new();
@@ -291,18 +307,20 @@ impl Idp {
         };
         let problems_json =
             serde_json::to_string(&problems).map_err(|e| Error::Internal(e.to_string()))?;
-        let token = match &existing {
-            Some(_) => token.unwrap_or_default().to_owned(),
-            None => random_token(),
-        };
+        // a new token at every write: a token someone else planted in this browser, or saw,
+        // stops working as soon as the citizen writes
+        let token = random_token();
         let mut tx = self.db.begin().await?;
         if let Some(d) = &existing {
             sqlx::query(
-                "UPDATE support_requests SET account_id = $1, username = $2, email = $3, os = $4, \
-                 browser = $5, key_type = $6, account_keys = $7, description = $8, happened_at = $9, \
-                 key_check = $10, problems = $11 WHERE id = $12 AND state = 'draft'",
+                "UPDATE support_requests SET draft_token_hash = $1, writes = writes + 1, ip = $2, \
+                 updated_at = $3, username = $4, email = $5, os = $6, \
+                 browser = $7, key_type = $8, account_keys = $9, description = $10, happened_at = $11, \
+                 key_check = $12, problems = $13 WHERE id = $14 AND state = 'draft'",
             )
-            .bind(account_id)
+            .bind(sha256_hex(&token))
+            .bind(&address)
+            .bind(now)
             .bind(&username)
             .bind(&email)
             .bind(&os)
@@ -330,8 +348,8 @@ impl Idp {
             sqlx::query(
                 "INSERT INTO support_requests (reference, draft_token_hash, state, account_id, username, \
                  email, os, browser, key_type, account_keys, description, happened_at, key_check, \
-                 screenshot_type, screenshot, problems, ip, created_at) \
-                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                 screenshot_type, screenshot, problems, ip, writes, created_at, updated_at) \
+                 VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $17)",
             )
             .bind(new_reference())
             .bind(sha256_hex(&token))
@@ -348,13 +366,13 @@ impl Idp {
             .bind(screenshot.map(|(k, _)| k))
             .bind(screenshot.map(|(_, b)| b.to_vec()))
             .bind(&problems_json)
-            .bind(&req.ip)
+            .bind(&address)
             .bind(now)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
-        let draft = self.support_draft(&token).await?;
+        let draft = self.support_draft(&token, account_id).await?;
         Ok((token, draft))
     }
 
@@ -368,22 +386,33 @@ impl Idp {
         }
     }
 
-    /// The citizen's draft (by the token their browser holds), while it is one and fresh.
-    pub async fn support_draft(&self, token: &str) -> Result<SupportRequest> {
+    /// The citizen's draft (by the token their browser holds), while it is one and fresh, and
+    /// only for whom it was written: `account` is the session's account (`None`: not logged
+    /// in). A draft of an account is not shown after its logout, nor an anonymous one to an
+    /// account.
+    pub async fn support_draft(&self, token: &str, account: Option<i64>) -> Result<SupportRequest> {
         let r = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM support_requests WHERE draft_token_hash = $1 AND state = 'draft' AND created_at > $2"
+            "SELECT {COLUMNS} FROM support_requests WHERE draft_token_hash = $1 AND state = 'draft' AND updated_at > $2"
         ))
         .bind(sha256_hex(token))
         .bind(self.clock.now() - DRAFT_SECS)
         .fetch_optional(&self.db.pool)
         .await?
         .ok_or(Error::NotFound)?;
-        from_row(&r)
+        let draft = from_row(&r)?;
+        if draft.account_id != account {
+            return Err(Error::NotFound);
+        }
+        Ok(draft)
     }
 
     /// The draft's screenshot, for the citizen's preview.
-    pub async fn support_draft_screenshot(&self, token: &str) -> Result<(String, Vec<u8>)> {
-        let draft = self.support_draft(token).await?;
+    pub async fn support_draft_screenshot(
+        &self,
+        token: &str,
+        account: Option<i64>,
+    ) -> Result<(String, Vec<u8>)> {
+        let draft = self.support_draft(token, account).await?;
         self.screenshot_of(draft.id).await
     }
 
@@ -401,24 +430,30 @@ impl Idp {
     /// Sends the draft: it gets its reference number, the citizen an acknowledgement by e-mail,
     /// support a request in the queue. A draft with problems is `Error::Invalid` (they are on
     /// the form). Returns the reference.
-    pub async fn send_support_request(&self, token: &str, req: &RequestInfo) -> Result<String> {
-        let draft = self.support_draft(token).await?;
+    pub async fn send_support_request(
+        &self,
+        token: &str,
+        account: Option<i64>,
+        req: &RequestInfo,
+    ) -> Result<String> {
+        let draft = self.support_draft(token, account).await?;
         if !draft.problems.is_empty() {
             return Err(Error::Invalid(draft.problems));
         }
         let now = self.clock.now();
+        let address = rate_key(&req.ip);
         let by_address: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM support_requests WHERE ip = $1 AND sent_at > $2",
+            "SELECT COUNT(*) AS n FROM support_requests WHERE sent_ip = $1 AND sent_at > $2",
         )
-        .bind(&req.ip)
+        .bind(&address)
         .bind(now - 3600)
         .fetch_one(&self.db.pool)
         .await?
         .try_get("n")?;
         let by_email: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM support_requests WHERE email = $1 AND sent_at > $2",
+            "SELECT COUNT(*) AS n FROM support_requests WHERE sent_at > $2 AND LOWER(email) = $1",
         )
-        .bind(&draft.email)
+        .bind(draft.email.to_lowercase())
         .bind(now - 86_400)
         .fetch_one(&self.db.pool)
         .await?
@@ -434,10 +469,11 @@ impl Idp {
         }
         let mut tx = self.db.begin().await?;
         let done = sqlx::query(
-            "UPDATE support_requests SET state = 'open', sent_at = $1, draft_token_hash = NULL \
-             WHERE id = $2 AND state = 'draft'",
+            "UPDATE support_requests SET state = 'open', sent_at = $1, sent_ip = $2, draft_token_hash = NULL \
+             WHERE id = $3 AND state = 'draft'",
         )
         .bind(now)
+        .bind(&address)
         .bind(draft.id)
         .execute(&mut *tx)
         .await?;
@@ -476,7 +512,18 @@ impl Idp {
         Ok(draft.reference)
     }
 
-    /// The support console's queue: open requests first, then answered ones, newest first.
+    /// Drafts never sent are deleted an hour after their last write (housekeeping).
+    pub(crate) async fn delete_stale_support_drafts(&self) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM support_requests WHERE state = 'draft' AND updated_at < $1")
+                .bind(self.clock.now() - DRAFT_SECS)
+                .execute(&self.db.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The support console's queue: open requests first, the longest waiting at the top, then
+    /// answered ones, the latest first.
     pub async fn support_queue(
         &self,
         staff: &Session,
@@ -485,7 +532,8 @@ impl Idp {
         self.staff(staff, &[Role::Support]).await?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM support_requests WHERE state <> 'draft' \
-             ORDER BY CASE state WHEN 'open' THEN 0 ELSE 1 END, sent_at DESC LIMIT 200"
+             ORDER BY CASE state WHEN 'open' THEN 0 ELSE 1 END, \
+             CASE state WHEN 'open' THEN sent_at ELSE -sent_at END LIMIT 200"
         ))
         .fetch_all(&self.db.pool)
         .await?;
@@ -653,5 +701,12 @@ mod tests {
         assert!(r.starts_with("MID-"));
         assert!(!r[4..].contains(['0', 'O', '1', 'I', 'L']), "{r}");
         assert_ne!(new_reference(), r);
+    }
+
+    #[test]
+    fn limits_count_an_ipv6_subscriber_by_its_prefix() {
+        assert_eq!(rate_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(rate_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(rate_key("192.0.2.7"), "192.0.2.7");
     }
 }

@@ -96,27 +96,37 @@ both_databases!(
         assert_eq!(draft.key_check.as_deref(), Some("{ not json"));
         assert_eq!(draft.screenshot_type, None);
         assert!(matches!(
-            idp.send_support_request(&token, &req("10.9.1.1")).await,
+            idp.send_support_request(&token, None, &req("10.9.1.1")).await,
             Err(Error::Invalid(v)) if v.len() == 4
         ));
 
         // corrected: the same draft, now with the screenshot; sending needs nothing more
-        let (again, draft) = idp
+        let (again, corrected) = idp
             .write_support_draft(None, Some(&token), &input(), &req("10.9.1.1"))
             .await
             .expect("corrected");
-        assert_eq!(again, token, "the browser keeps its draft");
-        assert!(draft.problems.is_empty(), "{:?}", draft.problems);
-        assert_eq!(draft.screenshot_type.as_deref(), Some("image/png"));
+        assert_eq!(corrected.id, draft.id, "the same draft");
+        // a new token at every write: the old one (seen, or planted by someone) reads nothing
+        assert_ne!(again, token);
+        assert!(matches!(
+            idp.support_draft(&token, None).await,
+            Err(Error::NotFound)
+        ));
+        let token = again;
+        assert!(corrected.problems.is_empty(), "{:?}", corrected.problems);
+        assert_eq!(corrected.screenshot_type.as_deref(), Some("image/png"));
         // editing without attaching a file again keeps the screenshot
         let mut edited = input();
         edited.screenshot.clear();
-        let (_, draft) = idp
+        let (token, draft) = idp
             .write_support_draft(None, Some(&token), &edited, &req("10.9.1.1"))
             .await
             .expect("edited");
         assert_eq!(draft.screenshot_type.as_deref(), Some("image/png"));
-        let (kind, bytes) = idp.support_draft_screenshot(&token).await.expect("preview");
+        let (kind, bytes) = idp
+            .support_draft_screenshot(&token, None)
+            .await
+            .expect("preview");
         assert_eq!((kind.as_str(), bytes.as_slice()), ("image/png", PNG));
 
         let mut big = input();
@@ -142,7 +152,7 @@ both_databases!(
             .await
             .expect("draft");
         let reference = idp
-            .send_support_request(&token, &req("10.9.2.1"))
+            .send_support_request(&token, None, &req("10.9.2.1"))
             .await
             .expect("sent");
         assert!(reference.starts_with("MID-"), "{reference}");
@@ -151,15 +161,16 @@ both_databases!(
         assert!(mails[0].contains(&reference), "{}", mails[0]);
         // the draft is gone: it cannot be sent twice or read back by its token
         assert!(matches!(
-            idp.support_draft(&token).await,
+            idp.support_draft(&token, None).await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            idp.send_support_request(&token, &req("10.9.2.1")).await,
+            idp.send_support_request(&token, None, &req("10.9.2.1"))
+                .await,
             Err(Error::NotFound)
         ));
         assert!(matches!(
-            idp.support_draft_screenshot(&token).await,
+            idp.support_draft_screenshot(&token, None).await,
             Err(Error::NotFound)
         ));
     }
@@ -174,7 +185,7 @@ both_databases!(
                 let mut i = input();
                 i.email = email.into();
                 let (token, _) = idp.write_support_draft(None, None, &i, &req(ip)).await?;
-                idp.send_support_request(&token, &req(ip)).await
+                idp.send_support_request(&token, None, &req(ip)).await
             }
         };
         for n in 0..5 {
@@ -193,11 +204,47 @@ both_databases!(
             send(ip, "d@example.cz").await.expect("within the limit");
         }
         send("10.9.3.5", "d@example.cz").await.expect("four");
-        send("10.9.3.6", "d@example.cz").await.expect("five");
+        send("10.9.3.6", "D@example.cz").await.expect("five");
+        // the same mailbox however its letters are written
         assert!(matches!(
-            send("10.9.3.7", "d@example.cz").await,
+            send("10.9.3.7", "D@Example.CZ").await,
             Err(Error::Throttled {
                 retry_after_secs: 86_400
+            })
+        ));
+        // an IPv6 subscriber is one address for the limits, whatever its last 64 bits
+        for (n, ip) in [
+            "2001:db8:5::1",
+            "2001:db8:5::2",
+            "2001:db8:5::3",
+            "2001:db8:5::4",
+            "2001:db8:5::5",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            send(ip, ["e@example.cz", "f@example.cz"][n % 2])
+                .await
+                .expect("within the limit");
+        }
+        assert!(matches!(
+            send("2001:db8:5::99", "g@example.cz").await,
+            Err(Error::Throttled {
+                retry_after_secs: 3600
+            })
+        ));
+        // the limit counts where a request is sent from, not where its draft was written
+        let mut i = input();
+        i.email = "h@example.cz".into();
+        let (token, _) = idp
+            .write_support_draft(None, None, &i, &req("10.9.3.8"))
+            .await
+            .expect("draft elsewhere");
+        assert!(matches!(
+            idp.send_support_request(&token, None, &req("10.9.3.1"))
+                .await,
+            Err(Error::Throttled {
+                retry_after_secs: 3600
             })
         ));
     }
@@ -256,8 +303,22 @@ both_databases!(
             "{}",
             draft.account_keys
         );
+        // the draft is the account's: not readable without its session, nor by another
+        assert!(matches!(
+            idp.support_draft(&token, None).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            idp.support_draft(&token, Some(account + 1000)).await,
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            idp.send_support_request(&token, None, &req("10.9.4.1"))
+                .await,
+            Err(Error::NotFound)
+        ));
         let reference = idp
-            .send_support_request(&token, &req("10.9.4.1"))
+            .send_support_request(&token, Some(account), &req("10.9.4.1"))
             .await
             .expect("sent");
 
@@ -333,5 +394,46 @@ both_databases!(
             .await
             .expect("queue");
         assert_eq!(queue[0].state, RequestState::Answered);
+    }
+);
+
+both_databases!(
+    edits_count_toward_the_limit_and_unsent_drafts_are_deleted_after_an_hour,
+    |idp: Idp| async move {
+        let (mut token, first) = idp
+            .write_support_draft(None, None, &input(), &req("10.9.5.1"))
+            .await
+            .expect("draft");
+        for _ in 1..30 {
+            token = idp
+                .write_support_draft(None, Some(&token), &input(), &req("10.9.5.1"))
+                .await
+                .expect("edit")
+                .0;
+        }
+        assert!(matches!(
+            idp.write_support_draft(None, Some(&token), &input(), &req("10.9.5.1"))
+                .await,
+            Err(Error::Throttled {
+                retry_after_secs: 3600
+            })
+        ));
+        let (sent_token, _) = idp
+            .write_support_draft(None, None, &input(), &req("10.9.5.2"))
+            .await
+            .expect("another");
+        idp.send_support_request(&sent_token, None, &req("10.9.5.2"))
+            .await
+            .expect("sent");
+        idp.clock.advance(3601);
+        idp.housekeeping().await.expect("housekeeping");
+        let left: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, state FROM support_requests ORDER BY id")
+                .fetch_all(&idp.db.pool)
+                .await
+                .expect("rows");
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_ne!(left[0].0, first.id);
+        assert_eq!(left[0].1, "open", "a sent request stays");
     }
 );

@@ -19,13 +19,18 @@ CREATE TABLE support_requests (
     screenshot_type TEXT,
     screenshot BYTEA,
     problems TEXT NOT NULL,
+    -- the writer's address for the limits (an IPv6 address by its /64)
     ip TEXT NOT NULL,
+    writes BIGINT NOT NULL,
+    sent_ip TEXT,
     created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
     sent_at BIGINT,
     answered_at BIGINT,
     answered_by BIGINT REFERENCES accounts(id) ON DELETE SET NULL,
     answer TEXT
 );
 CREATE INDEX support_requests_queue ON support_requests(state, sent_at);
-CREATE INDEX support_requests_by_address ON support_requests(ip, created_at);
-CREATE INDEX support_requests_by_email ON support_requests(email, sent_at);
+CREATE INDEX support_requests_by_address ON support_requests(ip, updated_at);
+CREATE INDEX support_requests_sent_by_address ON support_requests(sent_ip, sent_at);
+CREATE INDEX support_requests_sent ON support_requests(sent_at);

@@ -34,9 +34,16 @@ pub async fn logout(
         }
     }
     let mut res = Redirect::to("/login?logged_out=1").into_response();
-    let cookie = session_cookie("", 0, state.config.secure_cookies());
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().append(SET_COOKIE, v);
+    let secure = state.config.secure_cookies();
+    // the session, and a support draft of the account (the next person at this computer
+    // would not see it anyway: a draft is its account's only)
+    for cookie in [
+        session_cookie("", 0, secure),
+        app::pages::support::draft_cookie("", 0, secure),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
     }
     res
 }
@@ -563,10 +570,15 @@ pub async fn support_draft_screenshot(
     Extension(meta): Extension<RequestMeta>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(token) = cookie_value(&headers, app::pages::support::DRAFT_COOKIE) else {
+    let secure = state.config.secure_cookies();
+    let Some(token) = cookie_value(&headers, app::pages::support::draft_cookie_name(secure)) else {
         return (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response();
     };
-    match state.idp.support_draft_screenshot(&token).await {
+    let account = match cookie_value(&headers, state.session_cookie()) {
+        Some(t) => state.idp.session(&t).await.ok().map(|s| s.account_id),
+        None => None,
+    };
+    match state.idp.support_draft_screenshot(&token, account).await {
         Ok((kind, bytes)) => image_response(kind, bytes),
         Err(idp::Error::NotFound) => {
             (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()

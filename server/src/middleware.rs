@@ -107,16 +107,17 @@ pub async fn request_meta(State(state): State<AppState>, mut req: Request, next:
 pub const SUPPORT_POST_MAX_BYTES: u64 = 3 * 1024 * 1024;
 
 /// Refuses an over-long support request by its `Content-Length` at once (anyone may post
-/// it, without an account). A body without a length is cut off by the server-wide limit.
+/// it, without an account); a body without a length is cut off where it passes the limit.
 pub async fn limit_support_posts(req: Request, next: Next) -> Response {
+    if req.uri().path() != "/api/support_draft" {
+        return next.run(req).await;
+    }
     let length = req
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if req.uri().path() == "/api/support_draft"
-        && length.is_some_and(|l| l > SUPPORT_POST_MAX_BYTES)
-    {
+    if length.is_some_and(|l| l > SUPPORT_POST_MAX_BYTES) {
         let lang = req
             .extensions()
             .get::<RequestMeta>()
@@ -128,7 +129,12 @@ pub async fn limit_support_posts(req: Request, next: Next) -> Response {
         )
             .into_response();
     }
-    next.run(req).await
+    let (parts, body) = req.into_parts();
+    let limited = Body::new(http_body_util::Limited::new(
+        body,
+        SUPPORT_POST_MAX_BYTES as usize,
+    ));
+    next.run(Request::from_parts(parts, limited)).await
 }
 
 /// Refuses state changes that do not come from our own pages: the `Origin` header (or,

@@ -844,6 +844,18 @@ async fn a_support_request_goes_through_without_javascript_and_the_metrics_move(
     let to = location(&res);
     assert!(to.starts_with("/support/sent?reference=MID-"), "{to}");
 
+    // logging out (here: nobody) clears a draft in this browser too
+    let res = h.send(form("/logout", "")).await;
+    assert!(
+        res.headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.starts_with("support_draft=;") && c.contains("Max-Age=0")),
+        "{:?}",
+        res.headers()
+    );
+
     let after = metrics().await;
     assert!(
         series(&after, "mojeid_logins_total{outcome=\"failed\"}")

@@ -14,8 +14,15 @@ use crate::components::{ErrorSummary, Field, FormError};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::{t, tr_args, use_lang};
 
-/// The cookie that holds the citizen's draft (its token; the draft lives an hour).
-pub const DRAFT_COOKIE: &str = "support_draft";
+/// The cookie that holds the citizen's draft (its token, new at every write; the draft lives
+/// an hour): `__Host-` over https, so no other host can set it.
+pub fn draft_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-support_draft"
+    } else {
+        "support_draft"
+    }
+}
 
 /// The form as it is shown: pre-filled, or the draft as it was posted with its problems.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -55,18 +62,43 @@ pub struct SupportPreviewView {
 }
 
 #[cfg(feature = "ssr")]
-fn draft_token() -> Option<String> {
-    use_context::<http::request::Parts>()
-        .and_then(|p| crate::ssr::cookie_value(&p.headers, DRAFT_COOKIE))
+fn secure_cookies() -> bool {
+    use_context::<crate::ssr::ServerContext>().is_some_and(|c| c.secure_cookies)
 }
 
 #[cfg(feature = "ssr")]
-fn draft_cookie(token: &str, max_age: i64) -> String {
-    let secure = use_context::<crate::ssr::ServerContext>().is_some_and(|c| c.secure_cookies);
+fn draft_token() -> Option<String> {
+    use_context::<http::request::Parts>()
+        .and_then(|p| crate::ssr::cookie_value(&p.headers, draft_cookie_name(secure_cookies())))
+        .filter(|t| !t.is_empty())
+}
+
+/// The draft cookie (`max_age` 0 clears it).
+pub fn draft_cookie(token: &str, max_age: i64, secure: bool) -> String {
     format!(
-        "{DRAFT_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        draft_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
+}
+
+/// The draft this browser holds, for the session's account (or for nobody logged in).
+#[cfg(feature = "ssr")]
+async fn own_draft(
+    idp: &idp::Idp,
+    session: Option<&idp::account::sessions::Session>,
+) -> Result<Option<idp::support::SupportRequest>, ApiError> {
+    let Some(token) = draft_token() else {
+        return Ok(None);
+    };
+    match idp
+        .support_draft(&token, session.map(|s| s.account_id))
+        .await
+    {
+        Ok(d) => Ok(Some(d)),
+        Err(idp::Error::NotFound) => Ok(None),
+        Err(e) => Err(crate::ssr::fail(e)),
+    }
 }
 
 /// The browser and system of this request (and asks Chromium to send its exact versions
@@ -125,8 +157,8 @@ pub async fn support_form() -> Result<SupportFormView, ApiError> {
             .and_then(|k| k.email.filter(|_| k.email_verified_at.is_some())),
         None => None,
     };
-    if let Some(d) = draft_token().filter(|t| !t.is_empty()) {
-        if let Ok(d) = c.idp.support_draft(&d).await {
+    {
+        if let Some(d) = own_draft(&c.idp, session.as_ref()).await? {
             return Ok(SupportFormView {
                 logged_in: session.is_some(),
                 email_from_account: account_email.is_some(),
@@ -250,7 +282,7 @@ pub async fn support_draft(data: server_fn::codec::MultipartData) -> Result<(), 
         .await
     {
         Ok((token, draft)) => {
-            crate::ssr::append_cookie(&draft_cookie(&token, 3600))?;
+            crate::ssr::append_cookie(&draft_cookie(&token, 3600, secure_cookies()))?;
             leptos_axum::redirect(if from_key_check {
                 // started from the key test's result: the citizen fills in the rest
                 "/support?from=key-check#form"
@@ -273,13 +305,9 @@ pub async fn support_draft(data: server_fn::codec::MultipartData) -> Result<(), 
 #[server(endpoint = "support_preview")]
 pub async fn support_preview() -> Result<Option<SupportPreviewView>, ApiError> {
     let c = crate::ssr::ctx()?;
-    let Some(token) = draft_token() else {
+    let session = crate::ssr::current_session().await.ok();
+    let Some(d) = own_draft(&c.idp, session.as_ref()).await? else {
         return Ok(None);
-    };
-    let d = match c.idp.support_draft(&token).await {
-        Ok(d) => d,
-        Err(idp::Error::NotFound) => return Ok(None),
-        Err(e) => return Err(crate::ssr::fail(e)),
     };
     Ok(Some(SupportPreviewView {
         ready: d.problems.is_empty(),
@@ -305,13 +333,17 @@ pub async fn support_send() -> Result<(), ApiError> {
         leptos_axum::redirect("/support?expired=1");
         return Ok(());
     };
+    let account = crate::ssr::current_session()
+        .await
+        .ok()
+        .map(|s| s.account_id);
     match c
         .idp
-        .send_support_request(&token, &crate::ssr::request_info())
+        .send_support_request(&token, account, &crate::ssr::request_info())
         .await
     {
         Ok(reference) => {
-            crate::ssr::append_cookie(&draft_cookie("", 0))?;
+            crate::ssr::append_cookie(&draft_cookie("", 0, secure_cookies()))?;
             leptos_axum::redirect(&format!("/support/sent?reference={reference}"));
         }
         Err(idp::Error::Invalid(_)) => leptos_axum::redirect("/support#form"),
@@ -547,7 +579,11 @@ pub fn SupportPage() -> impl IntoView {
     let query = use_query_map();
     let notice = move || {
         let q = query.read();
-        if let Some(secs) = q.get("throttled").and_then(|s| s.parse::<i64>().ok()) {
+        if let Some(secs) = q
+            .get("throttled")
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(|s| s.clamp(1, 86_400))
+        {
             Some(
                 ApiError::Throttled {
                     retry_after_secs: secs,
@@ -598,6 +634,7 @@ pub fn SupportPreviewPage() -> impl IntoView {
             .read()
             .get("throttled")
             .and_then(|s| s.parse::<i64>().ok())
+            .map(|s| s.clamp(1, 86_400))
             .map(|secs| {
                 ApiError::Throttled {
                     retry_after_secs: secs,
