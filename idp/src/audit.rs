@@ -180,24 +180,9 @@ impl<'a> Audit<'a> {
         if entries.is_empty() {
             return Ok(());
         }
-        let rows: Vec<String> = (0..entries.len())
-            .map(|i| {
-                let p = i * 7;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO audit_events (at, account_id, actor, event, ip, user_agent, details) VALUES {}",
-            rows.join(", ")
+            crate::db::values_placeholders(entries.len(), 7)
         );
         let user_agent = truncate(&self.req.user_agent, 512);
         let mut query = sqlx::query(&sql);

@@ -89,3 +89,28 @@ impl Db {
         Ok(())
     }
 }
+
+/// `($1, $2, …), (…), …`: the VALUES of a multi-row INSERT of `rows` rows of `columns`
+/// parameters each (both databases number them alike).
+pub(crate) fn values_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    #[test]
+    fn rows_are_numbered_on() {
+        assert_eq!(
+            super::values_placeholders(2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+    }
+}

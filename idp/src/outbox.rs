@@ -81,25 +81,10 @@ pub async fn enqueue_each<'e, E: Executor<'e, Database = Any>>(
     if messages.is_empty() {
         return Ok(());
     }
-    let rows: Vec<String> = (0..messages.len())
-        .map(|i| {
-            let p = i * 6;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 1
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO outbox (created_at, account_id, channel, recipient, subject, body, status, \
          attempts, next_attempt_at) VALUES {}",
-        rows.join(", ")
+        crate::db::values_placeholders(messages.len(), 9)
     );
     let mut query = sqlx::query(&sql);
     for (account, recipient, message) in messages {
@@ -109,7 +94,10 @@ pub async fn enqueue_each<'e, E: Executor<'e, Database = Any>>(
             .bind(channel.as_str())
             .bind(recipient)
             .bind(&message.subject)
-            .bind(&message.body);
+            .bind(&message.body)
+            .bind("pending")
+            .bind(0i64)
+            .bind(now);
     }
     query.execute(executor).await?;
     Ok(())

@@ -220,14 +220,13 @@ impl Idp {
     ) -> Result<(String, SupportRequest)> {
         let now = self.clock.now();
         let address = rate_key(&req.ip);
-        let written: i64 = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(writes), 0) AS BIGINT) AS n FROM support_requests WHERE ip = $1 AND updated_at > $2",
-        )
-        .bind(&address)
-        .bind(now - 3600)
-        .fetch_one(&self.db.pool)
-        .await?
-        .try_get("n")?;
+        let written = self
+            .tally(
+                "SELECT CAST(COALESCE(SUM(writes), 0) AS BIGINT) AS n FROM support_requests WHERE ip = $1 AND updated_at > $2",
+                &address,
+                now - 3600,
+            )
+            .await?;
         if written >= DRAFTS_PER_ADDRESS_PER_HOUR {
             return Err(Error::Throttled {
                 retry_after_secs: 3600,
@@ -376,6 +375,16 @@ impl Idp {
         Ok((token, draft))
     }
 
+    /// One figure a limit counts: `sql` selects `n` for a key (`$1`) since a time (`$2`).
+    async fn tally(&self, sql: &'static str, key: &str, since: i64) -> Result<i64> {
+        Ok(sqlx::query(sql)
+            .bind(key)
+            .bind(since)
+            .fetch_one(&self.db.pool)
+            .await?
+            .try_get("n")?)
+    }
+
     fn checked_email(&self, raw: &str, problems: &mut Vec<FieldViolation>) -> String {
         match crate::account::validate::email(raw) {
             Ok(e) => e,
@@ -442,22 +451,20 @@ impl Idp {
         }
         let now = self.clock.now();
         let address = rate_key(&req.ip);
-        let by_address: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM support_requests WHERE sent_ip = $1 AND sent_at > $2",
-        )
-        .bind(&address)
-        .bind(now - 3600)
-        .fetch_one(&self.db.pool)
-        .await?
-        .try_get("n")?;
-        let by_email: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM support_requests WHERE sent_at > $2 AND LOWER(email) = $1",
-        )
-        .bind(draft.email.to_lowercase())
-        .bind(now - 86_400)
-        .fetch_one(&self.db.pool)
-        .await?
-        .try_get("n")?;
+        let by_address = self
+            .tally(
+                "SELECT COUNT(*) AS n FROM support_requests WHERE sent_ip = $1 AND sent_at > $2",
+                &address,
+                now - 3600,
+            )
+            .await?;
+        let by_email = self
+            .tally(
+                "SELECT COUNT(*) AS n FROM support_requests WHERE sent_at > $2 AND LOWER(email) = $1",
+                &draft.email.to_lowercase(),
+                now - 86_400,
+            )
+            .await?;
         if by_address >= SENT_PER_ADDRESS_PER_HOUR || by_email >= SENT_PER_EMAIL_PER_DAY {
             return Err(Error::Throttled {
                 retry_after_secs: if by_email >= SENT_PER_EMAIL_PER_DAY {

@@ -9,6 +9,7 @@ use http::header::SET_COOKIE;
 use http::{HeaderValue, StatusCode};
 
 use crate::AppState;
+use idp::account::sessions::Session;
 
 fn request_info(meta: &RequestMeta) -> idp::RequestInfo {
     idp::RequestInfo {
@@ -460,11 +461,7 @@ pub async fn paper_form_scan(
     axum::extract::Path(id): axum::extract::Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match cookie_value(&headers, state.session_cookie()) {
-        Some(token) => state.idp.session(&token).await.ok(),
-        None => None,
-    };
-    let Some(session) = session else {
+    let Some(session) = cookie_session(&state, &headers).await else {
         return Redirect::to("/login?next=%2Fadmin").into_response();
     };
     match state
@@ -499,25 +496,12 @@ pub async fn paper_form_scan(
             )
                 .into_response()
         }
-        Err(idp::Error::Forbidden) => {
-            (StatusCode::FORBIDDEN, tr(meta.lang, "err-forbidden")).into_response()
-        }
         // the key login is too old for reading a citizen's document: log in again, back here
         Err(idp::Error::StepUpRequired) => Redirect::to(&format!(
             "/reauth?next=%2Fadmin%2Fpaper-forms%2F{id}%2Fscan"
         ))
         .into_response(),
-        Err(idp::Error::NotFound) => {
-            (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reading a paper form's scan failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                tr(meta.lang, "err-internal"),
-            )
-                .into_response()
-        }
+        Err(e) => refusal(meta.lang, e, "reading a paper form's scan"),
     }
 }
 
@@ -574,23 +558,10 @@ pub async fn support_draft_screenshot(
     let Some(token) = cookie_value(&headers, app::pages::support::draft_cookie_name(secure)) else {
         return (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response();
     };
-    let account = match cookie_value(&headers, state.session_cookie()) {
-        Some(t) => state.idp.session(&t).await.ok().map(|s| s.account_id),
-        None => None,
-    };
+    let account = cookie_session(&state, &headers).await.map(|s| s.account_id);
     match state.idp.support_draft_screenshot(&token, account).await {
         Ok((kind, bytes)) => image_response(kind, bytes),
-        Err(idp::Error::NotFound) => {
-            (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reading a support draft's screenshot failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                tr(meta.lang, "err-internal"),
-            )
-                .into_response()
-        }
+        Err(e) => refusal(meta.lang, e, "reading a support draft's screenshot"),
     }
 }
 
@@ -601,11 +572,7 @@ pub async fn support_screenshot(
     axum::extract::Path(id): axum::extract::Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match cookie_value(&headers, state.session_cookie()) {
-        Some(token) => state.idp.session(&token).await.ok(),
-        None => None,
-    };
-    let Some(session) = session else {
+    let Some(session) = cookie_session(&state, &headers).await else {
         return Redirect::to("/login?next=%2Fadmin%2Fsupport").into_response();
     };
     match state
@@ -614,19 +581,25 @@ pub async fn support_screenshot(
         .await
     {
         Ok((kind, bytes)) => image_response(kind, bytes),
-        Err(idp::Error::Forbidden) => {
-            (StatusCode::FORBIDDEN, tr(meta.lang, "err-forbidden")).into_response()
-        }
-        Err(idp::Error::NotFound) => {
-            (StatusCode::NOT_FOUND, tr(meta.lang, "err-not-found")).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reading a support request's screenshot failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                tr(meta.lang, "err-internal"),
-            )
-                .into_response()
+        Err(e) => refusal(meta.lang, e, "reading a support request's screenshot"),
+    }
+}
+
+/// The session the request's cookie names, while it is valid.
+async fn cookie_session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let token = cookie_value(headers, state.session_cookie())?;
+    state.idp.session(&token).await.ok()
+}
+
+/// A document or image handler's refusal in the reader's language: not theirs to read (403),
+/// not there (404), or a failure (500, logged with `what` was being done).
+fn refusal(lang: Lang, e: idp::Error, what: &str) -> Response {
+    match e {
+        idp::Error::Forbidden => (StatusCode::FORBIDDEN, tr(lang, "err-forbidden")).into_response(),
+        idp::Error::NotFound => (StatusCode::NOT_FOUND, tr(lang, "err-not-found")).into_response(),
+        e => {
+            tracing::error!(error = %e, "{what} failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, tr(lang, "err-internal")).into_response()
         }
     }
 }
