@@ -681,3 +681,7 @@ health-nia-up = odpověděl na poslední volání
 health-nia-down = neodpověděl na poslední volání (výpadek)
 health-jobs = Úlohy čekající / selhané
 health-outbox = Zprávy čekající na odeslání
+console-pairing = Žádost o propojení s NIA
+console-no-pairing = Žádná žádost o propojení s NIA.
+console-deliveries = Doručení z Czech POINT, která mohou patřit žadateli
+console-no-deliveries = Za posledních 60 dní žádné nespárované ani opožděné doručení se jménem z účtu.

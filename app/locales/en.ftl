@@ -672,3 +672,7 @@ health-nia-up = answered the last call
 health-nia-down = did not answer the last call (outage)
 health-jobs = Jobs waiting / failed
 health-outbox = Messages waiting to be sent
+console-pairing = Request to link to NIA
+console-no-pairing = No request to link to NIA.
+console-deliveries = Czech POINT deliveries that could be theirs
+console-no-deliveries = No unmatched or late delivery with the account's name in the last 60 days.

@@ -111,6 +111,12 @@ pub struct SupportCase {
     pub verdict: Option<std::result::Result<Verdict, String>>,
     pub keys: Vec<SecurityKey>,
     pub events: Vec<AuditEvent>,
+    /// The account's current request to link to NIA, with its state.
+    pub pairing: Option<crate::nia::pairing::PairingRequest>,
+    /// Czech POINT deliveries kept unmatched, late or for another person, received in the
+    /// 60 days before the request, whose person has the account's name (the help page's
+    /// "we are probably not able to match the request ID").
+    pub deliveries: Vec<crate::nia::pairing::czech_point::DeliveryRecord>,
 }
 
 const COLUMNS: &str = "id, reference, state, account_id, username, email, os, browser, key_type, \
@@ -570,12 +576,15 @@ impl Idp {
                     )
                 })
         });
-        let (keys, events) = match request.account_id {
+        let (keys, events, pairing, deliveries) = match request.account_id {
             Some(a) => (
                 self.security_keys(a).await?,
                 self.audit_for_account(a, 20).await?,
+                self.current_pairing(a).await?,
+                self.deliveries_that_could_be(a, request.sent_at.unwrap_or(request.created_at))
+                    .await?,
             ),
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), None, Vec::new()),
         };
         Audit::new(self.clock.now(), request.account_id, &staff.username, req)
             .record(
@@ -589,7 +598,39 @@ impl Idp {
             verdict,
             keys,
             events,
+            pairing,
+            deliveries,
         })
+    }
+
+    /// Deliveries the register sent that no request took (unmatched, too late, or for
+    /// another person than the request's), from the 60 days before `until`, whose person has
+    /// the account's first and last name (letter case aside).
+    async fn deliveries_that_could_be(
+        &self,
+        account_id: i64,
+        until: i64,
+    ) -> Result<Vec<crate::nia::pairing::czech_point::DeliveryRecord>> {
+        let profile = self.profile(account_id).await?;
+        let (Some(first), Some(last)) = (profile.first_name, profile.last_name) else {
+            return Ok(Vec::new());
+        };
+        let same = |v: &serde_json::Value, name: &str| {
+            v.as_str()
+                .is_some_and(|s| s.trim().to_lowercase() == name.trim().to_lowercase())
+        };
+        Ok(self
+            .office_deliveries(None, 500)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                d.status != "matched"
+                    && d.status != "duplicate"
+                    && d.received_at >= until - 60 * 86_400
+                    && same(&d.person["given_name"], &first)
+                    && same(&d.person["family_name"], &last)
+            })
+            .collect())
     }
 
     async fn sent_request(&self, id: i64) -> Result<SupportRequest> {

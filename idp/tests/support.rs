@@ -303,6 +303,30 @@ both_databases!(
             "{}",
             draft.account_keys
         );
+        // a Czech POINT delivery the register sent for this person that no request took, and
+        // one for somebody else
+        sqlx::query(
+            "UPDATE profiles SET first_name = 'Jana', last_name = 'Nováková' WHERE account_id = $1",
+        )
+        .bind(account)
+        .execute(&idp.db.pool)
+        .await
+        .expect("profile");
+        for (id, given, family) in [
+            ("msg-ours", "JANA", "nováková"),
+            ("msg-other", "Petr", "Novák"),
+        ] {
+            sqlx::query(
+                "INSERT INTO office_deliveries (message_id, received_at, code, request_id, status, person) \
+                 VALUES ($1, $2, 'CP-WRONG', NULL, 'unmatched', $3)",
+            )
+            .bind(id)
+            .bind(idp.clock.now() - 86_400)
+            .bind(serde_json::json!({ "given_name": given, "family_name": family }).to_string())
+            .execute(&idp.db.pool)
+            .await
+            .expect("delivery");
+        }
         // the draft is the account's: not readable without its session, nor by another
         assert!(matches!(
             idp.support_draft(&token, None).await,
@@ -345,6 +369,17 @@ both_databases!(
         assert_eq!(verdict.kind, idp::keys::attestation::KeyKind::Apple);
         assert!(!verdict.nia_eligible);
         assert_eq!(case.keys.len(), 1);
+        let candidates: Vec<&str> = case
+            .deliveries
+            .iter()
+            .map(|d| d.message_id.as_str())
+            .collect();
+        assert_eq!(
+            candidates,
+            vec!["msg-ours"],
+            "by the account's name, letter case aside"
+        );
+        assert!(case.pairing.is_none());
         assert!(case
             .events
             .iter()

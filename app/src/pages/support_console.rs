@@ -25,6 +25,18 @@ pub struct QueueRow {
     pub sent_at: i64,
 }
 
+/// The account's request to link to NIA, as support reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairingView {
+    pub method: String,
+    pub state: String,
+    /// Why it stopped or waits.
+    pub outcome: Option<String>,
+    /// The Czech POINT code.
+    pub code: Option<String>,
+    pub created_at: i64,
+}
+
 /// One request with what helps to answer it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CaseView {
@@ -43,6 +55,10 @@ pub struct CaseView {
     pub keys: Vec<KeyView>,
     /// Recent security events of the account: time, event, actor.
     pub events: Vec<(i64, String, String)>,
+    pub pairing: Option<PairingView>,
+    /// Deliveries from Czech POINT that could be the requester's: received, status, the code
+    /// they came with, the person's name and birth date.
+    pub deliveries: Vec<(i64, String, Option<String>, String)>,
 }
 
 #[cfg(feature = "ssr")]
@@ -99,6 +115,27 @@ pub async fn admin_support_case(id: i64) -> Result<CaseView, ApiError> {
             .events
             .into_iter()
             .map(|e| (e.at, e.event, e.actor))
+            .collect(),
+        pairing: case.pairing.map(|p| PairingView {
+            method: p.method.as_str().to_owned(),
+            state: p.state.as_str().to_owned(),
+            outcome: p.outcome,
+            code: p.code,
+            created_at: p.created_at,
+        }),
+        deliveries: case
+            .deliveries
+            .into_iter()
+            .map(|d| {
+                let field = |k: &str| d.person[k].as_str().unwrap_or_default().to_owned();
+                let person = format!(
+                    "{} {}, {}",
+                    field("given_name"),
+                    field("family_name"),
+                    field("birth_date")
+                );
+                (d.received_at, d.status, d.code, person)
+            })
             .collect(),
     })
 }
@@ -245,6 +282,33 @@ pub fn SupportCasePage() -> impl IntoView {
                                             <li>{format!("{} – {} – {} – {}", k.name, k.model.clone().unwrap_or_else(|| t("check-model-unknown")), t(k.kind.label()), k.level.fido_name())}</li>
                                         }).collect_view()}
                                     </ul>
+                                    <h2>{t("console-pairing")}</h2>
+                                    {match c.pairing.clone() {
+                                        None => view! { <p>{t("console-no-pairing")}</p> }.into_any(),
+                                        Some(p) => view! {
+                                            <p>{format!(
+                                                "{} – {}{}{} – {} {}",
+                                                p.method,
+                                                p.state,
+                                                p.outcome.map(|o| format!(" ({o})")).unwrap_or_default(),
+                                                p.code.map(|c| format!(" – {c}")).unwrap_or_default(),
+                                                format_date(lang, p.created_at),
+                                                format_time(p.created_at)
+                                            )}</p>
+                                        }.into_any(),
+                                    }}
+                                    <h2>{t("console-deliveries")}</h2>
+                                    {if c.deliveries.is_empty() {
+                                        view! { <p>{t("console-no-deliveries")}</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul>
+                                                {c.deliveries.iter().map(|(at, status, code, person)| view! {
+                                                    <li>{format!("{} {} – {status} – {} – {person}", format_date(lang, *at), format_time(*at), code.clone().unwrap_or_default())}</li>
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    }}
                                     <h2>{t("console-events")}</h2>
                                     <ul>
                                         {c.events.iter().map(|(at, event, actor)| view! {
