@@ -134,6 +134,11 @@ pub fn format_date(lang: Lang, unix: i64) -> String {
     }
 }
 
+/// A date and `HH:MM`, as the reader expects them, in Czech local time.
+pub fn format_date_time(lang: Lang, unix: i64) -> String {
+    format!("{} {}", format_date(lang, unix), format_time(unix))
+}
+
 /// `HH:MM` in Czech local time.
 pub fn format_time(unix: i64) -> String {
     let t = prague(unix);

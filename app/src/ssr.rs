@@ -134,9 +134,14 @@ pub async fn current_session() -> Result<idp::account::sessions::Session, ApiErr
 }
 
 pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    lax_cookie(session_cookie_name(secure), token, max_age, secure)
+}
+
+/// A cookie of ours for the whole site, out of scripts' reach, sent on top-level navigation
+/// from elsewhere but not on cross-site posts (`max_age` 0 clears it).
+pub fn lax_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
     format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        session_cookie_name(secure),
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
         if secure { "; Secure" } else { "" }
     )
 }

@@ -84,7 +84,7 @@ pub struct Health {
     pub mds_stale: bool,
     /// The last call's outcome and time; `None` before any.
     pub nia_last_call: Option<(String, i64)>,
-    pub jobs_pending: i64,
+    pub jobs_due: i64,
     pub jobs_failed: i64,
     pub outbox_pending: i64,
 }
@@ -118,7 +118,7 @@ impl Idp {
             mds_next_update: md.next_update.clone(),
             mds_stale: md.stale_since.is_some(),
             nia_last_call: last.map(|(o, at)| (o.to_owned(), at)),
-            jobs_pending: count("SELECT COUNT(*) AS n FROM jobs WHERE state = 'due'").await?,
+            jobs_due: count("SELECT COUNT(*) AS n FROM jobs WHERE state = 'due'").await?,
             jobs_failed: count("SELECT COUNT(*) AS n FROM jobs WHERE state = 'failed'").await?,
             outbox_pending: count("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
                 .await?,

@@ -183,6 +183,17 @@ fn new_reference() -> String {
     format!("MID-{}-{}", &code[..4], &code[4..])
 }
 
+/// The e-mail as validated, or as typed (kept for the form) with its problem.
+fn checked_email(raw: &str, problems: &mut Vec<FieldViolation>) -> String {
+    match crate::account::validate::email(raw) {
+        Ok(e) => e,
+        Err(v) => {
+            problems.push(FieldViolation::new("email", v));
+            raw.trim().chars().take(LINE_MAX).collect()
+        }
+    }
+}
+
 fn line(value: &str, field: &str, problems: &mut Vec<FieldViolation>) -> String {
     let v: String = value.trim().chars().filter(|c| !c.is_control()).collect();
     if v.chars().count() > LINE_MAX {
@@ -196,8 +207,8 @@ fn line(value: &str, field: &str, problems: &mut Vec<FieldViolation>) -> String 
     }
 }
 
-/// The account's keys as one line each, for the request (and the citizen's preview).
-fn describe_keys(keys: &[SecurityKey]) -> String {
+/// The account's keys as one line each, for the request (and the citizen's form).
+pub fn describe_keys(keys: &[SecurityKey]) -> String {
     keys.iter()
         .map(|k| {
             format!(
@@ -250,14 +261,14 @@ impl Idp {
             Some(s) => {
                 let email = match self.verified_email(s.account_id).await? {
                     Some(e) => e,
-                    None => self.checked_email(&input.email, &mut problems),
+                    None => checked_email(&input.email, &mut problems),
                 };
                 let keys = describe_keys(&self.security_keys(s.account_id).await?);
                 (s.username.clone(), email, keys, Some(s.account_id))
             }
             None => (
                 line(&input.username, "username", &mut problems),
-                self.checked_email(&input.email, &mut problems),
+                checked_email(&input.email, &mut problems),
                 String::new(),
                 None,
             ),
@@ -389,16 +400,6 @@ impl Idp {
             .fetch_one(&self.db.pool)
             .await?
             .try_get("n")?)
-    }
-
-    fn checked_email(&self, raw: &str, problems: &mut Vec<FieldViolation>) -> String {
-        match crate::account::validate::email(raw) {
-            Ok(e) => e,
-            Err(v) => {
-                problems.push(FieldViolation::new("email", v));
-                raw.trim().chars().take(LINE_MAX).collect()
-            }
-        }
     }
 
     /// The citizen's draft (by the token their browser holds), while it is one and fresh, and

@@ -479,22 +479,14 @@ pub async fn paper_form_scan(
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
                 .collect();
-            (
-                [
-                    (http::header::CONTENT_TYPE, kind),
-                    (
-                        http::header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"form-{name}.{ext}\""),
-                    ),
-                    (http::header::CACHE_CONTROL, "no-store".to_owned()),
-                    (
-                        http::header::CONTENT_SECURITY_POLICY,
-                        "sandbox; default-src 'none'".to_owned(),
-                    ),
-                ],
-                scan,
-            )
-                .into_response()
+            let mut res = held_file(kind, scan);
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"form-{name}.{ext}\""))
+            {
+                res.headers_mut()
+                    .insert(http::header::CONTENT_DISPOSITION, v);
+            }
+            res
         }
         // the key login is too old for reading a citizen's document: log in again, back here
         Err(idp::Error::StepUpRequired) => Redirect::to(&format!(
@@ -531,9 +523,9 @@ pub async fn reset_form_pdf(Extension(meta): Extension<RequestMeta>) -> Response
     }
 }
 
-/// An image we hold for someone (a support request's screenshot): shown inline, never cached,
-/// and sandboxed so that even a crafted file runs nothing.
-fn image_response(kind: String, bytes: Vec<u8>) -> Response {
+/// A file we hold for someone (a paper form's scan, a support request's screenshot): never
+/// cached, and sandboxed so that even a crafted file runs nothing.
+fn held_file(kind: String, bytes: Vec<u8>) -> Response {
     (
         [
             (http::header::CONTENT_TYPE, kind),
@@ -560,7 +552,7 @@ pub async fn support_draft_screenshot(
     };
     let account = cookie_session(&state, &headers).await.map(|s| s.account_id);
     match state.idp.support_draft_screenshot(&token, account).await {
-        Ok((kind, bytes)) => image_response(kind, bytes),
+        Ok((kind, bytes)) => held_file(kind, bytes),
         Err(e) => refusal(meta.lang, e, "reading a support draft's screenshot"),
     }
 }
@@ -580,7 +572,7 @@ pub async fn support_screenshot(
         .support_screenshot(&session, id, &request_info(&meta))
         .await
     {
-        Ok((kind, bytes)) => image_response(kind, bytes),
+        Ok((kind, bytes)) => held_file(kind, bytes),
         Err(e) => refusal(meta.lang, e, "reading a support request's screenshot"),
     }
 }

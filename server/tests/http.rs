@@ -624,6 +624,17 @@ both_databases!(
     }
 );
 
+/// `/metrics` asked for with the test servers' token.
+fn metrics_request() -> Request<Body> {
+    get("/metrics")
+        .header(
+            http::header::AUTHORIZATION,
+            "Bearer metrics-token-0123456789",
+        )
+        .body(Body::empty())
+        .expect("req")
+}
+
 #[tokio::test]
 async fn metrics_count_the_rejects_for_the_token_holder_only() {
     let h = harness(
@@ -642,17 +653,7 @@ async fn metrics_count_the_rejects_for_the_token_holder_only() {
         .send(get("/metrics").body(Body::empty()).expect("req"))
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = h
-        .send(
-            get("/metrics")
-                .header(
-                    http::header::AUTHORIZATION,
-                    "Bearer metrics-token-0123456789",
-                )
-                .body(Body::empty())
-                .expect("req"),
-        )
-        .await;
+    let res = h.send(metrics_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body = text(res).await;
     assert!(
@@ -736,17 +737,7 @@ async fn a_support_request_goes_through_without_javascript_and_the_metrics_move(
     )
     .await;
     let metrics = || async {
-        let res = h
-            .send(
-                get("/metrics")
-                    .header(
-                        http::header::AUTHORIZATION,
-                        "Bearer metrics-token-0123456789",
-                    )
-                    .body(Body::empty())
-                    .expect("req"),
-            )
-            .await;
+        let res = h.send(metrics_request()).await;
         assert_eq!(res.status(), StatusCode::OK);
         text(res).await
     };

@@ -487,7 +487,7 @@ fn PaperForms(
                                 view! {
                                     <tr>
                                         <th scope="row">{f.reference.clone()}</th>
-                                        <td>{format!("{} {}", crate::i18n::format_date(lang, f.recorded_at), crate::i18n::format_time(f.recorded_at))} " · " {f.recorded_by.clone()}</td>
+                                        <td>{crate::i18n::format_date_time(lang, f.recorded_at)} " · " {f.recorded_by.clone()}</td>
                                         <td><a href=format!("/admin/paper-forms/{id}/scan") rel="external" download="">{t("paper-scan-link")}</a> {format!(" ({}, {} kB)", f.scan_type, (f.scan_size + 1023) / 1024)}</td>
                                         <td>{t(f.state.label())}</td>
                                         <td>
@@ -644,7 +644,7 @@ pub fn AuditPage() -> impl IntoView {
                     Ok(rows) => {
                         let rows = rows.into_iter().map(|r| view! {
                             <tr>
-                                <td>{format!("{} {}", crate::i18n::format_date(lang, r.at), crate::i18n::format_time(r.at))}</td>
+                                <td>{crate::i18n::format_date_time(lang, r.at)}</td>
                                 <td>{r.account.unwrap_or_default()}</td>
                                 <td>{r.actor}</td>
                                 <th scope="row">{r.event}</th>

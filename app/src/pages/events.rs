@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::i18n::{format_date, format_time, t, tr, use_lang};
+use crate::i18n::{format_date_time, t, tr, use_lang};
 use crate::pages::settings::load_failed;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +57,7 @@ pub fn SecurityEventsPage() -> impl IntoView {
                                 let what = if what == key { e.event.clone() } else { what };
                                 view! {
                                     <tr>
-                                        <td>{format!("{} {}", format_date(lang, e.at), format_time(e.at))}</td>
+                                        <td>{format_date_time(lang, e.at)}</td>
                                         <th scope="row">{what}</th>
                                         <td>{if e.actor == "staff" { tr(lang, "events-actor-staff") } else { e.actor.clone() }}</td>
                                         <td>{e.ip}</td>

@@ -509,11 +509,7 @@ pub fn NiaLoginsTable(rows: Vec<NiaLoginRow>) -> impl IntoView {
     let rows = rows
         .into_iter()
         .map(|r| {
-            let when = format!(
-                "{} {}",
-                crate::i18n::format_date(lang, r.at),
-                crate::i18n::format_time(r.at)
-            );
+            let when = crate::i18n::format_date_time(lang, r.at);
             let from = format!(
                 "{} ({})",
                 crate::pages::sessions::device_of(&r.user_agent),

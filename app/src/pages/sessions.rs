@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::i18n::{format_date, format_time, t, tr_args, use_lang};
+use crate::i18n::{format_date_time, t, tr_args, use_lang};
 use crate::pages::settings::load_failed;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub fn SessionsPage() -> impl IntoView {
                         let rows = list
                             .into_iter()
                             .map(|x| {
-                                let when = |at: i64| format!("{} {}", format_date(lang, at), format_time(at));
+                                let when = |at: i64| format_date_time(lang, at);
                                 let label = tr_args(lang, "sessions-end-label", &[("device", x.device.clone().into())]);
                                 view! {
                                     <tr>

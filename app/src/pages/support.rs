@@ -74,12 +74,9 @@ fn draft_token() -> Option<String> {
 }
 
 /// The draft cookie (`max_age` 0 clears it).
+#[cfg(feature = "ssr")]
 pub fn draft_cookie(token: &str, max_age: i64, secure: bool) -> String {
-    format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        draft_cookie_name(secure),
-        if secure { "; Secure" } else { "" }
-    )
+    crate::ssr::lax_cookie(draft_cookie_name(secure), token, max_age, secure)
 }
 
 /// The draft this browser holds, for the session's account (or for nobody logged in).
@@ -133,13 +130,7 @@ pub fn request_client() -> Client {
 /// Now, as the citizen would write it.
 #[cfg(feature = "ssr")]
 fn now_text(idp: &idp::Idp) -> String {
-    let lang = crate::ssr::meta().lang;
-    let now = idp.clock.now();
-    format!(
-        "{} {}",
-        crate::i18n::format_date(lang, now),
-        crate::i18n::format_time(now)
-    )
+    crate::i18n::format_date_time(crate::ssr::meta().lang, idp.clock.now())
 }
 
 /// The form's content: the citizen's draft if there is one, else what the server knows.
@@ -149,12 +140,7 @@ pub async fn support_form() -> Result<SupportFormView, ApiError> {
     let session = crate::ssr::current_session().await.ok();
     let client = request_client();
     let account_email = match &session {
-        Some(s) => c
-            .idp
-            .contacts(s.account_id)
-            .await
-            .ok()
-            .and_then(|k| k.email.filter(|_| k.email_verified_at.is_some())),
+        Some(s) => c.idp.verified_email(s.account_id).await.ok().flatten(),
         None => None,
     };
     {
@@ -180,18 +166,7 @@ pub async fn support_form() -> Result<SupportFormView, ApiError> {
     let (username, account_keys) = match &session {
         Some(s) => {
             let keys = c.idp.security_keys(s.account_id).await.unwrap_or_default();
-            let lines: Vec<String> = keys
-                .iter()
-                .map(|k| {
-                    format!(
-                        "{} – {} – {}",
-                        k.name,
-                        k.model.as_deref().unwrap_or("?"),
-                        k.level.fido_name()
-                    )
-                })
-                .collect();
-            (s.username.clone(), lines.join("\n"))
+            (s.username.clone(), idp::support::describe_keys(&keys))
         }
         None => (String::new(), String::new()),
     };

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{form_error, ErrorSummary, Submit};
 use crate::error::ApiError;
-use crate::i18n::{format_date, format_time, t, use_lang};
+use crate::i18n::{format_date_time, t, use_lang};
 use crate::pages::key_check::{CheckResult, KeyCheckView};
 use crate::pages::security_keys::KeyView;
 
@@ -192,7 +192,7 @@ pub fn SupportQueuePage() -> impl IntoView {
                                             <td>{if r.answered { t("console-answered") } else { t("console-open") }}</td>
                                             <td>{r.username.clone()}</td>
                                             <td>{r.email.clone()}</td>
-                                            <td>{format!("{} {}", format_date(lang, r.sent_at), format_time(r.sent_at))}</td>
+                                            <td>{format_date_time(lang, r.sent_at)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -256,7 +256,7 @@ pub fn SupportCasePage() -> impl IntoView {
                                         {row("support-account-keys", c.account_keys.clone())}
                                         {row("support-description", c.description.clone())}
                                         {row("support-happened-at", c.happened_at.clone())}
-                                        {row("console-sent", format!("{} {}", format_date(lang, c.row.sent_at), format_time(c.row.sent_at)))}
+                                        {row("console-sent", format_date_time(lang, c.row.sent_at))}
                                     </tbody>
                                 </table>
                             </div>
@@ -287,13 +287,12 @@ pub fn SupportCasePage() -> impl IntoView {
                                         None => view! { <p>{t("console-no-pairing")}</p> }.into_any(),
                                         Some(p) => view! {
                                             <p>{format!(
-                                                "{} – {}{}{} – {} {}",
+                                                "{} – {}{}{} – {}",
                                                 p.method,
                                                 p.state,
                                                 p.outcome.map(|o| format!(" ({o})")).unwrap_or_default(),
                                                 p.code.map(|c| format!(" – {c}")).unwrap_or_default(),
-                                                format_date(lang, p.created_at),
-                                                format_time(p.created_at)
+                                                format_date_time(lang, p.created_at)
                                             )}</p>
                                         }.into_any(),
                                     }}
@@ -304,7 +303,7 @@ pub fn SupportCasePage() -> impl IntoView {
                                         view! {
                                             <ul>
                                                 {c.deliveries.iter().map(|(at, status, code, person)| view! {
-                                                    <li>{format!("{} {} – {status} – {} – {person}", format_date(lang, *at), format_time(*at), code.clone().unwrap_or_default())}</li>
+                                                    <li>{format!("{} – {status} – {} – {person}", format_date_time(lang, *at), code.clone().unwrap_or_default())}</li>
                                                 }).collect_view()}
                                             </ul>
                                         }.into_any()
@@ -312,7 +311,7 @@ pub fn SupportCasePage() -> impl IntoView {
                                     <h2>{t("console-events")}</h2>
                                     <ul>
                                         {c.events.iter().map(|(at, event, actor)| view! {
-                                            <li>{format!("{} {} – {event} – {actor}", format_date(lang, *at), format_time(*at))}</li>
+                                            <li>{format!("{} – {event} – {actor}", format_date_time(lang, *at))}</li>
                                         }).collect_view()}
                                     </ul>
                                 </section>
@@ -373,7 +372,7 @@ pub async fn admin_health() -> Result<HealthView, ApiError> {
         mds_next_update: h.mds_next_update,
         mds_stale: h.mds_stale,
         nia_last_call: h.nia_last_call,
-        jobs_due: h.jobs_pending,
+        jobs_due: h.jobs_due,
         jobs_failed: h.jobs_failed,
         outbox_pending: h.outbox_pending,
     })
@@ -391,10 +390,9 @@ pub fn HealthPanel() -> impl IntoView {
                     let nia = match &h.nia_last_call {
                         None => t("health-nia-none"),
                         Some((outcome, at)) => format!(
-                            "{} ({} {})",
+                            "{} ({})",
                             if outcome == "unavailable" { t("health-nia-down") } else { t("health-nia-up") },
-                            format_date(lang, *at),
-                            format_time(*at)
+                            format_date_time(lang, *at)
                         ),
                     };
                     view! {

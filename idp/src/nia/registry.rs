@@ -154,10 +154,10 @@ impl StoredProfile {
 }
 
 /// The persons among `changes` who are linked to an account, by BSI, in one query.
-async fn linked_persons<'c>(
+async fn linked_persons(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    changes: &'c [Change],
-) -> Result<HashMap<&'c str, Linked>> {
+    changes: &[Change],
+) -> Result<HashMap<String, Linked>> {
     let mut found = HashMap::new();
     if changes.is_empty() {
         return Ok(found);
@@ -176,12 +176,8 @@ async fn linked_persons<'c>(
         query = query.bind(&c.bsi);
     }
     for row in query.fetch_all(&mut **tx).await? {
-        let bsi: String = row.try_get("bsi")?;
-        let Some(change) = changes.iter().find(|c| c.bsi == bsi) else {
-            continue;
-        };
         found.insert(
-            change.bsi.as_str(),
+            row.try_get("bsi")?,
             Linked {
                 account_id: row.try_get("account_id")?,
                 profile: StoredProfile::read(&row)?,

@@ -351,7 +351,8 @@ impl Idp {
         form_from_row(&r)
     }
 
-    pub(crate) async fn verified_email(&self, account_id: i64) -> Result<Option<String>> {
+    /// The account's e-mail, when it is verified.
+    pub async fn verified_email(&self, account_id: i64) -> Result<Option<String>> {
         let c = self.contacts(account_id).await?;
         Ok(c.email.filter(|_| c.email_verified_at.is_some()))
     }
