@@ -152,7 +152,7 @@ pub fn ErrorSummary(errors: FormError) -> impl IntoView {
                         // an ended session: offer the way back, returning to this page
                         let login = (e == ApiError::NotAuthenticated)
                             .then(|| {
-                                let here = leptos_router::hooks::use_location().pathname.get_untracked();
+                                let here = crate::pages::current_path();
                                 let next = percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC);
                                 view! {
                                     " "

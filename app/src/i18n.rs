@@ -112,7 +112,24 @@ pub fn tr(lang: Lang, key: &str) -> String {
 
 /// The page language, provided once at the root.
 pub fn use_lang() -> Lang {
-    use_context::<Lang>().unwrap_or_default()
+    use_context::<Lang>().unwrap_or_else(page_lang)
+}
+
+/// The language of this page: decided by the server, read back from `<html lang>` in the
+/// browser (where an island has no context of the page's).
+pub fn page_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        crate::ssr::meta().lang
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|code| Lang::from_code(&code))
+            .unwrap_or_default()
+    }
 }
 
 /// Shorthand inside components: `t("key")`.

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::error::ApiError;
 use crate::i18n::{t, Lang};
@@ -27,28 +27,21 @@ use crate::pages::{
 #[cfg(feature = "ssr")]
 use crate::ssr::current_session;
 
-/// The language of this page: decided by the server, read back from `<html lang>` in the browser.
-fn page_lang() -> Lang {
-    #[cfg(feature = "ssr")]
-    {
-        crate::ssr::meta().lang
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        document()
-            .document_element()
-            .and_then(|e| e.get_attribute("lang"))
-            .and_then(|code| Lang::from_code(&code))
-            .unwrap_or_default()
-    }
-}
-
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let lang = page_lang();
+    let lang = i18n::page_lang();
     let stylesheet = format!("/{}/mojeid.css", options.site_pkg_dir);
     #[cfg(feature = "ssr")]
     ssr::content_security_policy();
+    // Only the islands of a page are hydrated; a page without any ships no script at all.
+    #[cfg(feature = "ssr")]
+    let scripted = ssr::request_path().is_none_or(|p| pages::has_islands(&p));
+    #[cfg(not(feature = "ssr"))]
+    let scripted = true;
+    if let Some(sc) = Owner::current_shared_context() {
+        // what is outside an island is not hydrated, so its data is not sent along
+        sc.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang=lang.code()>
@@ -57,26 +50,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="stylesheet" href=stylesheet />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                {scripted.then(|| view! { <HydrationScripts options islands=true /> })}
                 <MetaTags />
             </head>
-            <body>
+            // the page is as alive as it gets: at once when it has nothing to hydrate, else
+            // the browser marks it once its islands are hydrated
+            <body data-hydrated=(!scripted).then_some("true")>
                 <App />
             </body>
         </html>
     }
 }
 
+/// Marks `<body data-hydrated>` once the loader has hydrated the page's islands: it walks
+/// the page right after `hydrate` returns, waiting on nothing but microtasks.
+#[cfg(feature = "hydrate")]
+pub fn islands_hydrated_soon() {
+    set_timeout(
+        || {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(page_lang());
-    // Tests and users can tell when the page has come alive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    provide_context(i18n::page_lang());
     view! {
         <Title formatter=|title: String| format!("{title} – mojeID") />
         <Router>
@@ -85,35 +88,34 @@ pub fn App() -> impl IntoView {
             </a>
             <Header />
             <main id="main" tabindex="-1">
-                <FocusOnNavigation />
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=LoginPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/login/2fa-reset") view=pages::twofa_reset::TwofaResetPage />
-                    <Route path=path!("/register") view=RegisterPage />
-                    <Route path=path!("/password-reset") view=pages::password_reset::PasswordResetPage />
-                    <Route path=path!("/reauth") view=ReauthPage />
-                    <Route path=path!("/nia-login/:token") view=pages::nia_login::NiaLoginPage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/settings/profile") view=ProfilePage />
-                    <Route path=path!("/settings/contacts") view=ContactsPage />
-                    <Route path=path!("/settings/2fa") view=pages::settings::TwoFactorPage />
-                    <Route path=path!("/settings/2fa/security-keys") view=SecurityKeysPage />
-                    <Route path=path!("/settings/nia") view=pages::nia::NiaPage />
-                    <Route path=path!("/admin") view=pages::admin::AdminPage />
-                    <Route path=path!("/admin/audit") view=pages::admin::AuditPage />
-                    <Route path=path!("/settings/security-events") view=pages::events::SecurityEventsPage />
-                    <Route path=path!("/settings/password") view=pages::password::PasswordPage />
-                    <Route path=path!("/settings/sessions") view=pages::sessions::SessionsPage />
-                    <Route path=path!("/settings/nia/document/:id") view=pages::nia::OfficeDocumentPage />
-                    <Route path=path!("/security-keys/certified") view=CertifiedPage />
-                    <Route path=path!("/security-keys/check") view=KeyCheckPage />
-                    <Route path=path!("/help") view=pages::help::HelpPage />
-                    <Route path=path!("/support") view=pages::support::SupportPage />
-                    <Route path=path!("/support/preview") view=pages::support::SupportPreviewPage />
-                    <Route path=path!("/support/sent") view=pages::support::SupportSentPage />
-                    <Route path=path!("/admin/support") view=pages::support_console::SupportQueuePage />
-                    <Route path=path!("/admin/support/:id") view=pages::support_console::SupportCasePage />
+                    <Route path=path!("/") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/login/2fa-reset") view=pages::twofa_reset::TwofaResetPage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                    <Route path=path!("/password-reset") view=pages::password_reset::PasswordResetPage ssr=SsrMode::Async />
+                    <Route path=path!("/reauth") view=ReauthPage ssr=SsrMode::Async />
+                    <Route path=path!("/nia-login/:token") view=pages::nia_login::NiaLoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/profile") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/contacts") view=ContactsPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/2fa") view=pages::settings::TwoFactorPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/2fa/security-keys") view=SecurityKeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/nia") view=pages::nia::NiaPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=pages::admin::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/security-events") view=pages::events::SecurityEventsPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/password") view=pages::password::PasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/sessions") view=pages::sessions::SessionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/nia/document/:id") view=pages::nia::OfficeDocumentPage ssr=SsrMode::Async />
+                    <Route path=path!("/security-keys/certified") view=CertifiedPage ssr=SsrMode::Async />
+                    <Route path=path!("/security-keys/check") view=KeyCheckPage ssr=SsrMode::Async />
+                    <Route path=path!("/help") view=pages::help::HelpPage ssr=SsrMode::Async />
+                    <Route path=path!("/support") view=pages::support::SupportPage ssr=SsrMode::Async />
+                    <Route path=path!("/support/preview") view=pages::support::SupportPreviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/support/sent") view=pages::support::SupportSentPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/support") view=pages::support_console::SupportQueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/support/:id") view=pages::support_console::SupportCasePage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -130,28 +132,6 @@ pub fn App() -> impl IntoView {
             </footer>
         </Router>
     }
-}
-
-/// After a client-side navigation, move focus to the new page's heading so screen readers
-/// announce it (the first load keeps the browser's default).
-#[component]
-fn FocusOnNavigation() -> impl IntoView {
-    let location = use_location();
-    Effect::new(move |previous: Option<String>| {
-        let path = location.pathname.get();
-        if previous.is_some_and(|p| p != path) {
-            // the new page is in the DOM by the next frame
-            request_animation_frame(|| {
-                if let Ok(Some(h1)) = document().query_selector("main h1") {
-                    let _ = h1.set_attribute("tabindex", "-1");
-                    if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&h1) {
-                        let _ = el.focus();
-                    }
-                }
-            });
-        }
-        path
-    });
 }
 
 #[component]

@@ -80,6 +80,11 @@ pub fn meta() -> RequestMeta {
         .unwrap_or_default()
 }
 
+/// The path of the request being answered.
+pub fn request_path() -> Option<String> {
+    use_context::<Parts>().map(|p| p.uri.path().to_owned())
+}
+
 pub fn request_info() -> idp::RequestInfo {
     let m = meta();
     idp::RequestInfo {

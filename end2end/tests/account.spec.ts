@@ -16,6 +16,43 @@ test('the login page is server-rendered and comes alive in the browser', async (
   await expect(page.getByRole('button', { name: 'Hide password' })).toHaveAttribute('aria-pressed', 'true');
 });
 
+test('pages without islands ship no script, and forms work with JavaScript off', async ({ browser, page }) => {
+  // the settings page is plain HTML: no module script, no WASM requested
+  const username = uniqueUsername('plain');
+  await register(page, username);
+  const wasm: string[] = [];
+  page.on('request', (r) => { if (/\.(wasm|js)$/.test(new URL(r.url()).pathname)) wasm.push(r.url()); });
+  await visit(page, '/settings');
+  await visit(page, '/security-keys/certified');
+  await visit(page, '/help');
+  expect(wasm).toEqual([]);
+  // the login page has islands: it loads them
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/logged_out/);
+  await hydrated(page);
+  expect(wasm.some((u) => u.endsWith('.wasm'))).toBe(true);
+
+  // without JavaScript: a wrong password is said on the page, the right one logs in
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const plain = await context.newPage();
+  await plain.goto('/login');
+  await plain.getByLabel('Username').fill(username);
+  await plain.getByLabel('Password', { exact: true }).fill('not the password at all');
+  await plain.getByRole('button', { name: 'Log in' }).click();
+  await expect(plain.getByText('Incorrect username or password.').first()).toBeVisible();
+  await plain.getByLabel('Username').fill(username);
+  await plain.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await plain.getByRole('button', { name: 'Log in' }).click();
+  await expect(plain).toHaveURL(/\/settings$/);
+  await expect(plain.getByText(`Logged in as ${username}`)).toBeVisible();
+  // a search of the certified list is a plain GET form
+  await plain.goto('/security-keys/certified');
+  await plain.getByLabel('Search by name or AAGUID').fill('2fc0579f');
+  await plain.getByRole('button', { name: 'Show' }).click();
+  await expect(plain.getByRole('status')).toHaveText('1 of 281 models match.');
+  await context.close();
+});
+
 test('create an account, verify e-mail and phone, edit the profile, log out and in', async ({ page }) => {
   const username = uniqueUsername('jana');
   await register(page, username);
@@ -26,7 +63,9 @@ test('create an account, verify e-mail and phone, edit the profile, log out and 
   // contacts: e-mail
   await page.getByRole('link', { name: 'Manage contacts' }).click();
   await expect(page).toHaveURL(/\/settings\/contacts$/);
-  await expect(page.getByRole('heading', { level: 1, name: 'Contacts' })).toBeFocused();
+  // a link loads the whole page: its title is what a screen reader announces
+  await expect(page).toHaveTitle('Contacts – mojeID');
+  await hydrated(page);
   await expectAccessible(page);
   const emailSection = page.getByRole('region', { name: 'E-mail' });
   const newEmail = emailSection.getByLabel('New e-mail address');

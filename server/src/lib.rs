@@ -2,6 +2,9 @@
 //! (request ids, client facts, language, Origin checks, login guard, security headers),
 //! health checks, background jobs and graceful shutdown. `main` only wires these together.
 
+// the page views (islands inside them) are deeply nested types
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod document;
 pub mod handlers;

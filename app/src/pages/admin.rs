@@ -252,6 +252,18 @@ pub async fn admin_unlink(account_id: i64, queue: bool) -> Result<(), ApiError> 
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    view! {
+        <Title text=t("admin-title") />
+        <h1>{t("admin-title")}</h1>
+        <crate::pages::support_console::HealthPanel />
+        <AdminConsole />
+    }
+}
+
+/// Finding an account and what staff do with it: an island (answers in place; the paper
+/// form's scan is uploaded by the browser).
+#[island]
+fn AdminConsole() -> impl IntoView {
     let lang = use_lang();
     let access = Resource::new(|| (), |_| admin_access());
     let find = ServerAction::<AdminFind>::new();
@@ -260,9 +272,6 @@ pub fn AdminPage() -> impl IntoView {
     let find_errors = form_error(find.value());
     let check_errors = form_error(check.value());
     view! {
-        <Title text=t("admin-title") />
-        <h1>{t("admin-title")}</h1>
-        <crate::pages::support_console::HealthPanel />
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match access.await {

@@ -16,14 +16,25 @@ use crate::ssr::{ctx, current_session, fail, request_info};
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
+    view! {
+        <Title text=t("contacts-title") />
+        <h1>{t("contacts-title")}</h1>
+        <p>{t("contacts-intro")}</p>
+        <ContactsEditor />
+        <p>
+            <a href="/settings">{t("back-to-settings")}</a>
+        </p>
+    }
+}
+
+/// An island: a code is asked for beside the address it went to, on the same page.
+#[island]
+fn ContactsEditor() -> impl IntoView {
     // reloaded after every successful step, never after a refused one (so nothing typed is lost)
     let version = RwSignal::new(0u32);
     let data = Resource::new(move || version.get(), |_| settings_overview());
     let fresh = Resource::new(|| (), |_| fresh_login());
     view! {
-        <Title text=t("contacts-title") />
-        <h1>{t("contacts-title")}</h1>
-        <p>{t("contacts-intro")}</p>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 (!matches!(fresh.await, Ok(true))).then(|| view! { <LogInAgain /> })
@@ -54,9 +65,6 @@ pub fn ContactsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <p>
-            <a href="/settings">{t("back-to-settings")}</a>
-        </p>
     }
 }
 

@@ -152,6 +152,23 @@ async fn run_check() -> Result<KeyCheckView, CheckFailure> {
 
 #[component]
 pub fn KeyCheckPage() -> impl IntoView {
+    view! {
+        <Title text=t("check-title") />
+        <h1>{t("check-title")}</h1>
+        <p>{t("check-intro")}</p>
+        <ol class="steps">
+            <li>{t("check-step-insert")}</li>
+            <li>{t("check-step-press")}</li>
+            <li>{t("check-step-allow")}</li>
+        </ol>
+        <KeyCheck />
+        <p class="hint">{t("check-privacy")}</p>
+    }
+}
+
+/// The button that runs the test and the verdict: an island (the browser's WebAuthn).
+#[island]
+fn KeyCheck() -> impl IntoView {
     let lang = use_lang();
     let outcome = RwSignal::new(None::<Result<KeyCheckView, CheckFailure>>);
     let busy = RwSignal::new(false);
@@ -168,14 +185,6 @@ pub fn KeyCheckPage() -> impl IntoView {
         });
     };
     view! {
-        <Title text=t("check-title") />
-        <h1>{t("check-title")}</h1>
-        <p>{t("check-intro")}</p>
-        <ol class="steps">
-            <li>{t("check-step-insert")}</li>
-            <li>{t("check-step-press")}</li>
-            <li>{t("check-step-allow")}</li>
-        </ol>
         <button type="button" on:click=start aria-disabled=move || busy.get().then_some("true")>
             {move || if busy.get() { t("check-waiting") } else { t("check-start") }}
         </button>
@@ -186,7 +195,6 @@ pub fn KeyCheckPage() -> impl IntoView {
                 Some(Ok(v)) => Some(view! { <CheckResult v offer_support=true /> }.into_any()),
             }}
         </div>
-        <p class="hint">{t("check-privacy")}</p>
     }
 }
 

@@ -17,47 +17,56 @@ use serde::{Deserialize, Serialize};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = ServerAction::<Login>::new();
-    let errors = form_error(action.value());
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let notice = move || {
-        let q = query.read();
-        if q.get("logged_out").is_some() {
-            Some(t("login-logged-out"))
-        } else if q.get("next").is_some() {
-            Some(t("login-again"))
-        } else {
-            None
-        }
+    let q = query.read_untracked();
+    let next = q.get("next").unwrap_or_default();
+    let notice = if q.get("logged_out").is_some() {
+        Some(t("login-logged-out"))
+    } else if q.get("next").is_some() {
+        Some(t("login-again"))
+    } else {
+        None
     };
-    let key_step = RwSignal::new(None::<KeyStep>);
-    Effect::new(move |_| {
-        let next = next();
-        follow_login_reply(action.value().get(), key_step, move |ticket, assertion| {
-            login_key(ticket, assertion, next)
-        });
-    });
     view! {
         <Title text=t("login-title") />
         <h1>{t("login-title")}</h1>
         <p>{t("login-intro")}</p>
-        {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
-        <Show when=move || key_step.get().is_none() fallback=move || view! { <KeyStepPanel state=key_step /> }>
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
-                <ErrorSummary errors />
-                <input type="hidden" name="next" value=next />
-                <Field name="username" label="field-username" autocomplete="username" required=true errors />
-                <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
-                <Submit label="login-submit" pending=action.pending() />
-            </ActionForm>
-        </Show>
+        {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        <LoginForm next />
         <p>
             {t("login-no-account")} " " <a href="/register">{t("login-create")}</a>
         </p>
         <p>
             <a href="/login/2fa-reset">{t("reset-link")}</a>
         </p>
+    }
+}
+
+/// The password, then the security key when the account has one (an island: the key step
+/// needs the browser's WebAuthn).
+#[island]
+fn LoginForm(next: String) -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let errors = form_error(action.value());
+    let key_step = RwSignal::new(None::<KeyStep>);
+    let finish_next = next.clone();
+    Effect::new(move |_| {
+        let next = finish_next.clone();
+        follow_login_reply(action.value().get(), key_step, move |ticket, assertion| {
+            login_key(ticket, assertion, next)
+        });
+    });
+    let next = StoredValue::new(next);
+    view! {
+        <Show when=move || key_step.get().is_none() fallback=move || view! { <KeyStepPanel state=key_step /> }>
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <ErrorSummary errors />
+                <input type="hidden" name="next" value=next.get_value() />
+                <Field name="username" label="field-username" autocomplete="username" required=true errors />
+                <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
+                <Submit label="login-submit" pending=action.pending() />
+            </ActionForm>
+        </Show>
     }
 }
 

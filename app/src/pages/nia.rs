@@ -362,8 +362,37 @@ fn outcome_message(lang: Lang, outcome: &str) -> String {
 
 #[component]
 pub fn NiaPage() -> impl IntoView {
-    let lang = use_lang();
     let query = use_query_map();
+    let banner = query.read_untracked().get("nia").map(|v| {
+        if v == "detached" {
+            return view! { <p class="notice" role="status">{t("nia-detached")}</p> }.into_any();
+        }
+        let key = match v.as_str() {
+            "unavailable" => "nia-response-unavailable",
+            "invalid" => "nia-response-invalid",
+            "person_mismatch" => "nia-response-person-mismatch",
+            "cannot_disable" => "err-cannot-disable",
+            _ => "err-internal",
+        };
+        view! { <p class="alert" role="alert">{t(key)}</p> }.into_any()
+    });
+    let choose = query.read_untracked().get("step").as_deref() == Some("choose");
+    view! {
+        <Title text=t("nia-title") />
+        <h1>{t("nia-title")}</h1>
+        <p>{t("nia-intro")}</p>
+        <p>{t("nia-who")}</p>
+        {banner}
+        <NiaPanel choose />
+        <p><a href="/settings">{t("back-to-settings")}</a></p>
+    }
+}
+
+/// The request to link and its steps: an island (its actions answer in place, and while NIA
+/// completes the link it looks again every second).
+#[island]
+fn NiaPanel(choose: bool) -> impl IntoView {
+    let lang = use_lang();
     let data = Resource::new(|| (), |_| nia_overview());
     let start = ServerAction::<NiaStart>::new();
     let complete = ServerAction::<NiaComplete>::new();
@@ -413,22 +442,6 @@ pub fn NiaPage() -> impl IntoView {
             on_cleanup(move || h.clear());
         }
     }
-    let banner = move || {
-        query.read().get("nia").map(|v| {
-            if v == "detached" {
-                return view! { <p class="notice" role="status">{t("nia-detached")}</p> }
-                    .into_any();
-            }
-            let key = match v.as_str() {
-                "unavailable" => "nia-response-unavailable",
-                "invalid" => "nia-response-invalid",
-                "person_mismatch" => "nia-response-person-mismatch",
-                "cannot_disable" => "err-cannot-disable",
-                _ => "err-internal",
-            };
-            view! { <p class="alert" role="alert">{t(key)}</p> }.into_any()
-        })
-    };
     let action_error = move || {
         [
             start.value().get(),
@@ -446,21 +459,15 @@ pub fn NiaPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text=t("nia-title") />
-        <h1>{t("nia-title")}</h1>
-        <p>{t("nia-intro")}</p>
-        <p>{t("nia-who")}</p>
-        {banner}
         {action_error}
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => load_failed(e),
-                    Ok(v) => body(lang, v, query.read().get("step").as_deref() == Some("choose"), Actions { start, complete, cancel }),
+                    Ok(v) => body(lang, v, choose, Actions { start, complete, cancel }),
                 }
             })}
         </Suspense>
-        <p><a href="/settings">{t("back-to-settings")}</a></p>
     }
 }
 
@@ -681,6 +688,18 @@ pub async fn nia_document(id: i64) -> Result<DocumentView, ApiError> {
     })
 }
 
+/// "Print": the browser's print dialog (an island; the PDF link beside it needs no script).
+#[island]
+fn PrintButton(label: String) -> impl IntoView {
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().print();
+        }
+    };
+    view! { <button type="button" on:click=print>{label}</button> }
+}
+
 /// `/settings/nia/document/:id`: what the citizen takes to the Czech POINT office.
 #[component]
 pub fn OfficeDocumentPage() -> impl IntoView {
@@ -694,12 +713,6 @@ pub fn OfficeDocumentPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let data = Resource::new(id, nia_document);
-    let print = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().print();
-        }
-    };
     view! {
         <Title text=t("cp-doc-title") />
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
@@ -722,7 +735,7 @@ pub fn OfficeDocumentPage() -> impl IntoView {
                             <p class="doc-warning"><strong>{t("cp-doc-owner-only")}</strong></p>
                         </article>
                         <p class="no-print">
-                            <button type="button" on:click=print>{t("cp-doc-print")}</button>
+                            <PrintButton label=t("cp-doc-print") />
                             " "
                             <a href=format!("/settings/nia/document/{}/pdf", id())>{t("cp-doc-pdf")}</a>
                             " "

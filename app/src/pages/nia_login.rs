@@ -245,19 +245,48 @@ enum Step {
 #[component]
 pub fn NiaLoginPage() -> impl IntoView {
     let params = use_params_map();
-    let token = move || params.read().get("token").unwrap_or_default();
-    let info = Resource::new(token, nia_login_info);
+    let token = params.read_untracked().get("token").unwrap_or_default();
+    let lang = use_lang();
+    let info = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        nia_login_info,
+    );
+    view! {
+        <Title text=t("nia-login-title") />
+        <h1>{t("nia-login-title")}</h1>
+        <Suspense fallback=|| ()>
+            {move || {
+                let token = token.clone();
+                Suspend::new(async move {
+                    match info.await {
+                        Err(e) => view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any(),
+                        Ok(info) => view! { <NiaLoginFlow token info /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The password, the key and the answer to NIA: an island (the key step is the browser's
+/// WebAuthn, and the answer is posted to NIA by itself).
+#[island]
+fn NiaLoginFlow(token: String, info: NiaLoginView) -> impl IntoView {
     let lang = use_lang();
     let password = ServerAction::<NiaLoginPassword>::new();
     let cancel = ServerAction::<NiaLoginCancel>::new();
     let errors = form_error(password.value());
     let step = RwSignal::new(Step::Password);
     let answer = RwSignal::new(None::<AnswerView>);
+    let key_token = token.clone();
     Effect::new(move |_| match password.value().get() {
         Some(Ok(NiaLoginReply::Answer(a))) => answer.set(Some(a)),
         Some(Ok(NiaLoginReply::Key { ticket, options })) => {
             step.set(Step::Key);
-            let token = token();
+            let token = key_token.clone();
             leptos::task::spawn_local(async move {
                 let outcome = match crate::webauthn::get(options).await {
                     Err(e) => Err(tr(lang, e.message_key())),
@@ -278,38 +307,34 @@ pub fn NiaLoginPage() -> impl IntoView {
             answer.set(Some(a));
         }
     });
-    view! {
-        <Title text=t("nia-login-title") />
-        <h1>{t("nia-login-title")}</h1>
-        <Suspense fallback=|| ()>
-            {move || {
-                info.get()
-                    .map(|r| match r {
-                        Err(e) => view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any(),
-                        Ok(i) if i.answered && answer.get().is_none() => {
-                            view! { <p class="alert" role="alert">{t("err-nia-login-gone")}</p> }.into_any()
-                        }
-                        Ok(i) => {
-                            let service = if i.service.is_empty() { t("nia-login-unnamed-service") } else { i.service.clone() };
-                            let level = i.requested.name(lang);
-                            let high = i.requested == LevelOfAssurance::High;
-                            view! {
-                                <p id="nia-login-asks">
-                                    {tr_args(lang, "nia-login-asks", &[("service", service.clone().into()), ("level", level.clone().into())])}
-                                </p>
-                                {high.then(|| view! { <p>{t("nia-login-high-needs")}</p> })}
-                                {move || match answer.get() {
-                                    Some(a) => view! { <AnswerPanel answer=a service=service.clone() /> }.into_any(),
-                                    None => view! {
-                                        <LoginForm token=token() step password cancel errors />
-                                    }.into_any(),
-                                }}
-                            }
-                                .into_any()
-                        }
-                    })
+    let service = if info.service.is_empty() {
+        t("nia-login-unnamed-service")
+    } else {
+        info.service.clone()
+    };
+    let level = info.requested.name(lang);
+    let high = info.requested == LevelOfAssurance::High;
+    let answered = info.answered;
+    let token = StoredValue::new(token);
+    move || {
+        if answered && answer.get().is_none() {
+            return view! { <p class="alert" role="alert">{t("err-nia-login-gone")}</p> }
+                .into_any();
+        }
+        let service = service.clone();
+        view! {
+            <p id="nia-login-asks">
+                {tr_args(lang, "nia-login-asks", &[("service", service.clone().into()), ("level", level.clone().into())])}
+            </p>
+            {high.then(|| view! { <p>{t("nia-login-high-needs")}</p> })}
+            {match answer.get() {
+                Some(a) => view! { <AnswerPanel answer=a service=service.clone() /> }.into_any(),
+                None => view! {
+                    <LoginForm token=token.get_value() step password cancel errors />
+                }.into_any(),
             }}
-        </Suspense>
+        }
+        .into_any()
     }
 }
 

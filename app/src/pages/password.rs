@@ -26,15 +26,22 @@ pub async fn change_password(password: String, confirmation: String) -> Result<(
 
 #[component]
 pub fn PasswordPage() -> impl IntoView {
+    view! {
+        <Title text=t("password-title") />
+        <h1>{t("password-title")}</h1>
+        <p>{t("password-intro")}</p>
+        <PasswordForm />
+    }
+}
+
+#[island]
+fn PasswordForm() -> impl IntoView {
     let fresh = Resource::new(|| (), |_| fresh_login());
     let change = ServerAction::<ChangePassword>::new();
     let errors = form_error(change.value());
     let done = move || matches!(change.value().get(), Some(Ok(())));
     let step_up = move || matches!(change.value().get(), Some(Err(ApiError::StepUpRequired)));
     view! {
-        <Title text=t("password-title") />
-        <h1>{t("password-title")}</h1>
-        <p>{t("password-intro")}</p>
         <Show when=move || !done() fallback=|| view! {
             <p class="notice" role="status">{t("password-done")}</p>
             <p><a href="/settings">{t("back-to-settings")}</a></p>

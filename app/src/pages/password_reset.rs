@@ -38,16 +38,30 @@ pub async fn password_reset(
 
 #[component]
 pub fn PasswordResetPage() -> impl IntoView {
-    let lang = use_lang();
     let query = leptos_router::hooks::use_query_map();
-    let token = move || query.read().get("token").unwrap_or_default();
-    let link = Resource::new(token, password_link);
+    let token = query.read_untracked().get("token").unwrap_or_default();
+    view! {
+        <Title text=t("pwreset-title") />
+        <h1>{t("pwreset-title")}</h1>
+        <PasswordResetForm token />
+    }
+}
+
+#[island]
+fn PasswordResetForm(token: String) -> impl IntoView {
+    let lang = use_lang();
+    let link = Resource::new(
+        {
+            let token = token.clone();
+            move || token.clone()
+        },
+        password_link,
+    );
+    let token = StoredValue::new(token);
     let set = ServerAction::<PasswordReset>::new();
     let errors = form_error(set.value());
     let done = move || matches!(set.value().get(), Some(Ok(())));
     view! {
-        <Title text=t("pwreset-title") />
-        <h1>{t("pwreset-title")}</h1>
         <Show when=move || !done() fallback=|| view! {
             <p class="notice" role="status">{t("pwreset-done")}</p>
             <p><a href="/login">{t("login-title")}</a></p>
@@ -59,7 +73,7 @@ pub fn PasswordResetPage() -> impl IntoView {
                             <p>{t("pwreset-intro")} " " <strong>{username.clone()}</strong></p>
                             <ActionForm action=set attr:class="form" attr:novalidate=true>
                                 <ErrorSummary errors=errors />
-                                <input type="hidden" name="token" value=token() />
+                                <input type="hidden" name="token" value=token.get_value() />
                                 <input type="text" name="username" autocomplete="username" value=username hidden=true readonly=true />
                                 <PasswordField name="password" label="pwreset-password" hint="register-password-hint" autocomplete="new-password" errors=errors />
                                 <PasswordField name="confirmation" label="pwreset-confirmation" autocomplete="new-password" errors=errors />

@@ -16,6 +16,20 @@ const COUNTRIES: [&str; 5] = ["CZ", "SK", "AT", "DE", "PL"];
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    view! {
+        <Title text=t("profile-title") />
+        <h1>{t("profile-title")}</h1>
+        <p>{t("profile-intro")}</p>
+        <ProfileEditor />
+        <p>
+            <a href="/settings">{t("back-to-settings")}</a>
+        </p>
+    }
+}
+
+/// An island: a refused value is said beside what was typed, a saved profile shown as stored.
+#[island]
+fn ProfileEditor() -> impl IntoView {
     let data = Resource::new(|| (), |_| settings_overview());
     let action = ServerAction::<SaveProfile>::new();
     let errors = form_error(action.value());
@@ -28,9 +42,6 @@ pub fn ProfilePage() -> impl IntoView {
     });
     let status = move || matches!(action.value().get(), Some(Ok(_))).then(|| t("profile-saved"));
     view! {
-        <Title text=t("profile-title") />
-        <h1>{t("profile-title")}</h1>
-        <p>{t("profile-intro")}</p>
         <div role="status" class="status-slot">
             {move || status().map(|s| view! { <p class="notice">{s}</p> })}
         </div>
@@ -46,9 +57,6 @@ pub fn ProfilePage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <p>
-            <a href="/settings">{t("back-to-settings")}</a>
-        </p>
     }
 }
 

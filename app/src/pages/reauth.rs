@@ -131,65 +131,73 @@ pub async fn reauth_key(
 
 #[component]
 pub fn ReauthPage() -> impl IntoView {
-    let action = ServerAction::<Reauth>::new();
-    let errors = form_error(action.value());
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let for_action = move || query.read().get("action").unwrap_or_default();
+    let next = query.read_untracked().get("next").unwrap_or_default();
+    let for_action = query.read_untracked().get("action").unwrap_or_default();
     // what the login is for, said before the password is asked; a key is named
+    let wanted = for_action
+        .strip_prefix("remove_key:")
+        .and_then(|v| v.parse::<i64>().ok());
     let keys = Resource::new(
-        move || for_action().starts_with("remove_key:"),
+        move || wanted,
         |wanted| async move {
-            if wanted {
-                crate::pages::security_keys::security_keys()
+            match wanted {
+                Some(_) => crate::pages::security_keys::security_keys()
                     .await
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
+                    .unwrap_or_default(),
+                None => Vec::new(),
             }
         },
     );
     let lang = crate::i18n::use_lang();
-    let why = move || {
-        let action = for_action();
-        match action.split_once(':').map_or(action.as_str(), |(a, _)| a) {
-            "detach" => t("reauth-for-detach"),
-            "remove_key" => {
-                let id = action
-                    .strip_prefix("remove_key:")
-                    .and_then(|v| v.parse::<i64>().ok());
-                let name = keys
-                    .get()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|k| Some(k.id) == id)
-                    .map(|k| k.name)
-                    .unwrap_or_default();
-                crate::i18n::tr_args(lang, "reauth-for-remove-key", &[("name", name.into())])
-            }
-            _ => t("reauth-intro"),
+    let purpose = for_action.clone();
+    let why = move || match purpose.split_once(':').map_or(purpose.as_str(), |(a, _)| a) {
+        "detach" => t("reauth-for-detach"),
+        "remove_key" => {
+            let name = keys
+                .get()
+                .unwrap_or_default()
+                .into_iter()
+                .find(|k| Some(k.id) == wanted)
+                .map(|k| k.name)
+                .unwrap_or_default();
+            crate::i18n::tr_args(lang, "reauth-for-remove-key", &[("name", name.into())])
         }
+        _ => t("reauth-intro"),
     };
-    let key_step = RwSignal::new(None::<KeyStep>);
-    Effect::new(move |_| {
-        let next = next();
-        follow_login_reply(action.value().get(), key_step, move |ticket, assertion| {
-            reauth_key(ticket, assertion, next)
-        });
-    });
     view! {
         <Title text=t("reauth-title") />
         <h1>{t("reauth-title")}</h1>
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             <p>{why}</p>
-        </Transition>
+        </Suspense>
+        <ReauthForm next action=for_action />
+    }
+}
+
+/// The password, then the security key when the account has one (an island: the key step
+/// needs the browser's WebAuthn).
+#[island]
+fn ReauthForm(next: String, action: String) -> impl IntoView {
+    let reauth = ServerAction::<Reauth>::new();
+    let errors = form_error(reauth.value());
+    let key_step = RwSignal::new(None::<KeyStep>);
+    let finish_next = next.clone();
+    Effect::new(move |_| {
+        let next = finish_next.clone();
+        follow_login_reply(reauth.value().get(), key_step, move |ticket, assertion| {
+            reauth_key(ticket, assertion, next)
+        });
+    });
+    let (next, action) = (StoredValue::new(next), StoredValue::new(action));
+    view! {
         <Show when=move || key_step.get().is_none() fallback=move || view! { <KeyStepPanel state=key_step /> }>
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <ActionForm action=reauth attr:class="form" attr:novalidate=true>
                 <ErrorSummary errors />
-                <input type="hidden" name="next" value=next />
-                <input type="hidden" name="action" value=for_action />
+                <input type="hidden" name="next" value=next.get_value() />
+                <input type="hidden" name="action" value=action.get_value() />
                 <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
-                <Submit label="reauth-submit" pending=action.pending() />
+                <Submit label="reauth-submit" pending=reauth.pending() />
             </ActionForm>
         </Show>
     }

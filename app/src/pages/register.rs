@@ -12,13 +12,24 @@ use crate::ssr::{ctx, fail, request_info};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let action = ServerAction::<Register>::new();
-    let errors = form_error(action.value());
-    super::go_to_when_done(action.value());
     view! {
         <Title text=t("register-title") />
         <h1>{t("register-title")}</h1>
         <p>{t("register-intro")}</p>
+        <RegisterForm />
+        <p>
+            {t("register-have-account")} " " <a href="/login">{t("nav-login")}</a>
+        </p>
+    }
+}
+
+/// An island: with script, a refused name or password is said beside what was typed.
+#[island]
+fn RegisterForm() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let errors = form_error(action.value());
+    super::go_to_when_done(action.value());
+    view! {
         <ActionForm action=action attr:class="form" attr:novalidate=true>
             <ErrorSummary errors />
             <Field
@@ -38,9 +49,6 @@ pub fn RegisterPage() -> impl IntoView {
             />
             <Submit label="register-submit" pending=action.pending() />
         </ActionForm>
-        <p>
-            {t("register-have-account")} " " <a href="/login">{t("nav-login")}</a>
-        </p>
     }
 }
 

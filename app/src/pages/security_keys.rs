@@ -383,6 +383,30 @@ fn KeyRow(
 
 #[component]
 pub fn SecurityKeysPage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let q = query.read_untracked();
+    let removed = q.get("removed").is_some();
+    // the key whose removal NIA could not confirm (after the login made for it)
+    let cannot_disable = q.get("cannot_disable").and_then(|v| v.parse::<i64>().ok());
+    view! {
+        <Title text=t("keys-title") />
+        <h1>{t("keys-title")}</h1>
+        <p>{t("keys-intro")}</p>
+        <ul class="advice">
+            <li>{t("keys-advice-several")}</li>
+            <li>{t("keys-advice-browser")}</li>
+        </ul>
+        <KeysEditor removed cannot_disable />
+        <p>
+            <a href="/settings">{t("back-to-settings")}</a>
+        </p>
+    }
+}
+
+/// The list with renaming and removal, and the form that adds a key: an island (adding a
+/// key is the browser's WebAuthn ceremony).
+#[island]
+fn KeysEditor(removed: bool, cannot_disable: Option<i64>) -> impl IntoView {
     let lang = use_lang();
     let version = RwSignal::new(0u32);
     let keys = Resource::new(move || version.get(), |_| security_keys());
@@ -433,25 +457,9 @@ pub fn SecurityKeysPage() -> impl IntoView {
                 .or_else(|| e.field_message("key", lang))
         })
     });
-    let query = leptos_router::hooks::use_query_map();
-    let removed = move || query.read().get("removed").is_some();
-    // the key whose removal NIA could not confirm (after the login made for it)
-    let cannot_disable = move || {
-        query
-            .read()
-            .get("cannot_disable")
-            .and_then(|v| v.parse::<i64>().ok())
-    };
     view! {
-        <Title text=t("keys-title") />
-        <h1>{t("keys-title")}</h1>
-        <p>{t("keys-intro")}</p>
-        <ul class="advice">
-            <li>{t("keys-advice-several")}</li>
-            <li>{t("keys-advice-browser")}</li>
-        </ul>
         <div role="status" class="status-slot">
-            {move || removed().then(|| view! { <p class="notice">{t("keys-removed")}</p> })}
+            {removed.then(|| view! { <p class="notice">{t("keys-removed")}</p> })}
             {move || added.get().map(|k| {
                 let verdict = if k.nia_eligible { t("keys-added-eligible") } else { t("keys-added-not-eligible") };
                 let why = (!k.nia_eligible).then(|| view! {
@@ -489,7 +497,7 @@ pub fn SecurityKeysPage() -> impl IntoView {
                                     {
                                         let count = list.len();
                                         let nia_count = list.iter().filter(|k| k.nia_linked).count();
-                                        let failed_id = cannot_disable();
+                                        let failed_id = cannot_disable;
                                         list.into_iter().map(|k| {
                                             let failed = (failed_id == Some(k.id)).then(|| t("err-cannot-disable"));
                                             view! { <KeyRow k version count nia_count failed /> }
@@ -524,9 +532,6 @@ pub fn SecurityKeysPage() -> impl IntoView {
                 {move || if busy.get() { t("check-waiting") } else { t("keys-add") }}
             </button>
         </form>
-        <p>
-            <a href="/settings">{t("back-to-settings")}</a>
-        </p>
     }
 }
 

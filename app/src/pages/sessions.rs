@@ -97,7 +97,12 @@ pub fn SessionsPage() -> impl IntoView {
     let lang = use_lang();
     let end = ServerAction::<EndSession>::new();
     let data = Resource::new(move || end.version().get(), |_| my_sessions());
-    let ended = move || matches!(end.value().get(), Some(Ok(())));
+    // a plain form's post comes back with `?ended=1`
+    let ended_before = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("ended")
+        .is_some();
+    let ended = move || ended_before || matches!(end.value().get(), Some(Ok(())));
     view! {
         <Title text=t("sessions-title") />
         <h1>{t("sessions-title")}</h1>

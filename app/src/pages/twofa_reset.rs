@@ -65,6 +65,28 @@ pub async fn reset_finish(
 
 #[component]
 pub fn TwofaResetPage() -> impl IntoView {
+    view! {
+        <Title text=t("reset-title") />
+        <h1>{t("reset-title")}</h1>
+        <ResetForms />
+        <section aria-labelledby="reset-paper">
+            <h2 id="reset-paper">{t("reset-paper-title")}</h2>
+            <p>{t("reset-paper-text")}</p>
+            <ol>
+                <li>{t("reset-paper-step1")}</li>
+                <li>{t("reset-paper-step2")}</li>
+                <li>{t("reset-paper-step3")}</li>
+            </ol>
+            <p><a href="/help/zadost-o-reset-hesla-v-mojeid.pdf" rel="external">{t("reset-paper-link")}</a></p>
+        </section>
+        <p><a href="/login">{t("login-title")}</a></p>
+    }
+}
+
+/// The two steps (the control code and username, then both PINs and the password): an
+/// island, so that the second step follows the first on the same page.
+#[island]
+fn ResetForms() -> impl IntoView {
     let control = Resource::new(|| (), |_| reset_control());
     let start = ServerAction::<ResetStart>::new();
     let finish = ServerAction::<ResetFinish>::new();
@@ -79,8 +101,6 @@ pub fn TwofaResetPage() -> impl IntoView {
     let ticket = move || start.value().get().and_then(|r| r.ok());
     let done = move || matches!(finish.value().get(), Some(Ok(())));
     view! {
-        <Title text=t("reset-title") />
-        <h1>{t("reset-title")}</h1>
         <Show when=move || !done() fallback=|| view! {
             <p class="notice" role="status">{t("reset-done")}</p>
             <p><a href="/login">{t("login-title")}</a></p>
@@ -118,16 +138,5 @@ pub fn TwofaResetPage() -> impl IntoView {
                 </ActionForm>
             </Show>
         </Show>
-        <section aria-labelledby="reset-paper">
-            <h2 id="reset-paper">{t("reset-paper-title")}</h2>
-            <p>{t("reset-paper-text")}</p>
-            <ol>
-                <li>{t("reset-paper-step1")}</li>
-                <li>{t("reset-paper-step2")}</li>
-                <li>{t("reset-paper-step3")}</li>
-            </ol>
-            <p><a href="/help/zadost-o-reset-hesla-v-mojeid.pdf" rel="external">{t("reset-paper-link")}</a></p>
-        </section>
-        <p><a href="/login">{t("login-title")}</a></p>
     }
 }
