@@ -62,6 +62,12 @@ pub fn Field(
     } else {
         hint
     };
+    // outside an island, a refused plain post brings back what was typed
+    #[cfg(feature = "ssr")]
+    let value = match Owner::current_shared_context().is_some_and(|sc| sc.get_is_hydrating()) {
+        false => crate::ssr::kept_form_value(name).unwrap_or(value),
+        true => value,
+    };
     let id = format!("{}{name}", id_prefix.unwrap_or("f-"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -105,6 +111,11 @@ pub fn PasswordField(
 ) -> impl IntoView {
     let lang = use_lang();
     let shown = RwSignal::new(false);
+    // the toggle works only where the page is hydrated: inside an island
+    #[cfg(feature = "ssr")]
+    let toggle = Owner::current_shared_context().is_some_and(|sc| sc.get_is_hydrating());
+    #[cfg(not(feature = "ssr"))]
+    let toggle = true;
     let id = format!("f-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -124,15 +135,17 @@ pub fn PasswordField(
                     aria-invalid=move || message.get().is_some().then_some("true")
                     aria-describedby=described
                 />
-                <button
-                    type="button"
-                    class="secondary"
-                    aria-controls=id.clone()
-                    aria-pressed=move || if shown.get() { "true" } else { "false" }
-                    on:click=move |_| shown.update(|s| *s = !*s)
-                >
-                    {move || if shown.get() { t("password-hide") } else { t("password-show") }}
-                </button>
+                {toggle.then(|| view! {
+                    <button
+                        type="button"
+                        class="secondary"
+                        aria-controls=id.clone()
+                        aria-pressed=move || if shown.get() { "true" } else { "false" }
+                        on:click=move |_| shown.update(|s| *s = !*s)
+                    >
+                        {move || if shown.get() { t("password-hide") } else { t("password-show") }}
+                    </button>
+                })}
             </div>
             {move || message.get().map(|m| view! { <p class="error" id=error_id.clone()>{m}</p> })}
         </div>
@@ -173,85 +186,5 @@ pub fn Submit(label: &'static str, pending: Memo<bool>) -> impl IntoView {
         <button type="submit" aria-disabled=move || pending.get().then_some("true")>
             {move || if pending.get() { t("working") } else { t(label) }}
         </button>
-    }
-}
-
-/// The security-key step of a login or step-up.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KeyStep {
-    Waiting,
-    Failed(String),
-}
-
-/// Asks the browser's security key to answer `options`, hands the answer to `finish`, and
-/// goes where `finish` says; on failure the panel says why and offers to start again.
-pub fn answer_key_step<F, Fut>(
-    state: RwSignal<Option<KeyStep>>,
-    options: webauthn_rs_proto::RequestChallengeResponse,
-    finish: F,
-) where
-    F: FnOnce(String) -> Fut + 'static,
-    Fut: std::future::Future<Output = Result<String, ApiError>> + 'static,
-{
-    let lang = use_lang();
-    state.set(Some(KeyStep::Waiting));
-    leptos::task::spawn_local(async move {
-        let outcome = match crate::webauthn::get(options).await {
-            Err(e) => Err(crate::i18n::tr(lang, e.message_key())),
-            Ok(assertion) => finish(assertion).await.map_err(|e| e.summary(lang)),
-        };
-        match outcome {
-            Ok(to) => {
-                let _ = window().location().assign(&to);
-            }
-            Err(message) => state.set(Some(KeyStep::Failed(message))),
-        }
-    });
-}
-
-/// Follows the answer to a password step: go on when done, or run the key step, whose
-/// answer `finish` (ticket, assertion) sends to the server.
-pub fn follow_login_reply<F, Fut>(
-    reply: Option<Result<crate::pages::login::LoginReply, ApiError>>,
-    state: RwSignal<Option<KeyStep>>,
-    finish: F,
-) where
-    F: FnOnce(String, String) -> Fut + 'static,
-    Fut: std::future::Future<Output = Result<String, ApiError>> + 'static,
-{
-    match reply {
-        Some(Ok(crate::pages::login::LoginReply::Done(to))) => {
-            let _ = window().location().assign(&to);
-        }
-        Some(Ok(crate::pages::login::LoginReply::Key { ticket, options })) => {
-            answer_key_step(state, options, move |assertion| finish(ticket, assertion));
-        }
-        _ => {}
-    }
-}
-
-/// What the key step shows: waiting for the key, or why it failed with a way back.
-#[component]
-pub fn KeyStepPanel(state: RwSignal<Option<KeyStep>>) -> impl IntoView {
-    view! {
-        <section class="card" aria-labelledby="key-step">
-            <h2 id="key-step">{t("login-key-title")}</h2>
-            <div role="status">
-                {move || match state.get() {
-                    Some(KeyStep::Failed(m)) => view! { <p class="alert">{m}</p> }.into_any(),
-                    _ => view! { <p>{t("login-key-waiting")}</p> }.into_any(),
-                }}
-            </div>
-            {move || {
-                matches!(state.get(), Some(KeyStep::Failed(_)))
-                    .then(|| {
-                        view! {
-                            <button type="button" on:click=move |_| state.set(None)>
-                                {t("login-key-again")}
-                            </button>
-                        }
-                    })
-            }}
-        </section>
     }
 }

@@ -33,6 +33,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = format!("/{}/mojeid.css", options.site_pkg_dir);
     #[cfg(feature = "ssr")]
     ssr::content_security_policy();
+    #[cfg(feature = "ssr")]
+    ssr::clear_kept_form();
     // Only the islands of a page are hydrated; a page without any ships no script at all.
     #[cfg(feature = "ssr")]
     let scripted = ssr::request_path().is_none_or(|p| pages::has_islands(&p));
@@ -91,6 +93,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/login/key") view=pages::key_step::LoginKeyPage ssr=SsrMode::Async />
+                    <Route path=path!("/reauth/key") view=pages::key_step::ReauthKeyPage ssr=SsrMode::Async />
                     <Route path=path!("/login/2fa-reset") view=pages::twofa_reset::TwofaResetPage ssr=SsrMode::Async />
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/password-reset") view=pages::password_reset::PasswordResetPage ssr=SsrMode::Async />

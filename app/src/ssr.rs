@@ -80,6 +80,38 @@ pub fn meta() -> RequestMeta {
         .unwrap_or_default()
 }
 
+/// The cookie that brings back what a refused plain form held (the server's middleware sets
+/// it on the redirect; secrets are never in it).
+pub const KEPT_FORM_COOKIE: &str = "kept_form";
+
+/// The value the field `name` held in the plain form this page refused just now.
+pub fn kept_form_value(name: &str) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let kept = cookie_value(&parts.headers, KEPT_FORM_COOKIE)?;
+    kept.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (form_decode(k) == name).then(|| form_decode(v))
+    })
+}
+
+fn form_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A page that showed the kept values clears them (they are read once).
+pub fn clear_kept_form() {
+    let had = use_context::<Parts>()
+        .and_then(|p| cookie_value(&p.headers, KEPT_FORM_COOKIE))
+        .is_some();
+    if had {
+        let _ = append_cookie(&format!(
+            "{KEPT_FORM_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        ));
+    }
+}
+
 /// The path of the request being answered.
 pub fn request_path() -> Option<String> {
     use_context::<Parts>().map(|p| p.uri.path().to_owned())
@@ -182,7 +214,7 @@ pub fn redirect_plain_form(to: &str) {
 /// A browser's own form submission (before hydration) asks for HTML; the hydrated app's
 /// calls do not. Plain posts are answered with redirects (errors travel in the URL back to
 /// the form, where the page shows them), so they get no error status.
-fn plain_form_post() -> bool {
+pub fn plain_form_post() -> bool {
     use_context::<Parts>()
         .and_then(|p| {
             p.headers

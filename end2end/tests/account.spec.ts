@@ -1,14 +1,16 @@
 import { expect, test } from '@playwright/test';
 import { codeSentTo, expectAccessible, hydrated, logIn, PASSWORD, register, uniqueUsername, visit } from './helpers';
 
-test('the login page is server-rendered and comes alive in the browser', async ({ page, request }) => {
-  // before any JavaScript: the form is in the HTML
+test('the login page is plain HTML; a new password can be shown while it is typed', async ({ page, request }) => {
+  // the form is in the HTML, posted without script
   const html = await (await request.get('/login')).text();
   expect(html).toContain('<form');
   expect(html).toContain('name="username"');
   expect(html).toContain('name="password"');
+  expect(html).not.toContain('type="module"');
+  expect(html).not.toContain('.wasm');
 
-  await visit(page, '/login');
+  await visit(page, '/register');
   const password = page.getByLabel('Password', { exact: true });
   await expect(password).toHaveAttribute('type', 'password');
   await page.getByRole('button', { name: 'Show password' }).click();
@@ -26,10 +28,12 @@ test('pages without islands ship no script, and forms work with JavaScript off',
   await visit(page, '/security-keys/certified');
   await visit(page, '/help');
   expect(wasm).toEqual([]);
-  // the login page has islands: it loads them
+  // the login page is plain too; the key page has an island and loads it
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/logged_out/);
   await hydrated(page);
+  expect(wasm).toEqual([]);
+  await visit(page, '/security-keys/check');
   expect(wasm.some((u) => u.endsWith('.wasm'))).toBe(true);
 
   // without JavaScript: a wrong password is said on the page, the right one logs in

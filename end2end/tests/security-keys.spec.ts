@@ -54,7 +54,12 @@ test('a security key is added with its level, needed to log in, renamed, and rem
     stranger.getByText('The browser got no answer from the key (it was cancelled or timed out). Please try again.'),
   ).toBeVisible({ timeout: 30_000 });
   await expectAccessible(stranger);
-  await expect(stranger).toHaveURL(/\/login$/);
+  await expect(stranger).toHaveURL(/\/login\/key$/);
+  // nothing but the password again leads on
+  await stranger.getByRole('button', { name: 'Try again' }).click();
+  await expect(
+    stranger.getByText('The browser got no answer from the key (it was cancelled or timed out). Please try again.'),
+  ).toBeVisible({ timeout: 30_000 });
   await other.close();
 
   // rename

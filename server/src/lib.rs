@@ -285,6 +285,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::limit_support_posts))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            middleware::keep_refused_form,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::request_meta,
         ))
         .layer(axum::middleware::from_fn(middleware::no_store))

@@ -137,6 +137,92 @@ pub async fn limit_support_posts(req: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, limited)).await
 }
 
+/// The largest plain form whose values are kept for the page that says what was refused.
+const KEPT_FORM_MAX_BYTES: usize = 16 * 1024;
+/// At most what a cookie holds beside the others.
+const KEPT_COOKIE_MAX_BYTES: usize = 3 * 1024;
+
+/// Fields never kept: secrets go back to nobody, not even their owner's cookie jar.
+fn secret_field(name: &str) -> bool {
+    [
+        "password",
+        "confirmation",
+        "pin",
+        "ticket",
+        "token",
+        "code",
+        "assertion",
+        "credential",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
+}
+
+/// A plain form post (a page without script) that a server function refuses comes back to its
+/// page with the error in the address; what was typed comes back in a one-minute cookie
+/// (`kept_form`, read once by the page's fields), so that nothing but the secrets is typed
+/// twice.
+pub async fn keep_refused_form(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let plain_post = req.method() == Method::POST
+        && req.uri().path().starts_with("/api/")
+        && header_contains(&req, http::header::ACCEPT, "text/html")
+        && header_contains(
+            &req,
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+    if !plain_post {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, KEPT_FORM_MAX_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response();
+    };
+    let kept: Vec<&str> = std::str::from_utf8(&bytes)
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or("");
+            !name.is_empty() && !secret_field(&name.to_ascii_lowercase())
+        })
+        .collect();
+    let kept = kept.join("&");
+    let mut res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let refused = res
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|l| l.contains("__err="));
+    if refused && !kept.is_empty() && kept.len() <= KEPT_COOKIE_MAX_BYTES {
+        let cookie = format!(
+            "{}={kept}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60{}",
+            app::ssr::KEPT_FORM_COOKIE,
+            if state.config.secure_cookies() {
+                "; Secure"
+            } else {
+                ""
+            }
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+fn header_contains(req: &Request, name: http::header::HeaderName, needle: &str) -> bool {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains(needle))
+}
+
 /// Refuses state changes that do not come from our own pages: the `Origin` header (or,
 /// when a browser sends none, the `Referer`) must be our origin. With SameSite=Lax session
 /// cookies this is the CSRF defence.

@@ -1,19 +1,34 @@
-//! `/login`: the password step, then the security key when the account has one, and the
-//! two server functions behind them (with `LoginReply`, which the step-up page uses too).
+//! `/login`: the password step (a plain form: no script on this page), then the security key
+//! on `/login/key` when the account has one, and the two server functions behind them (with
+//! `LoginReply`, which the step-up page uses too).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{
-    follow_login_reply, form_error, ErrorSummary, Field, KeyStep, KeyStepPanel, PasswordField,
-    Submit,
-};
+use crate::components::{form_error, ErrorSummary, Field, PasswordField, Submit};
 use crate::error::ApiError;
 use crate::i18n::t;
 #[cfg(feature = "ssr")]
 use crate::ssr::{ctx, fail, request_info};
 use serde::{Deserialize, Serialize};
+
+/// The password form: a plain post, whose refusals come back in the address and are said
+/// beside the fields.
+#[component]
+fn LoginForm(next: String) -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let errors = form_error(action.value());
+    view! {
+        <ActionForm action=action attr:class="form" attr:novalidate=true>
+            <ErrorSummary errors />
+            <input type="hidden" name="next" value=next />
+            <Field name="username" label="field-username" autocomplete="username" required=true errors />
+            <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
+            <Submit label="login-submit" pending=action.pending() />
+        </ActionForm>
+    }
+}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -39,34 +54,6 @@ pub fn LoginPage() -> impl IntoView {
         <p>
             <a href="/login/2fa-reset">{t("reset-link")}</a>
         </p>
-    }
-}
-
-/// The password, then the security key when the account has one (an island: the key step
-/// needs the browser's WebAuthn).
-#[island]
-fn LoginForm(next: String) -> impl IntoView {
-    let action = ServerAction::<Login>::new();
-    let errors = form_error(action.value());
-    let key_step = RwSignal::new(None::<KeyStep>);
-    let finish_next = next.clone();
-    Effect::new(move |_| {
-        let next = finish_next.clone();
-        follow_login_reply(action.value().get(), key_step, move |ticket, assertion| {
-            login_key(ticket, assertion, next)
-        });
-    });
-    let next = StoredValue::new(next);
-    view! {
-        <Show when=move || key_step.get().is_none() fallback=move || view! { <KeyStepPanel state=key_step /> }>
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
-                <ErrorSummary errors />
-                <input type="hidden" name="next" value=next.get_value() />
-                <Field name="username" label="field-username" autocomplete="username" required=true errors />
-                <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
-                <Submit label="login-submit" pending=action.pending() />
-            </ActionForm>
-        </Show>
     }
 }
 
@@ -111,6 +98,15 @@ pub async fn login(
             Ok(LoginReply::Done(to))
         }
         idp::keys::LoginStep::KeyRequired { ticket, options } => {
+            if crate::ssr::plain_form_post() {
+                let next = crate::ssr::safe_next(&next);
+                super::key_step::hand_to_key_step(
+                    super::key_step::KeyFor::Login,
+                    ticket.clone(),
+                    options.clone(),
+                    &next,
+                )?;
+            }
             Ok(LoginReply::Key { ticket, options })
         }
     }
@@ -138,5 +134,6 @@ pub async fn login_key(
         Err(e) => return Err(fail(e)),
     };
     crate::ssr::set_session_cookie(&session.token, c.idp.policy.session_absolute_secs)?;
+    super::key_step::end_key_step()?;
     Ok(crate::ssr::safe_next(&next))
 }

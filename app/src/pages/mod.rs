@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod events;
 pub mod help;
 pub mod key_check;
+pub mod key_step;
 pub mod login;
 pub mod nia;
 pub mod nia_login;
@@ -27,12 +28,11 @@ use leptos::prelude::*;
 /// loads the WASM. Every other page is plain HTML whose forms post without script.
 pub fn has_islands(path: &str) -> bool {
     const EXACT: &[&str] = &[
-        "/",
-        "/login",
+        "/login/key",
+        "/reauth/key",
         "/login/2fa-reset",
         "/register",
         "/password-reset",
-        "/reauth",
         "/settings/profile",
         "/settings/contacts",
         "/settings/password",
@@ -81,15 +81,17 @@ mod tests {
     #[test]
     fn only_pages_with_islands_load_the_wasm() {
         for p in [
-            "/login",
-            "/",
+            "/login/key",
+            "/reauth/key",
             "/settings/2fa/security-keys",
             "/nia-login/abc",
-            "/reauth",
         ] {
             assert!(has_islands(p), "{p}");
         }
         for p in [
+            "/",
+            "/login",
+            "/reauth",
             "/settings",
             "/settings/2fa",
             "/help",

@@ -7,9 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::login::LoginReply;
-use crate::components::{
-    follow_login_reply, form_error, ErrorSummary, KeyStep, KeyStepPanel, PasswordField, Submit,
-};
+use crate::components::{form_error, ErrorSummary, PasswordField, Submit};
 use crate::error::ApiError;
 use crate::i18n::t;
 #[cfg(feature = "ssr")]
@@ -91,15 +89,27 @@ pub async fn reauth(
         idp::keys::StepUp::Done(session, proof) => {
             // a step-up is a new login: the session gets a new token
             crate::ssr::set_session_cookie(&session.token, session.expires_at - now())?;
-            match proof {
-                Some(p) => LoginReply::Done(carry_out(&session.token, &p).await?),
-                None => LoginReply::Done(crate::ssr::safe_next(&next)),
+            let to = match proof {
+                Some(p) => carry_out(&session.token, &p).await?,
+                None => crate::ssr::safe_next(&next),
+            };
+            crate::ssr::redirect_plain_form(&to);
+            LoginReply::Done(to)
+        }
+        idp::keys::StepUp::KeyRequired { ticket, options } => {
+            if crate::ssr::plain_form_post() {
+                super::key_step::hand_to_key_step(
+                    super::key_step::KeyFor::Reauth,
+                    ticket.clone(),
+                    (*options).clone(),
+                    &crate::ssr::safe_next(&next),
+                )?;
+            }
+            LoginReply::Key {
+                ticket,
+                options: *options,
             }
         }
-        idp::keys::StepUp::KeyRequired { ticket, options } => LoginReply::Key {
-            ticket,
-            options: *options,
-        },
     })
 }
 
@@ -119,6 +129,7 @@ pub async fn reauth_key(
     {
         Ok((session, proof)) => {
             crate::ssr::set_session_cookie(&session.token, session.expires_at - now())?;
+            super::key_step::end_key_step()?;
             match proof {
                 Some(p) => carry_out(&session.token, &p).await,
                 None => Ok(crate::ssr::safe_next(&next)),
@@ -175,31 +186,19 @@ pub fn ReauthPage() -> impl IntoView {
     }
 }
 
-/// The password, then the security key when the account has one (an island: the key step
-/// needs the browser's WebAuthn).
-#[island]
+/// The password form: a plain post; with keys, the key step follows on `/reauth/key`.
+#[component]
 fn ReauthForm(next: String, action: String) -> impl IntoView {
     let reauth = ServerAction::<Reauth>::new();
     let errors = form_error(reauth.value());
-    let key_step = RwSignal::new(None::<KeyStep>);
-    let finish_next = next.clone();
-    Effect::new(move |_| {
-        let next = finish_next.clone();
-        follow_login_reply(reauth.value().get(), key_step, move |ticket, assertion| {
-            reauth_key(ticket, assertion, next)
-        });
-    });
-    let (next, action) = (StoredValue::new(next), StoredValue::new(action));
     view! {
-        <Show when=move || key_step.get().is_none() fallback=move || view! { <KeyStepPanel state=key_step /> }>
-            <ActionForm action=reauth attr:class="form" attr:novalidate=true>
-                <ErrorSummary errors />
-                <input type="hidden" name="next" value=next.get_value() />
-                <input type="hidden" name="action" value=action.get_value() />
-                <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
-                <Submit label="reauth-submit" pending=reauth.pending() />
-            </ActionForm>
-        </Show>
+        <ActionForm action=reauth attr:class="form" attr:novalidate=true>
+            <ErrorSummary errors />
+            <input type="hidden" name="next" value=next />
+            <input type="hidden" name="action" value=action />
+            <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
+            <Submit label="reauth-submit" pending=reauth.pending() />
+        </ActionForm>
     }
 }
 

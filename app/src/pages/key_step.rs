@@ -1,0 +1,240 @@
+//! `/login/key` and `/reauth/key`: the security-key step after the password. The password
+//! form is a plain post; when the account has keys its answer is a redirect here, with the
+//! challenge in a short-lived cookie. The page is the only part of a login that needs the
+//! browser's WebAuthn, so it is the only one that loads the WASM: one small island asks the
+//! key and sends its answer. Its texts come from the server (no catalog in the browser).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use webauthn_rs_proto::RequestChallengeResponse;
+
+use crate::error::ApiError;
+use crate::i18n::t;
+
+/// Which login the key answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyFor {
+    Login,
+    Reauth,
+}
+
+impl KeyFor {
+    #[cfg(feature = "ssr")]
+    fn page(self) -> &'static str {
+        match self {
+            KeyFor::Login => "/login/key",
+            KeyFor::Reauth => "/reauth/key",
+        }
+    }
+
+    /// Where the password is asked again.
+    fn again(self, next: &str) -> String {
+        let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+        match self {
+            KeyFor::Login => format!("/login?next={next}"),
+            KeyFor::Reauth => format!("/reauth?next={next}"),
+        }
+    }
+}
+
+/// What the password step handed to the key step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingKeyStep {
+    pub ticket: String,
+    pub options: RequestChallengeResponse,
+    pub next: String,
+}
+
+/// The cookie that carries a pending key step (readable by us only; 5 minutes, like the
+/// challenge). Nothing in it is trusted: the ticket is checked by the server, the options
+/// are only what the browser asks the key.
+#[cfg(feature = "ssr")]
+const COOKIE: &str = "key_step";
+#[cfg(feature = "ssr")]
+const COOKIE_SECS: i64 = 300;
+
+/// After the password: keep the challenge for the key step, and send a plain form's post
+/// there (the browser follows the redirect).
+#[cfg(feature = "ssr")]
+pub fn hand_to_key_step(
+    kind: KeyFor,
+    ticket: String,
+    options: RequestChallengeResponse,
+    next: &str,
+) -> Result<(), ApiError> {
+    use base64::Engine;
+    let pending = PendingKeyStep {
+        ticket,
+        options,
+        next: next.to_owned(),
+    };
+    let json = serde_json::to_vec(&pending).map_err(|_| ApiError::Internal)?;
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let secure = crate::ssr::ctx()?.secure_cookies;
+    crate::ssr::append_cookie(&crate::ssr::lax_cookie(COOKIE, &value, COOKIE_SECS, secure))?;
+    leptos_axum::redirect(kind.page());
+    Ok(())
+}
+
+/// The pending key step of this browser, if any.
+#[cfg(feature = "ssr")]
+fn pending_key_step() -> Option<PendingKeyStep> {
+    use base64::Engine;
+    let parts = use_context::<http::request::Parts>()?;
+    let value = crate::ssr::cookie_value(&parts.headers, COOKIE)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// The key step is over (the login went through): its cookie goes.
+#[cfg(feature = "ssr")]
+pub fn end_key_step() -> Result<(), ApiError> {
+    let secure = crate::ssr::ctx()?.secure_cookies;
+    crate::ssr::append_cookie(&crate::ssr::lax_cookie(COOKIE, "", 0, secure))
+}
+
+/// The texts the island may show, in the page's language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyTexts {
+    waiting: String,
+    again: String,
+    log_in_again: String,
+    unsupported: String,
+    cancelled: String,
+    refused: String,
+    expired: String,
+    failed: String,
+}
+
+impl KeyTexts {
+    fn here() -> Self {
+        let lang = crate::i18n::use_lang();
+        KeyTexts {
+            waiting: t("login-key-waiting"),
+            again: t("login-key-again"),
+            log_in_again: t("key-step-log-in-again"),
+            unsupported: t("check-unsupported"),
+            cancelled: t("check-cancelled"),
+            refused: ApiError::BadSecurityKey.summary(lang),
+            expired: t("key-step-expired"),
+            failed: ApiError::Internal.summary(lang),
+        }
+    }
+}
+
+#[component]
+fn KeyStepPage(kind: KeyFor) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let pending = pending_key_step();
+    #[cfg(not(feature = "ssr"))]
+    let pending: Option<PendingKeyStep> = None;
+    view! {
+        <Title text=t("login-key-title") />
+        <h1>{t("login-key-title")}</h1>
+        {match pending {
+            Some(p) => {
+                let again = kind.again(&p.next);
+                view! {
+                    <KeyAnswer kind ticket=p.ticket options=p.options next=p.next again texts=KeyTexts::here() />
+                }
+                    .into_any()
+            }
+            None => view! {
+                <p class="alert" role="alert">{t("key-step-expired")}</p>
+                <p><a class="button" href=kind.again("")>{t("key-step-log-in-again")}</a></p>
+            }
+                .into_any(),
+        }}
+    }
+}
+
+#[component]
+pub fn LoginKeyPage() -> impl IntoView {
+    view! { <KeyStepPage kind=KeyFor::Login /> }
+}
+
+#[component]
+pub fn ReauthKeyPage() -> impl IntoView {
+    view! { <KeyStepPage kind=KeyFor::Reauth /> }
+}
+
+/// How the key step stands in the browser.
+#[derive(Clone, Debug, PartialEq)]
+enum Asking {
+    Waiting,
+    /// The browser got no answer: the same challenge can be asked again.
+    NoAnswer(String),
+    /// The server refused the answer or the challenge is gone: the password again.
+    Refused(String),
+}
+
+/// Asks the key at once, sends its answer, and goes where the server says.
+#[island]
+fn KeyAnswer(
+    kind: KeyFor,
+    ticket: String,
+    options: RequestChallengeResponse,
+    next: String,
+    again: String,
+    texts: KeyTexts,
+) -> impl IntoView {
+    let state = RwSignal::new(Asking::Waiting);
+    let attempt = RwSignal::new(0u32);
+    let texts = StoredValue::new(texts);
+    let pending = StoredValue::new((ticket, options, next));
+    Effect::new(move |_| {
+        attempt.track();
+        let (ticket, options, next) = pending.get_value();
+        state.set(Asking::Waiting);
+        leptos::task::spawn_local(async move {
+            let texts = texts.get_value();
+            let assertion = match crate::webauthn::get(options).await {
+                Ok(a) => a,
+                Err(e) => {
+                    let m = match e {
+                        crate::webauthn::CeremonyError::Unsupported => texts.unsupported,
+                        crate::webauthn::CeremonyError::Cancelled => texts.cancelled,
+                    };
+                    return state.set(Asking::NoAnswer(m));
+                }
+            };
+            let outcome = match kind {
+                KeyFor::Login => super::login::login_key(ticket, assertion, next).await,
+                KeyFor::Reauth => super::reauth::reauth_key(ticket, assertion, next).await,
+            };
+            match outcome {
+                Ok(to) => {
+                    let _ = window().location().assign(&to);
+                }
+                Err(ApiError::BadSecurityKey) => state.set(Asking::Refused(texts.refused)),
+                Err(ApiError::NotAuthenticated) => state.set(Asking::Refused(texts.expired)),
+                Err(_) => state.set(Asking::Refused(texts.failed)),
+            }
+        });
+    });
+    let again = StoredValue::new(again);
+    view! {
+        <div class="card">
+            <div role="status">
+                {move || match state.get() {
+                    Asking::Waiting => view! { <p>{texts.with_value(|t| t.waiting.clone())}</p> }.into_any(),
+                    Asking::NoAnswer(m) | Asking::Refused(m) => view! { <p class="alert">{m}</p> }.into_any(),
+                }}
+            </div>
+            {move || match state.get() {
+                Asking::Waiting => None,
+                Asking::NoAnswer(_) => Some(view! {
+                    <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>
+                        {texts.with_value(|t| t.again.clone())}
+                    </button>
+                }.into_any()),
+                Asking::Refused(_) => Some(view! {
+                    <p><a class="button" href=again.get_value()>{texts.with_value(|t| t.log_in_again.clone())}</a></p>
+                }.into_any()),
+            }}
+        </div>
+    }
+}
