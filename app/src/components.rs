@@ -6,6 +6,21 @@ use leptos::prelude::*;
 use crate::error::ApiError;
 use crate::i18n::{t, use_lang};
 
+/// Said by an island to what it renders: this part of the page is hydrated. (The server's
+/// own "hydrating" flag is not enough: it is off again by the time a `Suspense` inside an
+/// island resolves.)
+#[derive(Clone, Copy)]
+pub struct InIsland;
+
+/// Every island that renders form fields calls this first.
+pub fn mark_island() {
+    provide_context(InIsland);
+}
+
+fn in_island() -> bool {
+    use_context::<InIsland>().is_some()
+}
+
 /// The last result of a form's action, as the error to show (if any).
 pub type FormError = Signal<Option<ApiError>>;
 
@@ -64,7 +79,7 @@ pub fn Field(
     };
     // outside an island, a refused plain post brings back what was typed
     #[cfg(feature = "ssr")]
-    let value = match Owner::current_shared_context().is_some_and(|sc| sc.get_is_hydrating()) {
+    let value = match in_island() {
         false => crate::ssr::kept_form_value(name).unwrap_or(value),
         true => value,
     };
@@ -112,10 +127,7 @@ pub fn PasswordField(
     let lang = use_lang();
     let shown = RwSignal::new(false);
     // the toggle works only where the page is hydrated: inside an island
-    #[cfg(feature = "ssr")]
-    let toggle = Owner::current_shared_context().is_some_and(|sc| sc.get_is_hydrating());
-    #[cfg(not(feature = "ssr"))]
-    let toggle = true;
+    let toggle = in_island();
     let id = format!("f-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");

@@ -105,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/contacts") view=ContactsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/2fa") view=pages::settings::TwoFactorPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/2fa/security-keys") view=SecurityKeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/2fa/security-keys/add") view=pages::key_step::KeyAddPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/nia") view=pages::nia::NiaPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=pages::admin::AuditPage ssr=SsrMode::Async />

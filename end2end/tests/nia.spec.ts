@@ -386,7 +386,7 @@ test('removing the key registered at NIA is refused during an outage, then deact
 
   await request.post(`${SIM}/admin/api/outage`, { data: { on: true } });
   try {
-    await row.getByRole('button', { name: 'Remove', exact: true }).click();
+    await row.getByRole('link', { name: 'Remove', exact: true }).click();
     await expect(row.getByText('It is your last key registered at NIA')).toBeVisible();
     await row.getByRole('button', { name: 'Yes, remove' }).click();
     await confirmWithNewLogin(page, 'Removing the key "Klíč pro NIA", which is linked to NIA, must be confirmed with a new login.');
@@ -400,7 +400,7 @@ test('removing the key registered at NIA is refused during an outage, then deact
   }
 
   // once NIA is back: the same steps again
-  await row.getByRole('button', { name: 'Remove', exact: true }).click();
+  await row.getByRole('link', { name: 'Remove', exact: true }).click();
   await row.getByRole('button', { name: 'Yes, remove' }).click();
   await confirmWithNewLogin(page, 'Removing the key "Klíč pro NIA", which is linked to NIA, must be confirmed with a new login.');
   await expect(page.getByText('The security key has been removed.')).toBeVisible();
@@ -596,7 +596,7 @@ test('the help page: linking with eObčanka, then unlinking via the account and 
   await hydrated(page);
   const row = page.getByRole('row', { name: /Klíč pro NIA/ });
   await expect(row).toContainText('registered at NIA');
-  await row.getByRole('button', { name: 'Remove', exact: true }).click();
+  await row.getByRole('link', { name: 'Remove', exact: true }).click();
   await row.getByRole('button', { name: 'Yes, remove' }).click();
   await confirmWithNewLogin(page, 'Removing the key "Klíč pro NIA", which is linked to NIA, must be confirmed with a new login.');
   await expect(page.getByText('The security key has been removed.')).toBeVisible();

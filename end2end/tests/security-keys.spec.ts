@@ -63,7 +63,7 @@ test('a security key is added with its level, needed to log in, renamed, and rem
   await other.close();
 
   // rename
-  await page.getByRole('row', { name: /Virtual key/ }).getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('row', { name: /Virtual key/ }).getByRole('link', { name: 'Rename' }).click();
   await page.getByLabel('Key name', { exact: true }).first().fill('Blue key');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('row', { name: /Blue key/ })).toBeVisible();
@@ -83,7 +83,7 @@ test('a security key is added with its level, needed to log in, renamed, and rem
 
   // removing the last key says what it does, then the password alone logs in again
   const blue = page.getByRole('row', { name: /Blue key/ });
-  await blue.getByRole('button', { name: 'Remove' }).click();
+  await blue.getByRole('link', { name: 'Remove' }).click();
   await expect(blue.getByText('It is the last key: the account will then be protected by the password only')).toBeVisible();
   await blue.getByRole('button', { name: 'Yes, remove' }).click();
   await expect(page.getByText('You have no security key yet.')).toBeVisible();

@@ -264,6 +264,7 @@ pub fn AdminPage() -> impl IntoView {
 /// form's scan is uploaded by the browser).
 #[island]
 fn AdminConsole() -> impl IntoView {
+    crate::components::mark_island();
     let lang = use_lang();
     let access = Resource::new(|| (), |_| admin_access());
     let find = ServerAction::<AdminFind>::new();

@@ -30,6 +30,7 @@ pub fn ContactsPage() -> impl IntoView {
 /// An island: a code is asked for beside the address it went to, on the same page.
 #[island]
 fn ContactsEditor() -> impl IntoView {
+    crate::components::mark_island();
     // reloaded after every successful step, never after a refused one (so nothing typed is lost)
     let version = RwSignal::new(0u32);
     let data = Resource::new(move || version.get(), |_| settings_overview());

@@ -169,6 +169,7 @@ pub fn KeyCheckPage() -> impl IntoView {
 /// The button that runs the test and the verdict: an island (the browser's WebAuthn).
 #[island]
 fn KeyCheck() -> impl IntoView {
+    crate::components::mark_island();
     let lang = use_lang();
     let outcome = RwSignal::new(None::<Result<KeyCheckView, CheckFailure>>);
     let busy = RwSignal::new(false);

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
-use webauthn_rs_proto::RequestChallengeResponse;
+use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
 
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -54,6 +54,40 @@ const COOKIE: &str = "key_step";
 #[cfg(feature = "ssr")]
 const COOKIE_SECS: i64 = 300;
 
+/// The cookie of a key being added (the challenge and the name typed).
+#[cfg(feature = "ssr")]
+const ADD_COOKIE: &str = "key_add";
+
+/// Keeps `value` for the ceremony page in cookie `name` and sends the plain form's post there.
+#[cfg(feature = "ssr")]
+fn hand_over<T: Serialize>(name: &str, value: &T, page: &str) -> Result<(), ApiError> {
+    use base64::Engine;
+    let json = serde_json::to_vec(value).map_err(|_| ApiError::Internal)?;
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let secure = crate::ssr::ctx()?.secure_cookies;
+    crate::ssr::append_cookie(&crate::ssr::lax_cookie(name, &value, COOKIE_SECS, secure))?;
+    leptos_axum::redirect(page);
+    Ok(())
+}
+
+/// What cookie `name` holds for this browser's ceremony, if anything.
+#[cfg(feature = "ssr")]
+fn handed<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    use base64::Engine;
+    let parts = use_context::<http::request::Parts>()?;
+    let value = crate::ssr::cookie_value(&parts.headers, name)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+#[cfg(feature = "ssr")]
+fn end(name: &str) -> Result<(), ApiError> {
+    let secure = crate::ssr::ctx()?.secure_cookies;
+    crate::ssr::append_cookie(&crate::ssr::lax_cookie(name, "", 0, secure))
+}
+
 /// After the password: keep the challenge for the key step, and send a plain form's post
 /// there (the browser follows the redirect).
 #[cfg(feature = "ssr")]
@@ -63,38 +97,52 @@ pub fn hand_to_key_step(
     options: RequestChallengeResponse,
     next: &str,
 ) -> Result<(), ApiError> {
-    use base64::Engine;
     let pending = PendingKeyStep {
         ticket,
         options,
         next: next.to_owned(),
     };
-    let json = serde_json::to_vec(&pending).map_err(|_| ApiError::Internal)?;
-    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-    let secure = crate::ssr::ctx()?.secure_cookies;
-    crate::ssr::append_cookie(&crate::ssr::lax_cookie(COOKIE, &value, COOKIE_SECS, secure))?;
-    leptos_axum::redirect(kind.page());
-    Ok(())
-}
-
-/// The pending key step of this browser, if any.
-#[cfg(feature = "ssr")]
-fn pending_key_step() -> Option<PendingKeyStep> {
-    use base64::Engine;
-    let parts = use_context::<http::request::Parts>()?;
-    let value = crate::ssr::cookie_value(&parts.headers, COOKIE)?;
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(value)
-        .ok()?;
-    serde_json::from_slice(&json).ok()
+    hand_over(COOKIE, &pending, kind.page())
 }
 
 /// The key step is over (the login went through): its cookie goes.
 #[cfg(feature = "ssr")]
 pub fn end_key_step() -> Result<(), ApiError> {
-    let secure = crate::ssr::ctx()?.secure_cookies;
-    crate::ssr::append_cookie(&crate::ssr::lax_cookie(COOKIE, "", 0, secure))
+    end(COOKIE)
 }
+
+/// A key being added: its challenge and the name the citizen gave it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingKeyAdd {
+    pub ticket: String,
+    pub options: CreationChallengeResponse,
+    pub name: String,
+}
+
+/// The list's add form: keep the challenge for `/add`, where the key answers it.
+#[cfg(feature = "ssr")]
+pub fn hand_to_key_add(
+    ticket: String,
+    options: CreationChallengeResponse,
+    name: &str,
+) -> Result<(), ApiError> {
+    let pending = PendingKeyAdd {
+        ticket,
+        options,
+        name: name.to_owned(),
+    };
+    hand_over(ADD_COOKIE, &pending, ADD_PAGE)
+}
+
+/// The key is added: its cookie goes.
+#[cfg(feature = "ssr")]
+pub fn end_key_add() -> Result<(), ApiError> {
+    end(ADD_COOKIE)
+}
+
+const KEYS_PAGE: &str = "/settings/2fa/security-keys";
+#[cfg(feature = "ssr")]
+const ADD_PAGE: &str = "/settings/2fa/security-keys/add";
 
 /// The texts the island may show, in the page's language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +176,7 @@ impl KeyTexts {
 #[component]
 fn KeyStepPage(kind: KeyFor) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let pending = pending_key_step();
+    let pending = handed::<PendingKeyStep>(COOKIE);
     #[cfg(not(feature = "ssr"))]
     let pending: Option<PendingKeyStep> = None;
     view! {
@@ -181,6 +229,7 @@ fn KeyAnswer(
     again: String,
     texts: KeyTexts,
 ) -> impl IntoView {
+    crate::components::mark_island();
     let state = RwSignal::new(Asking::Waiting);
     let attempt = RwSignal::new(0u32);
     let texts = StoredValue::new(texts);
@@ -235,6 +284,138 @@ fn KeyAnswer(
                     <p><a class="button" href=again.get_value()>{texts.with_value(|t| t.log_in_again.clone())}</a></p>
                 }.into_any()),
             }}
+        </div>
+    }
+}
+
+/// The texts of adding a key, in the page's language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddTexts {
+    waiting: String,
+    again: String,
+    back: String,
+    unsupported: String,
+    cancelled: String,
+    incorrect_data: String,
+    what_to_do: String,
+    expired: String,
+    failed: String,
+}
+
+/// `/settings/2fa/security-keys/add`: the key answers the challenge the list's form made.
+#[component]
+pub fn KeyAddPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let pending = handed::<PendingKeyAdd>(ADD_COOKIE);
+    #[cfg(not(feature = "ssr"))]
+    let pending: Option<PendingKeyAdd> = None;
+    let lang = crate::i18n::use_lang();
+    let texts = AddTexts {
+        waiting: t("keys-add-waiting"),
+        again: t("login-key-again"),
+        back: t("keys-add-back"),
+        unsupported: t("check-unsupported"),
+        cancelled: t("check-cancelled"),
+        incorrect_data: crate::error::FieldCode::KeyDataIncorrect.message(lang),
+        what_to_do: t("keys-what-to-do"),
+        expired: t("check-expired"),
+        failed: ApiError::Internal.summary(lang),
+    };
+    view! {
+        <Title text=t("keys-add-title") />
+        <h1>{t("keys-add-title")}</h1>
+        {match pending {
+            Some(p) => view! { <KeyCreate ticket=p.ticket options=p.options name=p.name texts /> }.into_any(),
+            None => view! {
+                <p class="alert" role="alert">{t("check-expired")}</p>
+                <p><a class="button" href=KEYS_PAGE>{t("keys-add-back")}</a></p>
+            }
+                .into_any(),
+        }}
+    }
+}
+
+/// How adding stands in the browser.
+#[derive(Clone, Debug, PartialEq)]
+enum Adding {
+    Waiting,
+    /// The browser got no answer: the same challenge can be asked again.
+    NoAnswer(String),
+    /// The server refused the answer: back to the list (with the help page's advice when the
+    /// device sent data out of specification).
+    Refused(String, bool),
+}
+
+/// Asks the key to make a credential, sends it, and shows the list with the key added.
+#[island]
+fn KeyCreate(
+    ticket: String,
+    options: CreationChallengeResponse,
+    name: String,
+    texts: AddTexts,
+) -> impl IntoView {
+    crate::components::mark_island();
+    let state = RwSignal::new(Adding::Waiting);
+    let attempt = RwSignal::new(0u32);
+    let texts = StoredValue::new(texts);
+    let pending = StoredValue::new((ticket, options, name));
+    Effect::new(move |_| {
+        attempt.track();
+        let (ticket, options, name) = pending.get_value();
+        state.set(Adding::Waiting);
+        leptos::task::spawn_local(async move {
+            let texts = texts.get_value();
+            let credential = match crate::webauthn::create(options).await {
+                Ok(c) => c,
+                Err(crate::webauthn::CeremonyError::Unsupported) => {
+                    return state.set(Adding::NoAnswer(texts.unsupported))
+                }
+                Err(crate::webauthn::CeremonyError::Cancelled) => {
+                    return state.set(Adding::NoAnswer(texts.cancelled))
+                }
+            };
+            match super::security_keys::add_key_finish(ticket, name, credential).await {
+                Ok(k) => {
+                    let _ = window()
+                        .location()
+                        .assign(&format!("{KEYS_PAGE}?added={}", k.id));
+                }
+                Err(ApiError::Invalid(v)) => {
+                    let incorrect = v
+                        .iter()
+                        .any(|f| f.code == crate::error::FieldCode::KeyDataIncorrect);
+                    let message = if incorrect {
+                        texts.incorrect_data
+                    } else {
+                        texts.failed
+                    };
+                    state.set(Adding::Refused(message, incorrect))
+                }
+                Err(ApiError::NotAuthenticated) => state.set(Adding::Refused(texts.expired, false)),
+                Err(_) => state.set(Adding::Refused(texts.failed, false)),
+            }
+        });
+    });
+    view! {
+        <div class="card">
+            <div role="status">
+                {move || match state.get() {
+                    Adding::Waiting => view! { <p>{texts.with_value(|t| t.waiting.clone())}</p> }.into_any(),
+                    Adding::NoAnswer(m) => view! { <p class="alert">{m}</p> }.into_any(),
+                    Adding::Refused(m, incorrect) => view! {
+                        <p class="alert">{m}</p>
+                        {incorrect.then(|| view! {
+                            <p><a href="/help#incorrect-data">{texts.with_value(|t| t.what_to_do.clone())}</a></p>
+                        })}
+                    }.into_any(),
+                }}
+            </div>
+            {move || matches!(state.get(), Adding::NoAnswer(_)).then(|| view! {
+                <button type="button" on:click=move |_| attempt.update(|n| *n += 1)>
+                    {texts.with_value(|t| t.again.clone())}
+                </button>
+            })}
+            <p><a href=KEYS_PAGE>{texts.with_value(|t| t.back.clone())}</a></p>
         </div>
     }
 }

@@ -36,7 +36,7 @@ pub fn has_islands(path: &str) -> bool {
         "/settings/profile",
         "/settings/contacts",
         "/settings/password",
-        "/settings/2fa/security-keys",
+        "/settings/2fa/security-keys/add",
         "/settings/nia",
         "/security-keys/check",
         "/admin",
@@ -83,7 +83,7 @@ mod tests {
         for p in [
             "/login/key",
             "/reauth/key",
-            "/settings/2fa/security-keys",
+            "/settings/2fa/security-keys/add",
             "/nia-login/abc",
         ] {
             assert!(has_islands(p), "{p}");
@@ -94,6 +94,7 @@ mod tests {
             "/reauth",
             "/settings",
             "/settings/2fa",
+            "/settings/2fa/security-keys",
             "/help",
             "/security-keys/certified",
             "/support",

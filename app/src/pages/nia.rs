@@ -392,6 +392,7 @@ pub fn NiaPage() -> impl IntoView {
 /// completes the link it looks again every second).
 #[island]
 fn NiaPanel(choose: bool) -> impl IntoView {
+    crate::components::mark_island();
     let lang = use_lang();
     let data = Resource::new(|| (), |_| nia_overview());
     let start = ServerAction::<NiaStart>::new();
@@ -691,6 +692,7 @@ pub async fn nia_document(id: i64) -> Result<DocumentView, ApiError> {
 /// "Print": the browser's print dialog (an island; the PDF link beside it needs no script).
 #[island]
 fn PrintButton(label: String) -> impl IntoView {
+    crate::components::mark_island();
     let print = move |_| {
         #[cfg(feature = "hydrate")]
         {

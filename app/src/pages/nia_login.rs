@@ -275,6 +275,7 @@ pub fn NiaLoginPage() -> impl IntoView {
 /// WebAuthn, and the answer is posted to NIA by itself).
 #[island]
 fn NiaLoginFlow(token: String, info: NiaLoginView) -> impl IntoView {
+    crate::components::mark_island();
     let lang = use_lang();
     let password = ServerAction::<NiaLoginPassword>::new();
     let cancel = ServerAction::<NiaLoginCancel>::new();

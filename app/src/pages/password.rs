@@ -36,6 +36,7 @@ pub fn PasswordPage() -> impl IntoView {
 
 #[island]
 fn PasswordForm() -> impl IntoView {
+    crate::components::mark_island();
     let fresh = Resource::new(|| (), |_| fresh_login());
     let change = ServerAction::<ChangePassword>::new();
     let errors = form_error(change.value());

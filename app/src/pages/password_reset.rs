@@ -49,6 +49,7 @@ pub fn PasswordResetPage() -> impl IntoView {
 
 #[island]
 fn PasswordResetForm(token: String) -> impl IntoView {
+    crate::components::mark_island();
     let lang = use_lang();
     let link = Resource::new(
         {

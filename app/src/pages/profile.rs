@@ -30,6 +30,7 @@ pub fn ProfilePage() -> impl IntoView {
 /// An island: a refused value is said beside what was typed, a saved profile shown as stored.
 #[island]
 fn ProfileEditor() -> impl IntoView {
+    crate::components::mark_island();
     let data = Resource::new(|| (), |_| settings_overview());
     let action = ServerAction::<SaveProfile>::new();
     let errors = form_error(action.value());

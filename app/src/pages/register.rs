@@ -26,6 +26,7 @@ pub fn RegisterPage() -> impl IntoView {
 /// An island: with script, a refused name or password is said beside what was typed.
 #[island]
 fn RegisterForm() -> impl IntoView {
+    crate::components::mark_island();
     let action = ServerAction::<Register>::new();
     let errors = form_error(action.value());
     super::go_to_when_done(action.value());

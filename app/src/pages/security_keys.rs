@@ -203,6 +203,7 @@ pub async fn add_key_finish(
         Err(idp::Error::NotFound) => return Err(ApiError::NotAuthenticated),
         Err(e) => return Err(crate::ssr::fail(e)),
     };
+    super::key_step::end_key_add()?;
     Ok(k.into())
 }
 
@@ -235,145 +236,157 @@ pub async fn remove_key(id: i64) -> Result<usize, ApiError> {
 
 const HERE: &str = "/settings/2fa/security-keys";
 
-/// To `/reauth`, and back here afterwards.
-fn go_step_up() {
+/// The step-up page, and back here afterwards; with `remove`, the login made for removing
+/// that key (one linked to NIA), which removes it.
+#[cfg(feature = "ssr")]
+fn step_up_url(remove: Option<i64>) -> String {
     let next = percent_encoding::utf8_percent_encode(HERE, percent_encoding::NON_ALPHANUMERIC);
-    let _ = window().location().assign(&format!("/reauth?next={next}"));
+    match remove {
+        Some(id) => format!("/reauth?action=remove_key:{id}&next={next}"),
+        None => format!("/reauth?next={next}"),
+    }
 }
 
-/// To a new login made for removing key `id` (one linked to NIA), which removes it.
-fn go_remove_after_login(id: i64) {
-    let next = percent_encoding::utf8_percent_encode(HERE, percent_encoding::NON_ALPHANUMERIC);
-    let _ = window()
-        .location()
-        .assign(&format!("/reauth?action=remove_key:{id}&next={next}"));
+/// The plain form's first step of adding a key: the name is checked, the challenge made, and
+/// the browser sent to the page where the key answers it (`/add`). A further key needs a
+/// fresh login with a key: the step-up first, then back here.
+#[server(endpoint = "add_key_begin")]
+pub async fn add_key_begin(name: String) -> Result<(), ApiError> {
+    match add_key_start(name.clone()).await {
+        Ok(started) => super::key_step::hand_to_key_add(started.ticket, started.options, &name),
+        Err(ApiError::StepUpRequired) => {
+            leptos_axum::redirect(&step_up_url(None));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
-/// One key of the list, with renaming and (confirmed) removal.
+/// The plain form that renames a key; back to the list when done.
+#[server(endpoint = "rename_key_form")]
+pub async fn rename_key_form(id: i64, name: String) -> Result<(), ApiError> {
+    rename_key(id, name).await?;
+    crate::ssr::redirect_plain_form(HERE);
+    Ok(())
+}
+
+/// The plain form that removes a key after its confirmation: a step-up or a login made for it
+/// first when the server asks for one.
+#[server(endpoint = "remove_key_form")]
+pub async fn remove_key_form(id: i64) -> Result<(), ApiError> {
+    match remove_key(id).await {
+        Ok(_) => leptos_axum::redirect(&format!("{HERE}?removed=1")),
+        Err(ApiError::StepUpRequired) => leptos_axum::redirect(&step_up_url(None)),
+        Err(ApiError::ActionLoginRequired) => leptos_axum::redirect(&step_up_url(Some(id))),
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+/// What the list shows of one row besides its facts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RowMode {
+    Plain,
+    Renaming,
+    ConfirmingRemoval,
+}
+
+/// One key of the list. Renaming and removal are plain forms reached by links (`?rename=`,
+/// `?remove=` with its confirmation), so that the page needs no script.
 #[component]
 fn KeyRow(
     k: KeyView,
-    version: RwSignal<u32>,
+    mode: RowMode,
     count: usize,
     nia_count: usize,
     /// Why the last removal of this key failed (after the login made for it).
     failed: Option<String>,
+    rename: ServerAction<RenameKeyForm>,
+    remove: ServerAction<RemoveKeyForm>,
 ) -> impl IntoView {
     let lang = use_lang();
     let id = k.id;
-    let renaming = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
-    let new_name = RwSignal::new(k.name.clone());
-    let error = RwSignal::new(failed);
-    let nia_linked = k.nia_linked;
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        leptos::task::spawn_local(async move {
-            match rename_key(id, new_name.get_untracked()).await {
-                Ok(_) => {
-                    renaming.set(false);
-                    error.set(None);
-                    version.update(|v| *v += 1);
-                }
-                Err(e) => error.set(Some(
-                    e.field_message("name", lang)
-                        .unwrap_or_else(|| e.summary(lang)),
-                )),
-            }
-        });
-    };
-    let remove = move |_| {
-        // a key linked to NIA is removed by a new login made for it
-        if nia_linked {
-            go_remove_after_login(id);
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            match remove_key(id).await {
-                Ok(_) => version.update(|v| *v += 1),
-                Err(ApiError::StepUpRequired) => go_step_up(),
-                Err(ApiError::ActionLoginRequired) => go_remove_after_login(id),
-                Err(e) => error.set(Some(e.summary(lang))),
-            }
-        });
-    };
-    let error_id = format!("key-error-{id}");
-    let last = count == 1;
-    let name = k.name.clone();
+    let rename_errors = crate::components::form_error(rename.value());
+    let remove_error = Signal::derive(move || remove.value().get().and_then(|r| r.err()));
     let confirm_text = crate::i18n::tr_args(
         lang,
         if k.nia_linked && nia_count == 1 {
             "keys-remove-confirm-nia-last"
         } else if k.nia_linked {
             "keys-remove-confirm-nia"
-        } else if last {
+        } else if count == 1 {
             "keys-remove-confirm-last"
         } else {
             "keys-remove-confirm"
         },
-        &[("name", name.clone().into())],
+        &[("name", k.name.clone().into())],
     );
+    let error_id = format!("key-error-{id}");
+    let error = failed.or_else(|| {
+        (mode == RowMode::ConfirmingRemoval)
+            .then(|| remove_error.get_untracked().map(|e| e.summary(lang)))
+            .flatten()
+    });
+    let name_cell = if mode == RowMode::Renaming {
+        view! {
+            <ActionForm action=rename attr:class="inline-row" attr:novalidate=true>
+                <input type="hidden" name="id" value=id />
+                <crate::components::Field
+                    name="name"
+                    label="keys-name"
+                    value=k.name.clone()
+                    id_prefix="rename-"
+                    errors=rename_errors
+                />
+                <button type="submit">{t("keys-save")}</button>
+                <a class="button secondary" href=HERE>{t("keys-cancel")}</a>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        k.name.clone().into_any()
+    };
+    let actions = if mode == RowMode::ConfirmingRemoval {
+        view! {
+            <p>{confirm_text}</p>
+            <ActionForm action=remove attr:class="button-row">
+                <input type="hidden" name="id" value=id />
+                <button type="submit">{t("keys-remove-yes")}</button>
+                <a class="button secondary" href=HERE>{t("keys-cancel")}</a>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="button-row">
+                <a class="button secondary" href=format!("{HERE}?rename={id}")>{t("keys-rename")}</a>
+                <a
+                    class="button secondary"
+                    href=format!("{HERE}?remove={id}")
+                    aria-describedby=error.as_ref().map(|_| error_id.clone())
+                >{t("keys-remove")}</a>
+            </div>
+        }
+        .into_any()
+    };
     view! {
         <tr>
-            <th scope="row">
-                <Show when=move || renaming.get() fallback={
-                    let name = name.clone();
-                    move || name.clone()
-                }>
-                    <form class="inline-row" on:submit=save>
-                        <label class="visually-hidden" for=format!("rename-{id}")>{t("keys-name")}</label>
-                        <input
-                            id=format!("rename-{id}")
-                            type="text"
-                            maxlength="60"
-                            prop:value=move || new_name.get()
-                            on:input=move |ev| new_name.set(event_target_value(&ev))
-                        />
-                        <button type="submit">{t("keys-save")}</button>
-                        <button type="button" class="secondary" on:click=move |_| renaming.set(false)>{t("keys-cancel")}</button>
-                    </form>
-                </Show>
-            </th>
+            <th scope="row">{name_cell}</th>
             <td>{k.model.clone().unwrap_or_else(|| t("check-model-unknown"))}</td>
             <td>{t(k.kind.label())}</td>
             <td>{k.level.fido_name()}</td>
             <td>
                 {if k.nia_eligible { t("check-nia-yes") } else { t("check-nia-no") }}
                 {k.nia_linked.then(|| view! { " (" {t("keys-nia-linked")} ")" })}
-                {(!k.reasons.is_empty()).then(|| view! {
-                    <ul class="reasons">
-                        {k.reasons.iter().map(|(key, arg)| view! {
-                            <li>{tr_args(lang, key, &[("detail", arg.clone().into())])}</li>
-                        }).collect_view()}
-                    </ul>
-                })}
+                <Reasons reasons=k.reasons.clone() />
             </td>
             <td>{format_date(lang, k.created_at)}</td>
             <td>{k.last_used_at.map(|at| format_date(lang, at)).unwrap_or_else(|| t("keys-never"))}</td>
             <td class="actions">
-                <Show when=move || confirming.get() fallback={
-                    let error_id = error_id.clone();
-                    move || view! {
-                        <div class="button-row">
-                            <button type="button" class="secondary" on:click=move |_| renaming.set(true)>{t("keys-rename")}</button>
-                            <button
-                                type="button"
-                                class="secondary"
-                                aria-describedby=error.get().map(|_| error_id.clone())
-                                on:click=move |_| confirming.set(true)
-                            >{t("keys-remove")}</button>
-                        </div>
-                    }
-                }>
-                    <p>{confirm_text.clone()}</p>
-                    <div class="button-row">
-                        <button type="button" on:click=remove>{t("keys-remove-yes")}</button>
-                        <button type="button" class="secondary" on:click=move |_| confirming.set(false)>{t("keys-cancel")}</button>
-                    </div>
-                </Show>
+                {actions}
                 // said beside the row's buttons, not in its header cell (which names the row)
-                <div role="status" id=format!("key-error-{id}")>
-                    {move || error.get().map(|m| view! { <p class="error">{m}</p> })}
+                <div role="status" id=error_id.clone()>
+                    {error.map(|m| view! { <p class="error">{m}</p> })}
                 </div>
             </td>
         </tr>
@@ -381,13 +394,39 @@ fn KeyRow(
     .into_any()
 }
 
+/// Why a key cannot serve NIA, in words.
+#[component]
+fn Reasons(reasons: Vec<(String, String)>) -> impl IntoView {
+    let lang = use_lang();
+    (!reasons.is_empty()).then(|| {
+        view! {
+            <ul class="reasons">
+                {reasons.into_iter().map(|(key, arg)| view! {
+                    <li>{tr_args(lang, &key, &[("detail", arg.into())])}</li>
+                }).collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// The page: plain HTML (the list, renaming, removal and the add form post without script);
+/// only `/add`, where the key answers, loads the WASM.
 #[component]
 pub fn SecurityKeysPage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let q = query.read_untracked();
+    let number = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
     let removed = q.get("removed").is_some();
     // the key whose removal NIA could not confirm (after the login made for it)
-    let cannot_disable = q.get("cannot_disable").and_then(|v| v.parse::<i64>().ok());
+    let cannot_disable = number("cannot_disable");
+    let added = number("added");
+    let renaming = number("rename");
+    let removing = number("remove");
+    let keys = Resource::new(|| (), |_| security_keys());
+    let add = ServerAction::<AddKeyBegin>::new();
+    let rename = ServerAction::<RenameKeyForm>::new();
+    let remove = ServerAction::<RemoveKeyForm>::new();
+    let add_errors = crate::components::form_error(add.value());
     view! {
         <Title text=t("keys-title") />
         <h1>{t("keys-title")}</h1>
@@ -396,163 +435,94 @@ pub fn SecurityKeysPage() -> impl IntoView {
             <li>{t("keys-advice-several")}</li>
             <li>{t("keys-advice-browser")}</li>
         </ul>
-        <KeysEditor removed cannot_disable />
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Err(e) => super::settings::load_failed(e),
+                    Ok(list) => {
+                        let added = added.and_then(|id| list.iter().find(|k| k.id == id).cloned());
+                        view! {
+                            <div role="status" class="status-slot">
+                                {removed.then(|| view! { <p class="notice">{t("keys-removed")}</p> })}
+                                {added.map(|k| {
+                                    let verdict = if k.nia_eligible { t("keys-added-eligible") } else { t("keys-added-not-eligible") };
+                                    let why = (!k.nia_eligible).then(|| view! {
+                                        <Reasons reasons=k.reasons.clone() />
+                                        <p><a href="/help">{t("keys-what-to-do")}</a></p>
+                                    });
+                                    view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level.fido_name())}</p> {why} }
+                                })}
+                            </div>
+                            <KeyList list renaming removing cannot_disable rename remove />
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+        <h2>{t("keys-add-title")}</h2>
+        <ActionForm action=add attr:class="form" attr:novalidate=true>
+            <crate::components::ErrorSummary errors=add_errors />
+            <crate::components::Field name="name" label="keys-name" hint="keys-name-hint" id_prefix="f-key-" errors=add_errors />
+            <button type="submit">{t("keys-add")}</button>
+        </ActionForm>
         <p>
             <a href="/settings">{t("back-to-settings")}</a>
         </p>
     }
 }
 
-/// The list with renaming and removal, and the form that adds a key: an island (adding a
-/// key is the browser's WebAuthn ceremony).
-#[island]
-fn KeysEditor(removed: bool, cannot_disable: Option<i64>) -> impl IntoView {
-    let lang = use_lang();
-    let version = RwSignal::new(0u32);
-    let keys = Resource::new(move || version.get(), |_| security_keys());
-    let name = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-    let browser_error = RwSignal::new(None::<String>);
-    let added = RwSignal::new(None::<KeyView>);
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        browser_error.set(None);
-        added.set(None);
-        let key_name = name.get_untracked();
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let start = add_key_start(key_name.clone()).await.map_err(Ok)?;
-                let credential = crate::webauthn::create(start.options).await.map_err(Err)?;
-                add_key_finish(start.ticket, key_name, credential)
-                    .await
-                    .map_err(Ok)
-            }
-            .await;
-            match result {
-                Ok(k) => {
-                    added.set(Some(k));
-                    name.set(String::new());
-                    version.update(|v| *v += 1);
-                }
-                // a further key needs a fresh login with a key: step up and come back
-                Err(Ok(ApiError::StepUpRequired)) => go_step_up(),
-                Err(Ok(api)) => error.set(Some(api)),
-                Err(Err(browser)) => {
-                    browser_error.set(Some(crate::i18n::tr(lang, browser.message_key())))
-                }
-            }
-            busy.set(false);
-        });
-    };
-    let form_errors = Signal::derive(move || error.get());
-    let name_message = Memo::new(move |_| {
-        error.get().and_then(|e| {
-            e.field_message("name", lang)
-                .or_else(|| e.field_message("key", lang))
-        })
-    });
-    view! {
-        <div role="status" class="status-slot">
-            {removed.then(|| view! { <p class="notice">{t("keys-removed")}</p> })}
-            {move || added.get().map(|k| {
-                let verdict = if k.nia_eligible { t("keys-added-eligible") } else { t("keys-added-not-eligible") };
-                let why = (!k.nia_eligible).then(|| view! {
-                    <ul class="reasons">
-                        {k.reasons.iter().map(|(key, arg)| view! { <li>{tr_args(lang, key, &[("detail", arg.clone().into())])}</li> }).collect_view()}
-                    </ul>
-                    <p><a href="/help">{t("keys-what-to-do")}</a></p>
-                });
-                view! { <p class="notice">{format!("{} {} ({})", t("keys-added"), verdict, k.level.fido_name())}</p> {why} }
-            })}
-        </div>
-        <Transition fallback=|| view! { <p>{t("loading")}</p> }>
-            {move || Suspend::new(async move {
-                match keys.await {
-                    Err(e) => super::settings::load_failed(e),
-                    Ok(list) if list.is_empty() => view! { <p>{t("keys-none")}</p> }.into_any(),
-                    Ok(list) => view! {
-                        <KeyWarnings kinds=list.iter().map(|k| k.kind).collect() />
-                        <div class="table-wrap">
-                            <table class="models">
-                                <caption>{t("keys-caption")}</caption>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">{t("keys-col-name")}</th>
-                                        <th scope="col">{t("check-model")}</th>
-                                        <th scope="col">{t("check-kind")}</th>
-                                        <th scope="col">{t("certified-col-level")}</th>
-                                        <th scope="col">{t("certified-col-nia")}</th>
-                                        <th scope="col">{t("keys-col-added")}</th>
-                                        <th scope="col">{t("keys-col-used")}</th>
-                                        <th scope="col">{t("keys-col-actions")}</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {
-                                        let count = list.len();
-                                        let nia_count = list.iter().filter(|k| k.nia_linked).count();
-                                        let failed_id = cannot_disable;
-                                        list.into_iter().map(|k| {
-                                            let failed = (failed_id == Some(k.id)).then(|| t("err-cannot-disable"));
-                                            view! { <KeyRow k version count nia_count failed /> }
-                                        }).collect_view()
-                                    }
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <h2>{t("keys-add-title")}</h2>
-        <form class="form" on:submit=add novalidate>
-            <ErrorSummaryFor errors=form_errors browser=browser_error />
-            <div class="field" class:invalid=move || name_message.get().is_some()>
-                <label for="f-key-name">{t("keys-name")}</label>
-                <p class="hint" id="f-key-name-hint">{t("keys-name-hint")}</p>
-                <input
-                    id="f-key-name"
-                    name="name"
-                    type="text"
-                    maxlength="60"
-                    prop:value=move || name.get()
-                    on:input=move |ev| name.set(event_target_value(&ev))
-                    aria-invalid=move || name_message.get().is_some().then_some("true")
-                    aria-describedby=move || if name_message.get().is_some() { "f-key-name-hint f-key-name-error" } else { "f-key-name-hint" }
-                />
-                {move || name_message.get().map(|m| view! { <p class="error" id="f-key-name-error">{m}</p> })}
-            </div>
-            <button type="submit" aria-disabled=move || busy.get().then_some("true")>
-                {move || if busy.get() { t("check-waiting") } else { t("keys-add") }}
-            </button>
-        </form>
-    }
-}
-
-/// The form's alert: an error from the server, or the browser's failure to get an answer.
 #[component]
-fn ErrorSummaryFor(
-    errors: Signal<Option<ApiError>>,
-    browser: RwSignal<Option<String>>,
+fn KeyList(
+    list: Vec<KeyView>,
+    renaming: Option<i64>,
+    removing: Option<i64>,
+    cannot_disable: Option<i64>,
+    rename: ServerAction<RenameKeyForm>,
+    remove: ServerAction<RemoveKeyForm>,
 ) -> impl IntoView {
-    // the device sent data out of specification: the help page's advice, where it happens
-    let incorrect_data = move || {
-        matches!(errors.get(), Some(ApiError::Invalid(v))
-            if v.iter().any(|f| f.code == crate::error::FieldCode::KeyDataIncorrect))
-    };
-    view! {
-        <crate::components::ErrorSummary errors />
-        {move || browser.get().map(|m| view! { <p class="alert" role="alert">{m}</p> })}
-        {move || incorrect_data().then(|| view! {
-            <p>{t("help-incorrect-text")} " " <a href="/help#incorrect-data">{t("keys-what-to-do")}</a></p>
-        })}
+    if list.is_empty() {
+        return view! { <p>{t("keys-none")}</p> }.into_any();
     }
+    let count = list.len();
+    let nia_count = list.iter().filter(|k| k.nia_linked).count();
+    let kinds = list.iter().map(|k| k.kind).collect();
+    let rows = list
+        .into_iter()
+        .map(|k| {
+            let failed = (cannot_disable == Some(k.id)).then(|| t("err-cannot-disable"));
+            let mode = if renaming == Some(k.id) {
+                RowMode::Renaming
+            } else if removing == Some(k.id) {
+                RowMode::ConfirmingRemoval
+            } else {
+                RowMode::Plain
+            };
+            view! { <KeyRow k mode count nia_count failed rename remove /> }
+        })
+        .collect_view();
+    view! {
+        <KeyWarnings kinds />
+        <div class="table-wrap">
+            <table class="models">
+                <caption>{t("keys-caption")}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{t("keys-col-name")}</th>
+                        <th scope="col">{t("check-model")}</th>
+                        <th scope="col">{t("check-kind")}</th>
+                        <th scope="col">{t("certified-col-level")}</th>
+                        <th scope="col">{t("certified-col-nia")}</th>
+                        <th scope="col">{t("keys-col-added")}</th>
+                        <th scope="col">{t("keys-col-used")}</th>
+                        <th scope="col">{t("keys-col-actions")}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }
 
 /// Which of the help page's warnings apply to an account with keys of these kinds: (catalog

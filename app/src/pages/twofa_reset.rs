@@ -87,6 +87,7 @@ pub fn TwofaResetPage() -> impl IntoView {
 /// island, so that the second step follows the first on the same page.
 #[island]
 fn ResetForms() -> impl IntoView {
+    crate::components::mark_island();
     let control = Resource::new(|| (), |_| reset_control());
     let start = ServerAction::<ResetStart>::new();
     let finish = ServerAction::<ResetFinish>::new();
