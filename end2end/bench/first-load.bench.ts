@@ -60,6 +60,8 @@ test('first load of our pages against the trivial Leptos app', async ({ browser 
     ['/login', `${OURS}/login`, []],
     ['/settings', `${OURS}/settings`, session],
     ['/settings/2fa/security-keys', `${OURS}/settings/2fa/security-keys`, session],
+    // a page with an island (the WebAuthn ceremony): it loads the whole app's WASM
+    ['/security-keys/check', `${OURS}/security-keys/check`, []],
   ];
   for (const [label, url, cookies] of pages) {
     const runs = [];
