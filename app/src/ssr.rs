@@ -80,14 +80,40 @@ pub fn meta() -> RequestMeta {
         .unwrap_or_default()
 }
 
+/// A cookie of ours by its name: over https with the `__Host-` prefix, so that no other host
+/// (a sibling subdomain, plain http before HSTS) can plant or shadow it.
+pub fn site_cookie_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+fn secure_here() -> bool {
+    use_context::<ServerContext>().is_some_and(|c| c.secure_cookies)
+}
+
 /// The cookie that brings back what a refused plain form held (the server's middleware sets
 /// it on the redirect; secrets are never in it).
 pub const KEPT_FORM_COOKIE: &str = "kept_form";
 
+/// The kept form's cookie, as set or cleared (`max_age` 0).
+pub fn kept_form_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        site_cookie_name(KEPT_FORM_COOKIE, secure),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
 /// The value the field `name` held in the plain form this page refused just now.
 pub fn kept_form_value(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    let kept = cookie_value(&parts.headers, KEPT_FORM_COOKIE)?;
+    let kept = cookie_value(
+        &parts.headers,
+        &site_cookie_name(KEPT_FORM_COOKIE, secure_here()),
+    )?;
     kept.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
         (form_decode(k) == name).then(|| form_decode(v))
@@ -102,13 +128,12 @@ fn form_decode(s: &str) -> String {
 
 /// A page that showed the kept values clears them (they are read once).
 pub fn clear_kept_form() {
+    let secure = secure_here();
     let had = use_context::<Parts>()
-        .and_then(|p| cookie_value(&p.headers, KEPT_FORM_COOKIE))
+        .and_then(|p| cookie_value(&p.headers, &site_cookie_name(KEPT_FORM_COOKIE, secure)))
         .is_some();
     if had {
-        let _ = append_cookie(&format!(
-            "{KEPT_FORM_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-        ));
+        let _ = append_cookie(&kept_form_cookie("", 0, secure));
     }
 }
 

@@ -38,10 +38,14 @@ pub async fn logout(
     let secure = state.config.secure_cookies();
     // the session, and a support draft of the account (the next person at this computer
     // would not see it anyway: a draft is its account's only)
+    let ceremonies = app::pages::key_step::cookies_cleared_at_logout(secure);
     for cookie in [
         session_cookie("", 0, secure),
         app::pages::support::draft_cookie("", 0, secure),
-    ] {
+    ]
+    .into_iter()
+    .chain(ceremonies)
+    {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(SET_COOKIE, v);
         }

@@ -170,27 +170,35 @@ pub async fn keep_refused_form(
     let plain_post = req.method() == Method::POST
         && req.uri().path().starts_with("/api/")
         && header_contains(&req, http::header::ACCEPT, "text/html")
-        && header_contains(
-            &req,
-            http::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        );
-    if !plain_post {
+        && req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    // a bigger form (or one of unknown length) is passed on as it is, its fields not kept
+    let small = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|l| l <= KEPT_FORM_MAX_BYTES);
+    if !plain_post || !small {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, KEPT_FORM_MAX_BYTES).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response();
     };
-    let kept: Vec<&str> = std::str::from_utf8(&bytes)
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| {
-            let name = pair.split('=').next().unwrap_or("");
-            !name.is_empty() && !secret_field(&name.to_ascii_lowercase())
-        })
-        .collect();
-    let kept = kept.join("&");
+    // parsed and written again: only form-encoded text goes into the cookie
+    let kept = {
+        let mut kept = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in url::form_urlencoded::parse(&bytes) {
+            if !name.is_empty() && !secret_field(&name.to_ascii_lowercase()) {
+                kept.append_pair(&name, &value);
+            }
+        }
+        kept.finish()
+    };
     let mut res = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
@@ -200,15 +208,7 @@ pub async fn keep_refused_form(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|l| l.contains("__err="));
     if refused && !kept.is_empty() && kept.len() <= KEPT_COOKIE_MAX_BYTES {
-        let cookie = format!(
-            "{}={kept}; Path=/; HttpOnly; SameSite=Strict; Max-Age=60{}",
-            app::ssr::KEPT_FORM_COOKIE,
-            if state.config.secure_cookies() {
-                "; Secure"
-            } else {
-                ""
-            }
-        );
+        let cookie = app::ssr::kept_form_cookie(&kept, 60, state.config.secure_cookies());
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(SET_COOKIE, v);
         }

@@ -351,12 +351,15 @@ both_databases!(
         assert!(session_cookie(&res).is_some());
 
         // a refused plain post goes back to the form, which shows the error in the page's language
-        let mut req = form(
-            "/api/login",
-            "username=nojs&password=wrong+password+here&next=",
-        );
+        let body = "username=nojs&password=wrong+password+here&next=";
+        let mut req = form("/api/login", body);
         req.headers_mut()
             .insert(ACCEPT, "text/html".parse().expect("header"));
+        // as a browser sends it (a form of unknown length is passed on, its fields not kept)
+        req.headers_mut().insert(
+            http::header::CONTENT_LENGTH,
+            body.len().to_string().parse().expect("header"),
+        );
         req.headers_mut().insert(
             http::header::REFERER,
             format!("{ORIGIN_OK}/login").parse().expect("header"),
@@ -370,18 +373,47 @@ both_databases!(
             .unwrap_or("")
             .to_owned();
         assert!(back.starts_with(&format!("{ORIGIN_OK}/login?")), "{back}");
+        // what was typed comes back for the form (a one-minute cookie), the password never
+        let kept: Vec<String> = res
+            .headers()
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|c| c.starts_with("kept_form="))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert!(kept[0].contains("username=nojs"), "{}", kept[0]);
+        assert!(
+            !kept[0].contains("password") && !kept[0].contains("wrong"),
+            "{}",
+            kept[0]
+        );
+        assert!(kept[0].contains("HttpOnly") && kept[0].contains("SameSite=Strict"));
+        let kept_pair = kept[0].split(';').next().unwrap_or("").to_owned();
         let path = back.trim_start_matches(ORIGIN_OK);
-        let page = text(
-            h.send(
+        let res = h
+            .send(
                 get(path)
                     .header(ACCEPT_LANGUAGE, "en")
+                    .header(http::header::COOKIE, &kept_pair)
                     .body(Body::empty())
                     .expect("req"),
             )
-            .await,
-        )
-        .await;
+            .await;
+        // read once: the page clears it
+        assert!(res
+            .headers()
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.starts_with("kept_form=;") && c.contains("Max-Age=0")));
+        let page = text(res).await;
         assert!(page.contains("Incorrect username or password."), "{page}");
+        assert!(
+            page.contains(r#"name="username""#) && page.contains(r#"value="nojs""#),
+            "{page}"
+        );
     }
 );
 

@@ -65,7 +65,8 @@ fn hand_over<T: Serialize>(name: &str, value: &T, page: &str) -> Result<(), ApiE
     let json = serde_json::to_vec(value).map_err(|_| ApiError::Internal)?;
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
     let secure = crate::ssr::ctx()?.secure_cookies;
-    crate::ssr::append_cookie(&crate::ssr::lax_cookie(name, &value, COOKIE_SECS, secure))?;
+    let name = crate::ssr::site_cookie_name(name, secure);
+    crate::ssr::append_cookie(&crate::ssr::lax_cookie(&name, &value, COOKIE_SECS, secure))?;
     leptos_axum::redirect(page);
     Ok(())
 }
@@ -75,7 +76,9 @@ fn hand_over<T: Serialize>(name: &str, value: &T, page: &str) -> Result<(), ApiE
 fn handed<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     use base64::Engine;
     let parts = use_context::<http::request::Parts>()?;
-    let value = crate::ssr::cookie_value(&parts.headers, name)?;
+    let secure = crate::ssr::ctx().ok()?.secure_cookies;
+    let value =
+        crate::ssr::cookie_value(&parts.headers, &crate::ssr::site_cookie_name(name, secure))?;
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(value)
         .ok()?;
@@ -85,7 +88,24 @@ fn handed<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
 #[cfg(feature = "ssr")]
 fn end(name: &str) -> Result<(), ApiError> {
     let secure = crate::ssr::ctx()?.secure_cookies;
-    crate::ssr::append_cookie(&crate::ssr::lax_cookie(name, "", 0, secure))
+    crate::ssr::append_cookie(&ended_cookie(name, secure))
+}
+
+/// The `Set-Cookie` that clears ceremony cookie `name`.
+#[cfg(feature = "ssr")]
+fn ended_cookie(name: &str, secure: bool) -> String {
+    crate::ssr::lax_cookie(&crate::ssr::site_cookie_name(name, secure), "", 0, secure)
+}
+
+/// What logout clears besides the session: a pending key step or key being added, and what a
+/// refused form held (the next person at this computer sees none of it).
+#[cfg(feature = "ssr")]
+pub fn cookies_cleared_at_logout(secure: bool) -> Vec<String> {
+    vec![
+        ended_cookie(COOKIE, secure),
+        ended_cookie(ADD_COOKIE, secure),
+        crate::ssr::kept_form_cookie("", 0, secure),
+    ]
 }
 
 /// After the password: keep the challenge for the key step, and send a plain form's post
@@ -97,6 +117,8 @@ pub fn hand_to_key_step(
     options: RequestChallengeResponse,
     next: &str,
 ) -> Result<(), ApiError> {
+    // the cookie holds at most 4 KB: a long `next` is not worth losing the login for
+    let next = if next.len() > 512 { "/settings" } else { next };
     let pending = PendingKeyStep {
         ticket,
         options,

@@ -276,7 +276,14 @@ pub async fn rename_key_form(id: i64, name: String) -> Result<(), ApiError> {
 pub async fn remove_key_form(id: i64) -> Result<(), ApiError> {
     match remove_key(id).await {
         Ok(_) => leptos_axum::redirect(&format!("{HERE}?removed=1")),
-        Err(ApiError::StepUpRequired) => leptos_axum::redirect(&step_up_url(None)),
+        // a key linked to NIA is removed by a login made for it: one login, not two
+        Err(ApiError::StepUpRequired) => {
+            let linked = security_keys()
+                .await?
+                .iter()
+                .any(|k| k.id == id && k.nia_linked);
+            leptos_axum::redirect(&step_up_url(linked.then_some(id)))
+        }
         Err(ApiError::ActionLoginRequired) => leptos_axum::redirect(&step_up_url(Some(id))),
         Err(e) => return Err(e),
     }
