@@ -207,6 +207,44 @@ both_databases!(
 );
 
 both_databases!(
+    the_options_of_a_challenge_are_kept_with_it_until_it_is_used,
+    |idp: Idp| async move {
+        let (a, _) = idp
+            .create_account("ceremonie", PW, &req("10.0.2.9"))
+            .await
+            .expect("create");
+        let hw = store_key(&idp, a.id, "hardware", "cred-kept").await;
+        let caller = idp::Caller {
+            account_id: a.id,
+            username: "ceremonie",
+            auth: &key_auth(hw, idp.clock.now()),
+            req: &req("10.0.2.9"),
+        };
+        let (ticket, options) = idp.start_add_key(&caller, ORIGIN).await.expect("start");
+        // nothing kept yet: the page of the ceremony has nothing to show
+        assert!(matches!(
+            idp.ticket_options(&ticket).await,
+            Err(Error::NotFound)
+        ));
+        let json = serde_json::to_string(&options).expect("json");
+        idp.keep_ticket_options(&ticket, &json).await.expect("keep");
+        assert_eq!(idp.ticket_options(&ticket).await.expect("kept"), json);
+        assert!(matches!(
+            idp.ticket_options("another-ticket").await,
+            Err(Error::NotFound)
+        ));
+        // used: gone with the ticket
+        let _ = idp
+            .finish_add_key(&caller, &ticket, "x", &serde_json::Value::Null)
+            .await;
+        assert!(matches!(
+            idp.ticket_options(&ticket).await,
+            Err(Error::NotFound)
+        ));
+    }
+);
+
+both_databases!(
     new_metadata_re_evaluates_stored_keys,
     |idp: Idp| async move {
         let (a, _) = idp

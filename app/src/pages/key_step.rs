@@ -38,31 +38,48 @@ impl KeyFor {
     }
 }
 
-/// What the password step handed to the key step.
+/// What a ceremony's cookie carries: its ticket, and where a login goes next or the name of
+/// the key being added. The options the browser asks the key are kept with the ticket on
+/// the server (a long list of keys would overflow a cookie).
+#[cfg(feature = "ssr")]
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PendingKeyStep {
-    pub ticket: String,
-    pub options: RequestChallengeResponse,
-    pub next: String,
+struct Handed {
+    ticket: String,
+    carry: String,
 }
 
 /// The cookie that carries a pending key step (readable by us only; 5 minutes, like the
 /// challenge). Nothing in it is trusted: the ticket is checked by the server, the options
 /// are only what the browser asks the key.
-#[cfg(feature = "ssr")]
 const COOKIE: &str = "key_step";
 #[cfg(feature = "ssr")]
 const COOKIE_SECS: i64 = 300;
 
 /// The cookie of a key being added (the challenge and the name typed).
-#[cfg(feature = "ssr")]
 const ADD_COOKIE: &str = "key_add";
 
-/// Keeps `value` for the ceremony page in cookie `name` and sends the plain form's post there.
+/// Keeps the ticket's `options` with it, the ticket and `carry` in cookie `name` for the
+/// ceremony page, and sends the plain form's post there.
 #[cfg(feature = "ssr")]
-fn hand_over<T: Serialize>(name: &str, value: &T, page: &str) -> Result<(), ApiError> {
+async fn hand_over<T: Serialize>(
+    name: &str,
+    ticket: String,
+    carry: &str,
+    options: &T,
+    page: &str,
+) -> Result<(), ApiError> {
     use base64::Engine;
-    let json = serde_json::to_vec(value).map_err(|_| ApiError::Internal)?;
+    let options = serde_json::to_string(options).map_err(|_| ApiError::Internal)?;
+    crate::ssr::ctx()?
+        .idp
+        .keep_ticket_options(&ticket, &options)
+        .await
+        .map_err(crate::ssr::fail)?;
+    let handed = Handed {
+        ticket,
+        carry: carry.to_owned(),
+    };
+    let json = serde_json::to_vec(&handed).map_err(|_| ApiError::Internal)?;
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
     let secure = crate::ssr::ctx()?.secure_cookies;
     let name = crate::ssr::site_cookie_name(name, secure);
@@ -71,9 +88,32 @@ fn hand_over<T: Serialize>(name: &str, value: &T, page: &str) -> Result<(), ApiE
     Ok(())
 }
 
+/// This browser's pending ceremony of cookie `name`: its ticket, what it carries, and the
+/// options kept with the ticket (none when the cookie or the ticket is gone).
+async fn pending<T: serde::de::DeserializeOwned>(
+    name: &'static str,
+) -> Option<(String, String, T)> {
+    #[cfg(feature = "ssr")]
+    {
+        let h = handed(name)?;
+        let options = crate::ssr::ctx()
+            .ok()?
+            .idp
+            .ticket_options(&h.ticket)
+            .await
+            .ok()?;
+        Some((h.ticket, h.carry, serde_json::from_str(&options).ok()?))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
 /// What cookie `name` holds for this browser's ceremony, if anything.
 #[cfg(feature = "ssr")]
-fn handed<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+fn handed(name: &str) -> Option<Handed> {
     use base64::Engine;
     let parts = use_context::<http::request::Parts>()?;
     let secure = crate::ssr::ctx().ok()?.secure_cookies;
@@ -111,7 +151,7 @@ pub fn cookies_cleared_at_logout(secure: bool) -> Vec<String> {
 /// After the password: keep the challenge for the key step, and send a plain form's post
 /// there (the browser follows the redirect).
 #[cfg(feature = "ssr")]
-pub fn hand_to_key_step(
+pub async fn hand_to_key_step(
     kind: KeyFor,
     ticket: String,
     options: RequestChallengeResponse,
@@ -119,12 +159,7 @@ pub fn hand_to_key_step(
 ) -> Result<(), ApiError> {
     // the cookie holds at most 4 KB: a long `next` is not worth losing the login for
     let next = if next.len() > 512 { "/settings" } else { next };
-    let pending = PendingKeyStep {
-        ticket,
-        options,
-        next: next.to_owned(),
-    };
-    hand_over(COOKIE, &pending, kind.page())
+    hand_over(COOKIE, ticket, next, &options, kind.page()).await
 }
 
 /// The key step is over (the login went through): its cookie goes.
@@ -133,27 +168,14 @@ pub fn end_key_step() -> Result<(), ApiError> {
     end(COOKIE)
 }
 
-/// A key being added: its challenge and the name the citizen gave it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PendingKeyAdd {
-    pub ticket: String,
-    pub options: CreationChallengeResponse,
-    pub name: String,
-}
-
 /// The list's add form: keep the challenge for `/add`, where the key answers it.
 #[cfg(feature = "ssr")]
-pub fn hand_to_key_add(
+pub async fn hand_to_key_add(
     ticket: String,
     options: CreationChallengeResponse,
     name: &str,
 ) -> Result<(), ApiError> {
-    let pending = PendingKeyAdd {
-        ticket,
-        options,
-        name: name.to_owned(),
-    };
-    hand_over(ADD_COOKIE, &pending, ADD_PAGE)
+    hand_over(ADD_COOKIE, ticket, name, &options, ADD_PAGE).await
 }
 
 /// The key is added: its cookie goes.
@@ -197,27 +219,28 @@ impl KeyTexts {
 
 #[component]
 fn KeyStepPage(kind: KeyFor) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let pending = handed::<PendingKeyStep>(COOKIE);
-    #[cfg(not(feature = "ssr"))]
-    let pending: Option<PendingKeyStep> = None;
+    let step = Resource::new(|| (), |_| pending::<RequestChallengeResponse>(COOKIE));
     view! {
         <Title text=t("login-key-title") />
         <h1>{t("login-key-title")}</h1>
-        {match pending {
-            Some(p) => {
-                let again = kind.again(&p.next);
-                view! {
-                    <KeyAnswer kind ticket=p.ticket options=p.options next=p.next again texts=KeyTexts::here() />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match step.await {
+                    Some((ticket, next, options)) => {
+                        let again = kind.again(&next);
+                        view! {
+                            <KeyAnswer kind ticket options next again texts=KeyTexts::here() />
+                        }
+                            .into_any()
+                    }
+                    None => view! {
+                        <p class="alert" role="alert">{t("key-step-expired")}</p>
+                        <p><a class="button" href=kind.again("")>{t("key-step-log-in-again")}</a></p>
+                    }
+                        .into_any(),
                 }
-                    .into_any()
-            }
-            None => view! {
-                <p class="alert" role="alert">{t("key-step-expired")}</p>
-                <p><a class="button" href=kind.again("")>{t("key-step-log-in-again")}</a></p>
-            }
-                .into_any(),
-        }}
+            })}
+        </Suspense>
     }
 }
 
@@ -327,10 +350,7 @@ pub struct AddTexts {
 /// `/settings/2fa/security-keys/add`: the key answers the challenge the list's form made.
 #[component]
 pub fn KeyAddPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let pending = handed::<PendingKeyAdd>(ADD_COOKIE);
-    #[cfg(not(feature = "ssr"))]
-    let pending: Option<PendingKeyAdd> = None;
+    let adding = Resource::new(|| (), |_| pending::<CreationChallengeResponse>(ADD_COOKIE));
     let lang = crate::i18n::use_lang();
     let texts = AddTexts {
         waiting: t("keys-add-waiting"),
@@ -346,14 +366,23 @@ pub fn KeyAddPage() -> impl IntoView {
     view! {
         <Title text=t("keys-add-title") />
         <h1>{t("keys-add-title")}</h1>
-        {match pending {
-            Some(p) => view! { <KeyCreate ticket=p.ticket options=p.options name=p.name texts /> }.into_any(),
-            None => view! {
-                <p class="alert" role="alert">{t("check-expired")}</p>
-                <p><a class="button" href=KEYS_PAGE>{t("keys-add-back")}</a></p>
-            }
-                .into_any(),
-        }}
+        <Suspense fallback=|| ()>
+            {move || {
+                let texts = texts.clone();
+                Suspend::new(async move {
+                    match adding.await {
+                        Some((ticket, name, options)) => {
+                            view! { <KeyCreate ticket options name texts /> }.into_any()
+                        }
+                        None => view! {
+                            <p class="alert" role="alert">{t("check-expired")}</p>
+                            <p><a class="button" href=KEYS_PAGE>{t("keys-add-back")}</a></p>
+                        }
+                            .into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 

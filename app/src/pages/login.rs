@@ -105,7 +105,8 @@ pub async fn login(
                     ticket.clone(),
                     options.clone(),
                     &next,
-                )?;
+                )
+                .await?;
             }
             Ok(LoginReply::Key { ticket, options })
         }

@@ -103,7 +103,8 @@ pub async fn reauth(
                     ticket.clone(),
                     (*options).clone(),
                     &crate::ssr::safe_next(&next),
-                )?;
+                )
+                .await?;
             }
             LoginReply::Key {
                 ticket,

@@ -253,7 +253,9 @@ fn step_up_url(remove: Option<i64>) -> String {
 #[server(endpoint = "add_key_begin")]
 pub async fn add_key_begin(name: String) -> Result<(), ApiError> {
     match add_key_start(name.clone()).await {
-        Ok(started) => super::key_step::hand_to_key_add(started.ticket, started.options, &name),
+        Ok(started) => {
+            super::key_step::hand_to_key_add(started.ticket, started.options, &name).await
+        }
         Err(ApiError::StepUpRequired) => {
             leptos_axum::redirect(&step_up_url(None));
             Ok(())

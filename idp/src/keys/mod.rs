@@ -236,6 +236,32 @@ impl Idp {
         Ok(ticket)
     }
 
+    /// Keeps what the browser asks the key for this ticket (its WebAuthn options as JSON), for
+    /// the page of the key step.
+    pub async fn keep_ticket_options(&self, ticket: &str, options: &str) -> Result<()> {
+        sqlx::query("UPDATE webauthn_challenges SET options = $1 WHERE ticket_hash = $2")
+            .bind(options)
+            .bind(sha256_hex(ticket))
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The options kept for a ticket that is still open; unknown, used or expired is
+    /// `NotFound`.
+    pub async fn ticket_options(&self, ticket: &str) -> Result<String> {
+        let row = sqlx::query(
+            "SELECT options FROM webauthn_challenges WHERE ticket_hash = $1 AND expires_at > $2",
+        )
+        .bind(sha256_hex(ticket))
+        .bind(self.clock.now())
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or(Error::NotFound)?;
+        let options: Option<String> = row.try_get("options")?;
+        options.ok_or(Error::NotFound)
+    }
+
     /// Consumes a ticket of `purpose`; unknown, used or expired is `NotFound`.
     pub(crate) async fn take_ticket(&self, purpose: &str, ticket: &str) -> Result<Ticket> {
         let row = sqlx::query(
