@@ -90,8 +90,19 @@ pub fn site_cookie_name(name: &str, secure: bool) -> String {
     }
 }
 
-fn secure_here() -> bool {
+/// Whether our cookies are `Secure` (and `__Host-`): the site is served over https.
+pub fn secure_cookies() -> bool {
     use_context::<ServerContext>().is_some_and(|c| c.secure_cookies)
+}
+
+/// Cookie `name` of the request being answered.
+pub fn request_cookie(name: &str) -> Option<String> {
+    use_context::<Parts>().and_then(|p| cookie_value(&p.headers, name))
+}
+
+/// The kept form of this request, if a refused plain post left one.
+fn kept_form() -> Option<String> {
+    request_cookie(&site_cookie_name(KEPT_FORM_COOKIE, secure_cookies()))
 }
 
 /// The cookie that brings back what a refused plain form held (the server's middleware sets
@@ -109,31 +120,16 @@ pub fn kept_form_cookie(value: &str, max_age: i64, secure: bool) -> String {
 
 /// The value the field `name` held in the plain form this page refused just now.
 pub fn kept_form_value(name: &str) -> Option<String> {
-    let parts = use_context::<Parts>()?;
-    let kept = cookie_value(
-        &parts.headers,
-        &site_cookie_name(KEPT_FORM_COOKIE, secure_here()),
-    )?;
-    kept.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (form_decode(k) == name).then(|| form_decode(v))
-    })
-}
-
-fn form_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(&s.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
+    let kept = kept_form()?;
+    url::form_urlencoded::parse(kept.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// A page that showed the kept values clears them (they are read once).
 pub fn clear_kept_form() {
-    let secure = secure_here();
-    let had = use_context::<Parts>()
-        .and_then(|p| cookie_value(&p.headers, &site_cookie_name(KEPT_FORM_COOKIE, secure)))
-        .is_some();
-    if had {
-        let _ = append_cookie(&kept_form_cookie("", 0, secure));
+    if kept_form().is_some() {
+        let _ = append_cookie(&kept_form_cookie("", 0, secure_cookies()));
     }
 }
 
@@ -175,8 +171,7 @@ pub fn request_origin() -> Result<String, ApiError> {
 }
 
 pub fn session_token() -> Option<String> {
-    let secure = use_context::<ServerContext>().is_some_and(|c| c.secure_cookies);
-    use_context::<Parts>().and_then(|p| cookie_value(&p.headers, session_cookie_name(secure)))
+    request_cookie(session_cookie_name(secure_cookies()))
 }
 
 /// The logged-in session, or `ApiError::NotAuthenticated`.

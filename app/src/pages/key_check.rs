@@ -9,7 +9,7 @@ use webauthn_rs_proto::CreationChallengeResponse;
 
 use super::security_keys::{KeyKind, Level};
 use crate::error::ApiError;
-use crate::i18n::{t, tr_args, use_lang, Lang};
+use crate::i18n::{t, use_lang, Lang};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyCheckTicket {
@@ -206,7 +206,6 @@ pub(crate) fn CheckResult(
     #[prop(optional)]
     offer_support: bool,
 ) -> impl IntoView {
-    let lang = use_lang();
     if v.refused {
         return view! { <p class="alert">{t("check-refused")}</p> }.into_any();
     }
@@ -222,13 +221,6 @@ pub(crate) fn CheckResult(
     } else {
         t("check-nia-no")
     };
-    let reasons = v
-        .reasons
-        .iter()
-        .map(
-            |(key, arg)| view! { <li>{tr_args(lang, key, &[("detail", arg.clone().into())])}</li> },
-        )
-        .collect_view();
     let href = format!(
         "data:application/json;charset=utf-8,{}",
         percent_encoding::utf8_percent_encode(&v.download, percent_encoding::NON_ALPHANUMERIC)
@@ -252,7 +244,7 @@ pub(crate) fn CheckResult(
                 <dt>{t("certified-col-nia")}</dt>
                 <dd class:eligible=v.nia_eligible>{verdict}</dd>
             </dl>
-            <ul class="reasons">{reasons}</ul>
+            <super::security_keys::Reasons reasons=v.reasons />
             <p>
                 <a href=href download="mojeid-key-check.json">{t("check-download")}</a>
             </p>

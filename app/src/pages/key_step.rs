@@ -1,8 +1,10 @@
-//! `/login/key` and `/reauth/key`: the security-key step after the password. The password
-//! form is a plain post; when the account has keys its answer is a redirect here, with the
-//! challenge in a short-lived cookie. The page is the only part of a login that needs the
-//! browser's WebAuthn, so it is the only one that loads the WASM: one small island asks the
-//! key and sends its answer. Its texts come from the server (no catalog in the browser).
+//! `/login/key`, `/reauth/key` and `/settings/2fa/security-keys/add`: the WebAuthn
+//! ceremonies. The form before each (the password, the key's name) is a plain post; its
+//! answer keeps the challenge's options with its ticket on the server, hands the ticket over
+//! in a short-lived cookie and redirects here. These pages are the only ones of those flows
+//! that need the browser's WebAuthn, so the only ones that load the WASM: one small island
+//! asks the key and sends its answer. Its texts come from the server (no catalog in the
+//! browser).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -49,13 +51,12 @@ struct Handed {
 }
 
 /// The cookie that carries a pending key step (readable by us only; 5 minutes, like the
-/// challenge). Nothing in it is trusted: the ticket is checked by the server, the options
-/// are only what the browser asks the key.
+/// challenge). Nothing in it is trusted: the server checks the ticket.
 const COOKIE: &str = "key_step";
 #[cfg(feature = "ssr")]
 const COOKIE_SECS: i64 = 300;
 
-/// The cookie of a key being added (the challenge and the name typed).
+/// The cookie of a key being added (its ticket and the name typed).
 const ADD_COOKIE: &str = "key_add";
 
 /// Keeps the ticket's `options` with it, the ticket and `carry` in cookie `name` for the
@@ -69,9 +70,9 @@ async fn hand_over<T: Serialize>(
     page: &str,
 ) -> Result<(), ApiError> {
     use base64::Engine;
+    let c = crate::ssr::ctx()?;
     let options = serde_json::to_string(options).map_err(|_| ApiError::Internal)?;
-    crate::ssr::ctx()?
-        .idp
+    c.idp
         .keep_ticket_options(&ticket, &options)
         .await
         .map_err(crate::ssr::fail)?;
@@ -81,7 +82,7 @@ async fn hand_over<T: Serialize>(
     };
     let json = serde_json::to_vec(&handed).map_err(|_| ApiError::Internal)?;
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-    let secure = crate::ssr::ctx()?.secure_cookies;
+    let secure = c.secure_cookies;
     let name = crate::ssr::site_cookie_name(name, secure);
     crate::ssr::append_cookie(&crate::ssr::lax_cookie(&name, &value, COOKIE_SECS, secure))?;
     leptos_axum::redirect(page);
@@ -115,10 +116,8 @@ async fn pending<T: serde::de::DeserializeOwned>(
 #[cfg(feature = "ssr")]
 fn handed(name: &str) -> Option<Handed> {
     use base64::Engine;
-    let parts = use_context::<http::request::Parts>()?;
-    let secure = crate::ssr::ctx().ok()?.secure_cookies;
-    let value =
-        crate::ssr::cookie_value(&parts.headers, &crate::ssr::site_cookie_name(name, secure))?;
+    let secure = crate::ssr::secure_cookies();
+    let value = crate::ssr::request_cookie(&crate::ssr::site_cookie_name(name, secure))?;
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(value)
         .ok()?;
@@ -127,8 +126,7 @@ fn handed(name: &str) -> Option<Handed> {
 
 #[cfg(feature = "ssr")]
 fn end(name: &str) -> Result<(), ApiError> {
-    let secure = crate::ssr::ctx()?.secure_cookies;
-    crate::ssr::append_cookie(&ended_cookie(name, secure))
+    crate::ssr::append_cookie(&ended_cookie(name, crate::ssr::secure_cookies()))
 }
 
 /// The `Set-Cookie` that clears ceremony cookie `name`.
@@ -148,18 +146,23 @@ pub fn cookies_cleared_at_logout(secure: bool) -> Vec<String> {
     ]
 }
 
-/// After the password: keep the challenge for the key step, and send a plain form's post
-/// there (the browser follows the redirect).
+/// After the password of a plain form's post: keep the challenge for the key step, and send
+/// the browser there (it follows the redirect). A script's call gets the challenge in its
+/// answer instead, and nothing is done here.
 #[cfg(feature = "ssr")]
 pub async fn hand_to_key_step(
     kind: KeyFor,
-    ticket: String,
-    options: RequestChallengeResponse,
+    ticket: &str,
+    options: &RequestChallengeResponse,
     next: &str,
 ) -> Result<(), ApiError> {
+    if !crate::ssr::plain_form_post() {
+        return Ok(());
+    }
+    let next = crate::ssr::safe_next(next);
     // the cookie holds at most 4 KB: a long `next` is not worth losing the login for
-    let next = if next.len() > 512 { "/settings" } else { next };
-    hand_over(COOKIE, ticket, next, &options, kind.page()).await
+    let next = if next.len() > 512 { "/settings" } else { &next };
+    hand_over(COOKIE, ticket.to_owned(), next, options, kind.page()).await
 }
 
 /// The key step is over (the login went through): its cookie goes.
@@ -184,9 +187,33 @@ pub fn end_key_add() -> Result<(), ApiError> {
     end(ADD_COOKIE)
 }
 
-const KEYS_PAGE: &str = "/settings/2fa/security-keys";
+const KEYS_PAGE: &str = super::security_keys::HERE;
 #[cfg(feature = "ssr")]
 const ADD_PAGE: &str = "/settings/2fa/security-keys/add";
+
+/// What the island says when the browser produced no answer, in the page's language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CeremonyTexts {
+    unsupported: String,
+    cancelled: String,
+}
+
+impl CeremonyTexts {
+    fn here() -> Self {
+        use crate::webauthn::CeremonyError;
+        CeremonyTexts {
+            unsupported: t(CeremonyError::Unsupported.message_key()),
+            cancelled: t(CeremonyError::Cancelled.message_key()),
+        }
+    }
+
+    fn say(&self, e: crate::webauthn::CeremonyError) -> String {
+        match e {
+            crate::webauthn::CeremonyError::Unsupported => self.unsupported.clone(),
+            crate::webauthn::CeremonyError::Cancelled => self.cancelled.clone(),
+        }
+    }
+}
 
 /// The texts the island may show, in the page's language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,8 +221,7 @@ pub struct KeyTexts {
     waiting: String,
     again: String,
     log_in_again: String,
-    unsupported: String,
-    cancelled: String,
+    browser: CeremonyTexts,
     refused: String,
     expired: String,
     failed: String,
@@ -208,8 +234,7 @@ impl KeyTexts {
             waiting: t("login-key-waiting"),
             again: t("login-key-again"),
             log_in_again: t("key-step-log-in-again"),
-            unsupported: t("check-unsupported"),
-            cancelled: t("check-cancelled"),
+            browser: CeremonyTexts::here(),
             refused: ApiError::BadSecurityKey.summary(lang),
             expired: t("key-step-expired"),
             failed: ApiError::Internal.summary(lang),
@@ -287,13 +312,7 @@ fn KeyAnswer(
             let texts = texts.get_value();
             let assertion = match crate::webauthn::get(options).await {
                 Ok(a) => a,
-                Err(e) => {
-                    let m = match e {
-                        crate::webauthn::CeremonyError::Unsupported => texts.unsupported,
-                        crate::webauthn::CeremonyError::Cancelled => texts.cancelled,
-                    };
-                    return state.set(Asking::NoAnswer(m));
-                }
+                Err(e) => return state.set(Asking::NoAnswer(texts.browser.say(e))),
             };
             let outcome = match kind {
                 KeyFor::Login => super::login::login_key(ticket, assertion, next).await,
@@ -339,8 +358,7 @@ pub struct AddTexts {
     waiting: String,
     again: String,
     back: String,
-    unsupported: String,
-    cancelled: String,
+    browser: CeremonyTexts,
     incorrect_data: String,
     what_to_do: String,
     expired: String,
@@ -356,8 +374,7 @@ pub fn KeyAddPage() -> impl IntoView {
         waiting: t("keys-add-waiting"),
         again: t("login-key-again"),
         back: t("keys-add-back"),
-        unsupported: t("check-unsupported"),
-        cancelled: t("check-cancelled"),
+        browser: CeremonyTexts::here(),
         incorrect_data: crate::error::FieldCode::KeyDataIncorrect.message(lang),
         what_to_do: t("keys-what-to-do"),
         expired: t("check-expired"),
@@ -418,12 +435,7 @@ fn KeyCreate(
             let texts = texts.get_value();
             let credential = match crate::webauthn::create(options).await {
                 Ok(c) => c,
-                Err(crate::webauthn::CeremonyError::Unsupported) => {
-                    return state.set(Adding::NoAnswer(texts.unsupported))
-                }
-                Err(crate::webauthn::CeremonyError::Cancelled) => {
-                    return state.set(Adding::NoAnswer(texts.cancelled))
-                }
+                Err(e) => return state.set(Adding::NoAnswer(texts.browser.say(e))),
             };
             match super::security_keys::add_key_finish(ticket, name, credential).await {
                 Ok(k) => {

@@ -98,16 +98,13 @@ pub async fn login(
             Ok(LoginReply::Done(to))
         }
         idp::keys::LoginStep::KeyRequired { ticket, options } => {
-            if crate::ssr::plain_form_post() {
-                let next = crate::ssr::safe_next(&next);
-                super::key_step::hand_to_key_step(
-                    super::key_step::KeyFor::Login,
-                    ticket.clone(),
-                    options.clone(),
-                    &next,
-                )
-                .await?;
-            }
+            super::key_step::hand_to_key_step(
+                super::key_step::KeyFor::Login,
+                &ticket,
+                &options,
+                &next,
+            )
+            .await?;
             Ok(LoginReply::Key { ticket, options })
         }
     }

@@ -140,11 +140,9 @@ pub enum NiaLoginReply {
 /// its cookie (set at the SSO endpoint).
 #[cfg(feature = "ssr")]
 fn own_flow(token: &str) -> Result<(), ApiError> {
-    let secure = leptos::prelude::use_context::<crate::ssr::ServerContext>()
-        .is_some_and(|c| c.secure_cookies);
-    let cookie = leptos::prelude::use_context::<http::request::Parts>().and_then(|p| {
-        crate::ssr::cookie_value(&p.headers, crate::ssr::nia_login_cookie_name(secure))
-    });
+    let cookie = crate::ssr::request_cookie(crate::ssr::nia_login_cookie_name(
+        crate::ssr::secure_cookies(),
+    ));
     match cookie {
         Some(c) if idp::constant_time_eq(&c, token) => Ok(()),
         _ => Err(ApiError::NiaLoginGone),

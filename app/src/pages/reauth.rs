@@ -97,15 +97,13 @@ pub async fn reauth(
             LoginReply::Done(to)
         }
         idp::keys::StepUp::KeyRequired { ticket, options } => {
-            if crate::ssr::plain_form_post() {
-                super::key_step::hand_to_key_step(
-                    super::key_step::KeyFor::Reauth,
-                    ticket.clone(),
-                    (*options).clone(),
-                    &crate::ssr::safe_next(&next),
-                )
-                .await?;
-            }
+            super::key_step::hand_to_key_step(
+                super::key_step::KeyFor::Reauth,
+                &ticket,
+                &options,
+                &next,
+            )
+            .await?;
             LoginReply::Key {
                 ticket,
                 options: *options,

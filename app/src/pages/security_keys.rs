@@ -234,7 +234,7 @@ pub async fn remove_key(id: i64) -> Result<usize, ApiError> {
         .map_err(crate::ssr::fail)
 }
 
-const HERE: &str = "/settings/2fa/security-keys";
+pub(crate) const HERE: &str = "/settings/2fa/security-keys";
 
 /// The step-up page, and back here afterwards; with `remove`, the login made for removing
 /// that key (one linked to NIA), which removes it.
@@ -405,7 +405,7 @@ fn KeyRow(
 
 /// Why a key cannot serve NIA, in words.
 #[component]
-fn Reasons(reasons: Vec<(String, String)>) -> impl IntoView {
+pub(crate) fn Reasons(reasons: Vec<(String, String)>) -> impl IntoView {
     let lang = use_lang();
     (!reasons.is_empty()).then(|| {
         view! {

@@ -62,14 +62,8 @@ pub struct SupportPreviewView {
 }
 
 #[cfg(feature = "ssr")]
-fn secure_cookies() -> bool {
-    use_context::<crate::ssr::ServerContext>().is_some_and(|c| c.secure_cookies)
-}
-
-#[cfg(feature = "ssr")]
 fn draft_token() -> Option<String> {
-    use_context::<http::request::Parts>()
-        .and_then(|p| crate::ssr::cookie_value(&p.headers, draft_cookie_name(secure_cookies())))
+    crate::ssr::request_cookie(draft_cookie_name(crate::ssr::secure_cookies()))
         .filter(|t| !t.is_empty())
 }
 
@@ -257,7 +251,7 @@ pub async fn support_draft(data: server_fn::codec::MultipartData) -> Result<(), 
         .await
     {
         Ok((token, draft)) => {
-            crate::ssr::append_cookie(&draft_cookie(&token, 3600, secure_cookies()))?;
+            crate::ssr::append_cookie(&draft_cookie(&token, 3600, crate::ssr::secure_cookies()))?;
             leptos_axum::redirect(if from_key_check {
                 // started from the key test's result: the citizen fills in the rest
                 "/support?from=key-check#form"
@@ -318,7 +312,7 @@ pub async fn support_send() -> Result<(), ApiError> {
         .await
     {
         Ok(reference) => {
-            crate::ssr::append_cookie(&draft_cookie("", 0, secure_cookies()))?;
+            crate::ssr::append_cookie(&draft_cookie("", 0, crate::ssr::secure_cookies()))?;
             leptos_axum::redirect(&format!("/support/sent?reference={reference}"));
         }
         Err(idp::Error::Invalid(_)) => leptos_axum::redirect("/support#form"),
