@@ -69,6 +69,9 @@ pub fn Field(
     /// Read-only, with the reason as its hint (fields that come from the population register).
     #[prop(optional)]
     locked: bool,
+    /// Not filled from a refused plain post (another form on the page has a field so named).
+    #[prop(optional)]
+    not_kept: bool,
     errors: FormError,
 ) -> impl IntoView {
     let lang = use_lang();
@@ -79,10 +82,12 @@ pub fn Field(
     };
     // outside an island, a refused plain post brings back what was typed
     #[cfg(feature = "ssr")]
-    let value = match in_island() {
+    let value = match in_island() || not_kept {
         false => crate::ssr::kept_form_value(name).unwrap_or(value),
         true => value,
     };
+    #[cfg(not(feature = "ssr"))]
+    let _ = not_kept;
     let id = format!("{}{name}", id_prefix.unwrap_or("f-"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -156,6 +161,19 @@ pub fn PasswordField(
                         on:click=move |_| shown.update(|s| *s = !*s)
                     >
                         {move || if shown.get() { t("password-hide") } else { t("password-show") }}
+                    </button>
+                })}
+                // inside a KeepTyped, the island runs the button: both labels go with it
+                {(!toggle && crate::keep_typed::in_keep_typed()).then(|| view! {
+                    <button
+                        type="button"
+                        class="secondary"
+                        aria-controls=id.clone()
+                        aria-pressed="false"
+                        data-show=t("password-show")
+                        data-hide=t("password-hide")
+                    >
+                        {t("password-show")}
                     </button>
                 })}
             </div>

@@ -4,6 +4,7 @@
 pub mod components;
 pub mod error;
 pub mod i18n;
+pub mod keep_typed;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

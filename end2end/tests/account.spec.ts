@@ -57,6 +57,58 @@ test('pages without islands ship no script, and forms work with JavaScript off',
   await context.close();
 });
 
+test('forms that keep what was typed work with JavaScript off too', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const username = uniqueUsername('nojs');
+  // registration: the refusal is said beside the fields, the name typed comes back, the password does not
+  await page.goto('/register');
+  await page.getByLabel('Username').fill('a b');
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByText('Use only lower-case letters a–z, digits, dot, underscore and hyphen.')).toBeVisible();
+  await expect(page.getByLabel('Username')).toHaveValue('a b');
+  await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+
+  // contacts: the error is said in the section that was posted, not in the other one
+  await page.goto('/settings/contacts');
+  const emailSection = page.getByRole('region', { name: 'E-mail' });
+  const phoneSection = page.getByRole('region', { name: 'Phone' });
+  await emailSection.getByLabel('New e-mail address').fill('jana.example.cz');
+  await emailSection.getByRole('button', { name: 'Send code' }).click();
+  await expect(emailSection.getByText('Enter an e-mail address like name@example.com.')).toBeVisible();
+  await expect(emailSection.getByLabel('New e-mail address')).toHaveValue('jana.example.cz');
+  await expect(phoneSection.getByLabel('New phone number')).toHaveValue('');
+  await expect(phoneSection.locator('.error-summary, .error')).toHaveCount(0);
+  await expect(emailSection.locator('.error-summary')).toHaveCount(1);
+  await emailSection.getByLabel('New e-mail address').fill(`${username}@example.cz`);
+  await emailSection.getByRole('button', { name: 'Send code' }).click();
+  await expect(emailSection.getByText(`We sent a code to ${username}@example.cz.`)).toBeVisible();
+
+  // profile: refused, then saved
+  await page.goto('/settings/profile');
+  await page.getByLabel('First name').fill('Jana');
+  await page.getByLabel('Last name').fill('Nováková');
+  await page.getByLabel('Birth date').fill('12. 4. 1985');
+  await page.getByLabel('Street').fill('Milešovská');
+  await page.getByLabel('House number').fill('1136/5');
+  await page.getByLabel('City').fill('Praha');
+  await page.getByLabel('Postcode').fill('1300');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByText('Enter a postcode, for example 110 00.')).toBeVisible();
+  await expect(page.getByLabel('First name')).toHaveValue('Jana');
+  await expect(page.getByLabel('House number')).toHaveValue('1136/5');
+  await page.getByLabel('Postcode').fill('13000');
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.getByText('Your profile has been saved.')).toBeVisible();
+  await expect(page.getByLabel('Postcode')).toHaveValue('130 00');
+  await context.close();
+});
+
 test('create an account, verify e-mail and phone, edit the profile, log out and in', async ({ page }) => {
   const username = uniqueUsername('jana');
   await register(page, username);

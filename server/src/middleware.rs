@@ -185,6 +185,8 @@ pub async fn keep_refused_form(
     if !plain_post || !small {
         return next.run(req).await;
     }
+    // the page's KeepTyped island posts the form itself and wants to know where to go
+    let asks_where = req.headers().contains_key(app::keep_typed::ASK_HEADER);
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, KEPT_FORM_MAX_BYTES).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "").into_response();
@@ -213,7 +215,28 @@ pub async fn keep_refused_form(
             res.headers_mut().append(SET_COOKIE, v);
         }
     }
+    if asks_where {
+        say_where_instead(&mut res);
+    }
     res
+}
+
+/// A redirect becomes `200` with the address in `x-go` (its cookies kept): a script that
+/// follows a redirect cannot tell where it was sent first, and a refusal's address carries
+/// the error. A custom header cannot come from another site's page without CORS (and the
+/// Origin check still runs).
+fn say_where_instead(res: &mut Response) {
+    if !res.status().is_redirection() {
+        return;
+    }
+    let Some(location) = res.headers_mut().remove(http::header::LOCATION) else {
+        return;
+    };
+    *res.status_mut() = StatusCode::OK;
+    res.headers_mut().insert(
+        http::HeaderName::from_static(app::keep_typed::GO_HEADER),
+        location,
+    );
 }
 
 fn header_contains(req: &Request, name: http::header::HeaderName, needle: &str) -> bool {

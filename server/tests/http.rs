@@ -417,6 +417,64 @@ both_databases!(
     }
 );
 
+both_databases!(
+    a_form_posted_by_its_island_is_told_where_to_go,
+    |h: Client| async move {
+        // what the KeepTyped island sends: the form as the browser would, and its header
+        let island = |uri: &str, body: &str, origin: &str| {
+            let mut req = form(uri, body);
+            let headers = req.headers_mut();
+            headers.insert(ACCEPT, "text/html".parse().expect("header"));
+            headers.insert(ORIGIN, origin.parse().expect("header"));
+            headers.insert("x-keep-typed", "1".parse().expect("header"));
+            headers.insert(
+                http::header::CONTENT_LENGTH,
+                body.len().to_string().parse().expect("header"),
+            );
+            headers.insert(
+                http::header::REFERER,
+                format!("{ORIGIN_OK}/register").parse().expect("header"),
+            );
+            req
+        };
+        let go = |res: &Response<Body>| {
+            res.headers()
+                .get("x-go")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        // a refusal: no redirect to follow, the address with the error in x-go
+        let res = h
+            .send(island(
+                "/api/register",
+                "username=a+b&password=short",
+                ORIGIN_OK,
+            ))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().get(LOCATION).is_none());
+        let back = go(&res).expect("x-go");
+        assert!(
+            back.starts_with(&format!("{ORIGIN_OK}/register?")),
+            "{back}"
+        );
+        assert!(back.contains("__err="), "{back}");
+        // done: where the page goes next, and the session's cookie with it
+        let body = format!("username=island&password={}", PW.replace(' ', "+"));
+        let res = h.send(island("/api/register", &body, ORIGIN_OK)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(go(&res).as_deref(), Some("/settings"));
+        assert!(session_cookie(&res).is_some());
+        // the header opens no door: another site's page is refused as before
+        let body = format!("username=island2&password={}", PW.replace(' ', "+"));
+        let res = h
+            .send(island("/api/register", &body, "https://evil.example"))
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(go(&res).is_none());
+    }
+);
+
 both_databases!(health_and_readiness, |h: Client| async move {
     let res = h
         .send(get("/healthz").body(Body::empty()).expect("req"))

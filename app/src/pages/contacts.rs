@@ -9,6 +9,7 @@ use super::settings::{settings_overview, PendingView};
 use crate::components::{form_error, ErrorSummary, Field, Submit};
 use crate::error::ApiError;
 use crate::i18n::{format_time, t, tr_args, use_lang};
+use crate::keep_typed::{KeepTexts, KeepTyped};
 
 use super::settings::{contact_state, load_failed};
 #[cfg(feature = "ssr")]
@@ -27,13 +28,11 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
-/// An island: a code is asked for beside the address it went to, on the same page.
-#[island]
+/// Plain forms in a `KeepTyped` (a refused code stays typed); after each step that succeeds
+/// the page is loaded again, showing the code asked for or the address verified.
+#[component]
 fn ContactsEditor() -> impl IntoView {
-    crate::components::mark_island();
-    // reloaded after every successful step, never after a refused one (so nothing typed is lost)
-    let version = RwSignal::new(0u32);
-    let data = Resource::new(move || version.get(), |_| settings_overview());
+    let data = Resource::new(|| (), |_| settings_overview());
     let fresh = Resource::new(|| (), |_| fresh_login());
     view! {
         <Suspense fallback=|| ()>
@@ -41,31 +40,31 @@ fn ContactsEditor() -> impl IntoView {
                 (!matches!(fresh.await, Ok(true))).then(|| view! { <LogInAgain /> })
             })}
         </Suspense>
-        <Transition fallback=|| view! { <p>{t("loading")}</p> }>
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => load_failed(e),
                     Ok(s) => {
                         let c = s.contacts;
                         view! {
-                            <ContactSection
-                                kind="email"
-                                current=(c.email, c.email_verified_at)
-                                pending=c.pending_email
-                                version
-                            />
-                            <ContactSection
-                                kind="phone"
-                                current=(c.phone, c.phone_verified_at)
-                                pending=c.pending_phone
-                                version
-                            />
+                            <KeepTyped texts=KeepTexts::here()>
+                                <ContactSection
+                                    kind="email"
+                                    current=(c.email, c.email_verified_at)
+                                    pending=c.pending_email
+                                />
+                                <ContactSection
+                                    kind="phone"
+                                    current=(c.phone, c.phone_verified_at)
+                                    pending=c.pending_phone
+                                />
+                            </KeepTyped>
                         }
                             .into_any()
                     }
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -78,6 +77,20 @@ fn LogInAgain() -> impl IntoView {
     }
 }
 
+/// Whether the refused post this page answers (if any) came from the section for `kind`:
+/// both sections post to the same functions, and only that one says the error.
+fn posted_from(kind: &str) -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        crate::ssr::kept_form_value("kind").is_none_or(|k| k == kind)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = kind;
+        true
+    }
+}
+
 /// One contact: its current state, a form to send a code to a new address, and — while a
 /// code is pending — the form to enter it.
 #[component]
@@ -85,19 +98,19 @@ fn ContactSection(
     kind: &'static str,
     current: (Option<String>, Option<i64>),
     pending: Option<PendingView>,
-    version: RwSignal<u32>,
 ) -> impl IntoView {
     let lang = use_lang();
     let send = ServerAction::<SendCode>::new();
     let verify = ServerAction::<VerifyCode>::new();
-    let send_errors = form_error(send.value());
-    let verify_errors = form_error(verify.value());
-    Effect::new(move |_| {
-        if matches!(send.value().get(), Some(Ok(_))) || matches!(verify.value().get(), Some(Ok(_)))
-        {
-            version.update(|v| *v += 1);
-        }
-    });
+    let here = posted_from(kind);
+    let send_errors = match here {
+        true => form_error(send.value()),
+        false => Signal::derive(|| None),
+    };
+    let verify_errors = match here {
+        true => form_error(verify.value()),
+        false => Signal::derive(|| None),
+    };
     let (title, new_label, code_label, code_field, hint) = match kind {
         "email" => (
             "contacts-email",
@@ -132,7 +145,7 @@ fn ContactSection(
         );
         view! {
             <p class="notice">{sent}</p>
-            <ActionForm action=verify attr:class="form inline" attr:novalidate=true>
+            <ActionForm action=verify attr:id=format!("{kind}-verify") attr:class="form inline" attr:novalidate=true>
                 <ErrorSummary errors=verify_errors />
                 <input type="hidden" name="kind" value=kind />
                 <Field
@@ -149,17 +162,15 @@ fn ContactSection(
             </ActionForm>
         }
     });
+    let step_up = move || matches!(send_errors.get(), Some(ApiError::StepUpRequired));
     view! {
         <section aria-labelledby=labelled_by class="card">
             <h2 id=heading_id>{t(title)}</h2>
             <p class="current">{state}</p>
             {pending_view}
-            <ActionForm action=send attr:class="form inline" attr:novalidate=true>
+            <ActionForm action=send attr:id=format!("{kind}-send") attr:class="form inline" attr:novalidate=true>
                 <ErrorSummary errors=send_errors />
-                {move || {
-                    matches!(send.value().get(), Some(Err(ApiError::StepUpRequired)))
-                        .then(|| view! { <LogInAgain /> })
-                }}
+                {move || step_up().then(|| view! { <LogInAgain /> })}
                 <input type="hidden" name="kind" value=kind />
                 <Field
                     name="address"
@@ -170,6 +181,7 @@ fn ContactSection(
                     input_type=input_type
                     autocomplete=autocomplete
                     inputmode=inputmode
+                    not_kept=!here
                     errors=send_errors
                 />
                 <Submit label="send-code" pending=send.pending() />

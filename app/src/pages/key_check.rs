@@ -9,7 +9,7 @@ use webauthn_rs_proto::CreationChallengeResponse;
 
 use super::security_keys::{KeyKind, Level};
 use crate::error::ApiError;
-use crate::i18n::{t, use_lang, Lang};
+use crate::i18n::{t, use_lang};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyCheckTicket {
@@ -55,8 +55,23 @@ pub(crate) fn reason_message(r: &idp::keys::attestation::Reason) -> (String, Str
     }
 }
 
+/// The start of a test: its challenge, or why there is none (said by the server).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum CheckStart {
+    Ready(Box<KeyCheckTicket>),
+    Refused(String),
+}
+
 #[server(endpoint = "key_check_start")]
-pub async fn key_check_start() -> Result<KeyCheckTicket, ApiError> {
+pub async fn key_check_start() -> Result<CheckStart, ApiError> {
+    match start_check().await {
+        Ok(t) => Ok(CheckStart::Ready(Box::new(t))),
+        Err(e) => Ok(CheckStart::Refused(e.summary(crate::ssr::meta().lang))),
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn start_check() -> Result<KeyCheckTicket, ApiError> {
     let parts = use_context::<http::request::Parts>().ok_or(ApiError::Internal)?;
     // the Origin middleware has already refused foreign origins
     let origin = parts
@@ -76,12 +91,28 @@ pub async fn key_check_start() -> Result<KeyCheckTicket, ApiError> {
     })
 }
 
-/// `credential` is the browser's `PublicKeyCredential` as JSON text.
+/// `credential` is the browser's `PublicKeyCredential` as JSON text. The answer is the
+/// verdict rendered by the server (or why there is none), as HTML: the page's island shows
+/// it as it is, and needs neither the view nor the catalog.
 #[server(endpoint = "key_check_finish")]
-pub async fn key_check_finish(
-    ticket: String,
-    credential: String,
-) -> Result<KeyCheckView, ApiError> {
+pub async fn key_check_finish(ticket: String, credential: String) -> Result<String, ApiError> {
+    use leptos::tachys::view::RenderHtml;
+    let lang = crate::ssr::meta().lang;
+    provide_context(lang);
+    Ok(match finish_check(ticket, credential).await {
+        Ok(v) => view! { <CheckResult v offer_support=true /> }.to_html(),
+        Err(e) => {
+            let message = match e {
+                ApiError::NotAuthenticated => crate::i18n::tr(lang, "check-expired"),
+                e => e.summary(lang),
+            };
+            view! { <p class="alert">{message}</p> }.to_html()
+        }
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn finish_check(ticket: String, credential: String) -> Result<KeyCheckView, ApiError> {
     let credential: serde_json::Value =
         serde_json::from_str(&credential).unwrap_or(serde_json::Value::Null);
     let finished = match crate::ssr::ctx()?
@@ -122,32 +153,50 @@ pub(crate) fn verdict_view(
     })
 }
 
-/// Why the test produced no verdict.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum CheckFailure {
-    Browser(crate::webauthn::CeremonyError),
-    Api(ApiError),
+/// What the island says by itself, in the page's language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckTexts {
+    start: String,
+    waiting: String,
+    browser: super::key_step::CeremonyTexts,
+    failed: String,
 }
 
-impl CheckFailure {
-    fn message(&self, lang: Lang) -> String {
-        match self {
-            CheckFailure::Browser(e) => crate::i18n::tr(lang, e.message_key()),
-            CheckFailure::Api(ApiError::NotAuthenticated) => crate::i18n::tr(lang, "check-expired"),
-            CheckFailure::Api(e) => e.summary(lang),
+impl CheckTexts {
+    fn here() -> Self {
+        CheckTexts {
+            start: t("check-start"),
+            waiting: t("check-waiting"),
+            browser: super::key_step::CeremonyTexts::here(),
+            failed: ApiError::Internal.summary(use_lang()),
         }
     }
 }
 
-/// Runs the test: a challenge from the server, the key's answer, the server's verdict.
-async fn run_check() -> Result<KeyCheckView, CheckFailure> {
-    let start = key_check_start().await.map_err(CheckFailure::Api)?;
-    let credential = crate::webauthn::create(start.options)
-        .await
-        .map_err(CheckFailure::Browser)?;
+/// Runs the test: a challenge from the server, the key's answer, the server's verdict (as
+/// HTML); or what to say instead.
+#[cfg(feature = "hydrate")]
+async fn run_check(texts: &CheckTexts) -> String {
+    fn alert(text: &str) -> String {
+        let p = leptos::prelude::document().create_element("p").map(|p| {
+            p.set_class_name("alert");
+            p.set_text_content(Some(text));
+            p.outer_html()
+        });
+        p.unwrap_or_default()
+    }
+    let start = match key_check_start().await {
+        Ok(CheckStart::Ready(t)) => t,
+        Ok(CheckStart::Refused(m)) => return alert(&m),
+        Err(_) => return alert(&texts.failed),
+    };
+    let credential = match crate::webauthn::create(start.options).await {
+        Ok(c) => c,
+        Err(e) => return alert(&texts.browser.say(e)),
+    };
     key_check_finish(start.ticket, credential)
         .await
-        .map_err(CheckFailure::Api)
+        .unwrap_or_else(|_| alert(&texts.failed))
 }
 
 #[component]
@@ -161,41 +210,40 @@ pub fn KeyCheckPage() -> impl IntoView {
             <li>{t("check-step-press")}</li>
             <li>{t("check-step-allow")}</li>
         </ol>
-        <KeyCheck />
+        <KeyCheck texts=CheckTexts::here() />
         <p class="hint">{t("check-privacy")}</p>
     }
 }
 
-/// The button that runs the test and the verdict: an island (the browser's WebAuthn).
+/// The button that runs the test and the verdict: an island (the browser's WebAuthn). The
+/// verdict comes rendered from the server; the island only places it.
 #[island]
-fn KeyCheck() -> impl IntoView {
-    crate::components::mark_island();
-    let lang = use_lang();
-    let outcome = RwSignal::new(None::<Result<KeyCheckView, CheckFailure>>);
+fn KeyCheck(texts: CheckTexts) -> impl IntoView {
+    let answer = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    let texts = StoredValue::new(texts);
     let start = move |_| {
         if busy.get_untracked() {
             return;
         }
         busy.set(true);
-        outcome.set(None);
+        answer.set(String::new());
+        #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            let result = run_check().await;
-            outcome.set(Some(result));
+            let html = run_check(&texts.get_value()).await;
+            answer.set(html);
             busy.set(false);
         });
     };
+    let label = move || match busy.get() {
+        true => texts.with_value(|t| t.waiting.clone()),
+        false => texts.with_value(|t| t.start.clone()),
+    };
     view! {
         <button type="button" on:click=start aria-disabled=move || busy.get().then_some("true")>
-            {move || if busy.get() { t("check-waiting") } else { t("check-start") }}
+            {label}
         </button>
-        <div role="status" class="status-slot">
-            {move || match outcome.get() {
-                None => None,
-                Some(Err(f)) => Some(view! { <p class="alert">{f.message(lang)}</p> }.into_any()),
-                Some(Ok(v)) => Some(view! { <CheckResult v offer_support=true /> }.into_any()),
-            }}
-        </div>
+        <div role="status" class="status-slot" inner_html=move || answer.get()></div>
     }
 }
 

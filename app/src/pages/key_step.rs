@@ -199,7 +199,7 @@ pub struct CeremonyTexts {
 }
 
 impl CeremonyTexts {
-    fn here() -> Self {
+    pub(crate) fn here() -> Self {
         use crate::webauthn::CeremonyError;
         CeremonyTexts {
             unsupported: t(CeremonyError::Unsupported.message_key()),
@@ -207,7 +207,7 @@ impl CeremonyTexts {
         }
     }
 
-    fn say(&self, e: crate::webauthn::CeremonyError) -> String {
+    pub(crate) fn say(&self, e: crate::webauthn::CeremonyError) -> String {
         match e {
             crate::webauthn::CeremonyError::Unsupported => self.unsupported.clone(),
             crate::webauthn::CeremonyError::Cancelled => self.cancelled.clone(),

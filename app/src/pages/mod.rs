@@ -22,8 +22,6 @@ pub mod support;
 pub mod support_console;
 pub mod twofa_reset;
 
-use leptos::prelude::*;
-
 /// Whether the page at `path` has islands (parts hydrated in the browser): only such a page
 /// loads the WASM. Every other page is plain HTML whose forms post without script.
 pub fn has_islands(path: &str) -> bool {
@@ -37,7 +35,6 @@ pub fn has_islands(path: &str) -> bool {
         "/settings/contacts",
         "/settings/password",
         "/settings/2fa/security-keys/add",
-        "/settings/nia",
         "/security-keys/check",
         "/admin",
     ];
@@ -57,21 +54,11 @@ pub fn current_path() -> String {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        window().location().pathname().unwrap_or_default()
+        leptos::prelude::window()
+            .location()
+            .pathname()
+            .unwrap_or_default()
     }
-}
-
-/// After a successful login or registration, load the next page in full so that every part
-/// of it (the header included) reflects the new session.
-pub(crate) fn go_to_when_done<V>(value: V)
-where
-    V: Get<Value = Option<Result<String, crate::error::ApiError>>> + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(to)) = value.get() {
-            let _ = window().location().assign(&to);
-        }
-    });
 }
 
 #[cfg(test)]
@@ -85,6 +72,9 @@ mod tests {
             "/reauth/key",
             "/settings/2fa/security-keys/add",
             "/nia-login/abc",
+            "/register",
+            "/settings/contacts",
+            "/security-keys/check",
         ] {
             assert!(has_islands(p), "{p}");
         }
@@ -95,6 +85,7 @@ mod tests {
             "/settings",
             "/settings/2fa",
             "/settings/2fa/security-keys",
+            "/settings/nia",
             "/help",
             "/security-keys/certified",
             "/support",

@@ -287,10 +287,14 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
     let idp = ctx()?.idp;
     let url = match method.as_str() {
         "eobcanka" => {
-            let start = idp
-                .start_eobcanka(&s.caller(&request_info()))
-                .await
-                .map_err(fail)?;
+            let start = match idp.start_eobcanka(&s.caller(&request_info())).await {
+                Ok(start) => start,
+                Err(idp::Error::StepUpRequired) => {
+                    redirect_plain_form(STEP_UP);
+                    return Ok(STEP_UP.to_owned());
+                }
+                Err(e) => return Err(fail(e)),
+            };
             // NIA's answer is accepted only from the browser that carries this
             append_cookie(&nia_browser_cookie(
                 &start.browser_nonce,
@@ -299,9 +303,14 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
             start.url
         }
         "czech_point" => {
-            idp.start_czech_point(&s.caller(&request_info()))
-                .await
-                .map_err(fail)?;
+            match idp.start_czech_point(&s.caller(&request_info())).await {
+                Ok(_) => {}
+                Err(idp::Error::StepUpRequired) => {
+                    redirect_plain_form(STEP_UP);
+                    return Ok(STEP_UP.to_owned());
+                }
+                Err(e) => return Err(fail(e)),
+            }
             "/settings/nia".to_owned()
         }
         _ => return Err(ApiError::Conflict),
@@ -320,7 +329,7 @@ pub async fn nia_complete(id: i64) -> Result<(), ApiError> {
         .confirm_pairing(&s.caller(&request_info()), id)
         .await
         .map_err(fail)?;
-    redirect_plain_form("/settings/nia");
+    redirect_plain_form(COMPLETING);
     Ok(())
 }
 
@@ -335,15 +344,6 @@ pub async fn nia_cancel(id: i64) -> Result<(), ApiError> {
         .map_err(fail)?;
     redirect_plain_form("/settings/nia");
     Ok(())
-}
-
-fn go(to: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().location().assign(to);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = to;
 }
 
 fn outcome_message(lang: Lang, outcome: &str) -> String {
@@ -388,76 +388,36 @@ pub fn NiaPage() -> impl IntoView {
     }
 }
 
-/// The request to link and its steps: an island (its actions answer in place, and while NIA
-/// completes the link it looks again every second).
-#[island]
+/// Where a request that needs a fresh login first goes (then back to the choice).
+#[cfg(feature = "ssr")]
+const STEP_UP: &str = "/reauth?next=%2Fsettings%2Fnia%3Fstep%3Dchoose";
+/// The page while NIA completes the link: it looks again every second (`completing`), and
+/// once the link is made it goes on to Settings.
+const COMPLETING: &str = "/settings/nia?completing=1";
+
+/// The request to link and its steps: plain forms (each answered by loading the page
+/// again); while NIA completes the link the page reloads itself every second, without
+/// script.
+#[component]
 fn NiaPanel(choose: bool) -> impl IntoView {
-    crate::components::mark_island();
     let lang = use_lang();
     let data = Resource::new(|| (), |_| nia_overview());
     let start = ServerAction::<NiaStart>::new();
     let complete = ServerAction::<NiaComplete>::new();
     let cancel = ServerAction::<NiaCancel>::new();
-    // after a server action, load again
-    Effect::new(move |_| {
-        if let Some(Ok(url)) = start.value().get() {
-            go(&url);
-        }
-    });
-    Effect::new(move |_| {
-        complete.version().get();
-        cancel.version().get();
-        data.refetch();
-    });
-    // while completing, look again every second; once linked, go to Settings
-    #[cfg(feature = "hydrate")]
-    {
-        use std::time::Duration;
-        // only a request seen completing, or confirmed on this page (the job may finish it
-        // before the page looks again), leads to Settings once linked
-        let was_completing = StoredValue::new(false);
-        let handle = set_interval_with_handle(
-            move || {
-                if let Some(Ok(v)) = data.get_untracked() {
-                    if v.linked_at.is_some() {
-                        let confirmed_here =
-                            matches!(complete.value().get_untracked(), Some(Ok(())));
-                        if was_completing.get_value() || confirmed_here {
-                            complete.value().set(None);
-                            was_completing.set_value(false);
-                            go("/settings?nia=complete");
-                        }
-                    } else if v
-                        .request
-                        .as_ref()
-                        .is_some_and(|r| r.state.screen() == Screen::Progress)
-                    {
-                        was_completing.set_value(true);
-                        data.refetch();
-                    }
-                }
-            },
-            Duration::from_millis(1000),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
-    }
+    // a request seen completing, or confirmed just now (the job may finish it before the
+    // page looks), leads to Settings once linked
+    let completing = use_query_map().read_untracked().get("completing").is_some();
     let action_error = move || {
         [
-            start.value().get(),
-            complete.value().get().map(|r| r.map(|_| String::new())),
-            cancel.value().get().map(|r| r.map(|_| String::new())),
+            start.value().get().map(|r| r.map(|_| ())),
+            complete.value().get(),
+            cancel.value().get(),
         ]
         .into_iter()
         .flatten()
         .find_map(|r| r.err())
-        .map(|e| {
-            if e == ApiError::StepUpRequired {
-                go("/reauth?next=%2Fsettings%2Fnia%3Fstep%3Dchoose");
-            }
-            view! { <p class="alert" role="alert">{e.summary(lang)}</p> }
-        })
+        .map(|e| view! { <p class="alert" role="alert">{e.summary(lang)}</p> })
     };
     view! {
         {action_error}
@@ -465,7 +425,22 @@ fn NiaPanel(choose: bool) -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => load_failed(e),
-                    Ok(v) => body(lang, v, choose, Actions { start, complete, cancel }),
+                    Ok(v) if v.linked_at.is_some() && completing => {
+                        view! { <leptos_router::components::Redirect path="/settings?nia=complete" /> }.into_any()
+                    }
+                    Ok(v) => {
+                        let progress = v
+                            .request
+                            .as_ref()
+                            .is_some_and(|r| r.state.screen() == Screen::Progress);
+                        view! {
+                            {progress.then(|| view! {
+                                <leptos_meta::Meta http_equiv="refresh" content=format!("1; url={COMPLETING}") />
+                            })}
+                            {body(lang, v, choose, Actions { start, complete, cancel })}
+                        }
+                        .into_any()
+                    }
                 }
             })}
         </Suspense>

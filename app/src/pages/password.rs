@@ -8,6 +8,7 @@ use super::reauth::fresh_login;
 use crate::components::{form_error, ErrorSummary, PasswordField, Submit};
 use crate::error::ApiError;
 use crate::i18n::t;
+use crate::keep_typed::{KeepTexts, KeepTyped};
 
 /// Where "Log in again" leads: the step-up, then back here.
 const REAUTH: &str = "/reauth?next=%2Fsettings%2Fpassword";
@@ -21,54 +22,67 @@ pub async fn change_password(password: String, confirmation: String) -> Result<(
         .idp
         .change_password(&s.caller(&request_info()), &token, &password, &confirmation)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    crate::ssr::redirect_plain_form(DONE);
+    Ok(())
 }
+
+/// Where a changed password leads: this page, saying so.
+#[cfg(feature = "ssr")]
+const DONE: &str = "/settings/password?done=1";
 
 #[component]
 pub fn PasswordPage() -> impl IntoView {
+    let done = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("done")
+        .is_some();
     view! {
         <Title text=t("password-title") />
         <h1>{t("password-title")}</h1>
-        <p>{t("password-intro")}</p>
-        <PasswordForm />
+        {match done {
+            true => view! { <p class="notice" role="status">{t("password-done")}</p> }.into_any(),
+            false => view! {
+                <p>{t("password-intro")}</p>
+                <PasswordForm />
+            }
+            .into_any(),
+        }}
+        <p><a href="/settings">{t("back-to-settings")}</a></p>
     }
 }
 
-#[island]
+/// A plain form in a `KeepTyped` (a refusal keeps both passwords typed), or "Log in again"
+/// when the login is not fresh enough.
+#[component]
 fn PasswordForm() -> impl IntoView {
-    crate::components::mark_island();
     let fresh = Resource::new(|| (), |_| fresh_login());
     let change = ServerAction::<ChangePassword>::new();
     let errors = form_error(change.value());
-    let done = move || matches!(change.value().get(), Some(Ok(())));
     let step_up = move || matches!(change.value().get(), Some(Err(ApiError::StepUpRequired)));
     view! {
-        <Show when=move || !done() fallback=|| view! {
-            <p class="notice" role="status">{t("password-done")}</p>
-            <p><a href="/settings">{t("back-to-settings")}</a></p>
-        }>
-            <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
-                {move || Suspend::new(async move {
-                    let needs_login = !matches!(fresh.await, Ok(true)) || step_up();
-                    if needs_login {
-                        return view! {
-                            <p class="notice">{t("password-needs-login")}</p>
-                            <p><a class="button" href=REAUTH>{t("password-log-in-again")}</a></p>
-                        }
-                        .into_any();
+        <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+            {move || Suspend::new(async move {
+                let needs_login = !matches!(fresh.await, Ok(true)) || step_up();
+                if needs_login {
+                    return view! {
+                        <p class="notice">{t("password-needs-login")}</p>
+                        <p><a class="button" href=REAUTH>{t("password-log-in-again")}</a></p>
                     }
-                    view! {
+                    .into_any();
+                }
+                view! {
+                    <KeepTyped texts=KeepTexts::here()>
                         <ActionForm action=change attr:class="form" attr:novalidate=true>
                             <ErrorSummary errors=errors />
                             <PasswordField name="password" label="password-new" hint="register-password-hint" autocomplete="new-password" errors=errors />
                             <PasswordField name="confirmation" label="password-confirmation" autocomplete="new-password" errors=errors />
                             <Submit label="password-submit" pending=change.pending() />
                         </ActionForm>
-                    }
-                    .into_any()
-                })}
-            </Suspense>
-            <p><a href="/settings">{t("back-to-settings")}</a></p>
-        </Show>
+                    </KeepTyped>
+                }
+                .into_any()
+            })}
+        </Suspense>
     }
 }

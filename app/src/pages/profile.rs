@@ -9,10 +9,15 @@ use super::settings::{settings_overview, ProfileView};
 use crate::components::{form_error, ErrorSummary, Field, FormError, Submit};
 use crate::error::ApiError;
 use crate::i18n::{format_iso_date, t, use_lang};
+use crate::keep_typed::{KeepTexts, KeepTyped};
 #[cfg(feature = "ssr")]
 use crate::ssr::{ctx, current_session, fail, request_info};
 
 const COUNTRIES: [&str; 5] = ["CZ", "SK", "AT", "DE", "PL"];
+
+/// Where a saved profile leads: this page, saying so, with the values as stored (normalised).
+#[cfg(feature = "ssr")]
+const SAVED: &str = "/settings/profile?saved=1";
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -27,33 +32,34 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
-/// An island: a refused value is said beside what was typed, a saved profile shown as stored.
-#[island]
+/// A plain form in a `KeepTyped`: a refused value is said beside what was typed (and a
+/// session that ended meanwhile loses nothing typed either).
+#[component]
 fn ProfileEditor() -> impl IntoView {
-    crate::components::mark_island();
     let data = Resource::new(|| (), |_| settings_overview());
     let action = ServerAction::<SaveProfile>::new();
     let errors = form_error(action.value());
-    // after a successful save, show the values as stored (normalised)
-    let saved = RwSignal::new(None::<ProfileView>);
-    Effect::new(move |_| {
-        if let Some(Ok(p)) = action.value().get() {
-            saved.set(Some(p));
-        }
-    });
-    let status = move || matches!(action.value().get(), Some(Ok(_))).then(|| t("profile-saved"));
+    let saved = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("saved")
+        .is_some();
     view! {
         <div role="status" class="status-slot">
-            {move || status().map(|s| view! { <p class="notice">{s}</p> })}
+            {saved.then(|| view! { <p class="notice">{t("profile-saved")}</p> })}
         </div>
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => super::settings::load_failed(e),
                     Ok(s) => {
-                        let profile = saved.get().unwrap_or(s.profile);
+                        let profile = s.profile;
                         let locked = s.nia_linked;
-                        view! { <ProfileForm profile action errors locked /> }.into_any()
+                        view! {
+                            <KeepTyped texts=KeepTexts::here()>
+                                <ProfileForm profile action errors locked />
+                            </KeepTyped>
+                        }
+                        .into_any()
                     }
                 }
             })}
@@ -199,6 +205,7 @@ mod save {
             .update_profile(s.account_id, &s.username, &input, &request_info())
             .await
             .map_err(fail)?;
+        crate::ssr::redirect_plain_form(SAVED);
         Ok(saved.into())
     }
 }

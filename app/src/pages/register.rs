@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::components::{form_error, ErrorSummary, Field, PasswordField, Submit};
 use crate::error::ApiError;
 use crate::i18n::t;
+use crate::keep_typed::{KeepTexts, KeepTyped};
 #[cfg(feature = "ssr")]
 use crate::ssr::{ctx, fail, request_info};
 
@@ -23,33 +24,34 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
-/// An island: with script, a refused name or password is said beside what was typed.
-#[island]
+/// A plain form in a `KeepTyped`: with script, a refused name or password is said beside
+/// what was typed, the password included.
+#[component]
 fn RegisterForm() -> impl IntoView {
-    crate::components::mark_island();
     let action = ServerAction::<Register>::new();
     let errors = form_error(action.value());
-    super::go_to_when_done(action.value());
     view! {
-        <ActionForm action=action attr:class="form" attr:novalidate=true>
-            <ErrorSummary errors />
-            <Field
-                name="username"
-                label="field-username"
-                hint="register-username-hint"
-                autocomplete="username"
-                required=true
-                errors
-            />
-            <PasswordField
-                name="password"
-                label="field-password"
-                hint="register-password-hint"
-                autocomplete="new-password"
-                errors
-            />
-            <Submit label="register-submit" pending=action.pending() />
-        </ActionForm>
+        <KeepTyped texts=KeepTexts::here()>
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <ErrorSummary errors />
+                <Field
+                    name="username"
+                    label="field-username"
+                    hint="register-username-hint"
+                    autocomplete="username"
+                    required=true
+                    errors
+                />
+                <PasswordField
+                    name="password"
+                    label="field-password"
+                    hint="register-password-hint"
+                    autocomplete="new-password"
+                    errors
+                />
+                <Submit label="register-submit" pending=action.pending() />
+            </ActionForm>
+        </KeepTyped>
     }
 }
 

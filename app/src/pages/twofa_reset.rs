@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::{form_error, ErrorSummary, Field, PasswordField, Submit};
 use crate::error::ApiError;
 use crate::i18n::t;
+use crate::keep_typed::{KeepTexts, KeepTyped};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlCode {
@@ -41,6 +42,43 @@ pub async fn reset_start(
         )
         .await
         .map_err(crate::ssr::fail)
+        .and_then(|ticket| {
+            crate::ssr::append_cookie(&ticket_cookie(&ticket, TICKET_SECS))?;
+            crate::ssr::redirect_plain_form(PINS);
+            Ok(ticket)
+        })
+}
+
+/// Between the two steps the reset's ticket waits in a cookie (as long as the PINs are
+/// valid); the second step's page reads it into its form.
+#[cfg(feature = "ssr")]
+const TICKET_COOKIE: &str = "reset_ticket";
+#[cfg(feature = "ssr")]
+const TICKET_SECS: i64 = 15 * 60;
+/// The second step, and the end.
+#[cfg(feature = "ssr")]
+const PINS: &str = "/login/2fa-reset?step=pins";
+#[cfg(feature = "ssr")]
+const DONE: &str = "/login/2fa-reset?done=1";
+
+#[cfg(feature = "ssr")]
+fn ticket_cookie(ticket: &str, max_age: i64) -> String {
+    let secure = crate::ssr::secure_cookies();
+    let name = crate::ssr::site_cookie_name(TICKET_COOKIE, secure);
+    crate::ssr::lax_cookie(&name, ticket, max_age, secure)
+}
+
+/// This browser's reset between its steps, if one is pending.
+fn pending_ticket() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let name = crate::ssr::site_cookie_name(TICKET_COOKIE, crate::ssr::secure_cookies());
+        crate::ssr::request_cookie(&name).filter(|t| !t.is_empty())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 #[server(endpoint = "reset_finish")]
@@ -60,7 +98,10 @@ pub async fn reset_finish(
             &crate::ssr::request_info(),
         )
         .await
-        .map_err(crate::ssr::fail)
+        .map_err(crate::ssr::fail)?;
+    crate::ssr::append_cookie(&ticket_cookie("", 0))?;
+    crate::ssr::redirect_plain_form(DONE);
+    Ok(())
 }
 
 #[component]
@@ -83,61 +124,73 @@ pub fn TwofaResetPage() -> impl IntoView {
     }
 }
 
-/// The two steps (the control code and username, then both PINs and the password): an
-/// island, so that the second step follows the first on the same page.
-#[island]
+/// The two steps (the control code and username, then both PINs and the password): plain
+/// forms in a `KeepTyped` (a refusal keeps the PINs typed); the page shows the step the
+/// browser is at.
+#[component]
 fn ResetForms() -> impl IntoView {
-    crate::components::mark_island();
-    let control = Resource::new(|| (), |_| reset_control());
-    let start = ServerAction::<ResetStart>::new();
-    let finish = ServerAction::<ResetFinish>::new();
-    let start_errors = form_error(start.value());
-    let finish_errors = form_error(finish.value());
-    // a wrong control code needs a new one
-    Effect::new(move |_| {
-        if matches!(start.value().get(), Some(Err(_))) {
-            control.refetch();
-        }
-    });
-    let ticket = move || start.value().get().and_then(|r| r.ok());
-    let done = move || matches!(finish.value().get(), Some(Ok(())));
-    view! {
-        <Show when=move || !done() fallback=|| view! {
+    let query = leptos_router::hooks::use_query_map();
+    let q = query.read_untracked();
+    if q.get("done").is_some() {
+        return view! {
             <p class="notice" role="status">{t("reset-done")}</p>
             <p><a href="/login">{t("login-title")}</a></p>
-        }>
-            <Show when=move || ticket().is_none() fallback=move || view! {
-                <p role="status">{t("reset-pins-sent")}</p>
-                <ActionForm action=finish attr:class="form" attr:novalidate=true>
-                    <ErrorSummary errors=finish_errors />
-                    <input type="hidden" name="ticket" value=ticket().unwrap_or_default() />
-                    <Field name="pin1" error_field="pins" label="reset-pin1" inputmode="numeric" autocomplete="one-time-code" required=true errors=finish_errors />
-                    <Field name="pin2" error_field="pins" label="reset-pin2" inputmode="numeric" autocomplete="one-time-code" required=true errors=finish_errors />
-                    <PasswordField name="password" label="field-password" autocomplete="current-password" errors=finish_errors />
-                    <p>{t("reset-remove-text")}</p>
-                    <Submit label="reset-remove" pending=finish.pending() />
-                </ActionForm>
-            }>
-                <p>{t("reset-intro")}</p>
-                <ActionForm action=start attr:class="form" attr:novalidate=true>
-                    <ErrorSummary errors=start_errors />
-                    <Field name="username" label="field-username" autocomplete="username" required=true errors=start_errors />
-                    <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
-                        {move || Suspend::new(async move {
-                            match control.await {
-                                Ok(c) => view! {
-                                    <input type="hidden" name="control_ticket" value=c.ticket.clone() />
-                                    <p>{t("reset-control-shown")} " " <strong class="code" id="control-code">{c.code.clone()}</strong></p>
-                                }
-                                .into_any(),
-                                Err(e) => view! { <p class="alert" role="alert">{e.summary(crate::i18n::use_lang())}</p> }.into_any(),
+        }
+        .into_any();
+    }
+    match pending_ticket().filter(|_| q.get("step").as_deref() == Some("pins")) {
+        Some(ticket) => view! { <FinishForm ticket /> }.into_any(),
+        None => view! { <StartForm /> }.into_any(),
+    }
+}
+
+#[component]
+fn StartForm() -> impl IntoView {
+    // a new control code at every load (a refused one is used up)
+    let control = Resource::new(|| (), |_| reset_control());
+    let start = ServerAction::<ResetStart>::new();
+    let errors = form_error(start.value());
+    view! {
+        <p>{t("reset-intro")}</p>
+        <KeepTyped texts=KeepTexts::here()>
+            <ActionForm action=start attr:class="form" attr:novalidate=true>
+                <ErrorSummary errors />
+                <Field name="username" label="field-username" autocomplete="username" required=true errors />
+                <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
+                    {move || Suspend::new(async move {
+                        match control.await {
+                            Ok(c) => view! {
+                                <input type="hidden" name="control_ticket" value=c.ticket.clone() />
+                                <p>{t("reset-control-shown")} " " <strong class="code" id="control-code">{c.code.clone()}</strong></p>
                             }
-                        })}
-                    </Suspense>
-                    <Field name="control" label="reset-control" autocomplete="off" required=true errors=start_errors />
-                    <Submit label="reset-send" pending=start.pending() />
-                </ActionForm>
-            </Show>
-        </Show>
+                            .into_any(),
+                            Err(e) => view! { <p class="alert" role="alert">{e.summary(crate::i18n::use_lang())}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+                <Field name="control" label="reset-control" autocomplete="off" required=true not_kept=true errors />
+                <Submit label="reset-send" pending=start.pending() />
+            </ActionForm>
+        </KeepTyped>
+    }
+}
+
+#[component]
+fn FinishForm(ticket: String) -> impl IntoView {
+    let finish = ServerAction::<ResetFinish>::new();
+    let errors = form_error(finish.value());
+    view! {
+        <p role="status">{t("reset-pins-sent")}</p>
+        <KeepTyped texts=KeepTexts::here()>
+            <ActionForm action=finish attr:class="form" attr:novalidate=true>
+                <ErrorSummary errors />
+                <input type="hidden" name="ticket" value=ticket />
+                <Field name="pin1" error_field="pins" label="reset-pin1" inputmode="numeric" autocomplete="one-time-code" required=true errors />
+                <Field name="pin2" error_field="pins" label="reset-pin2" inputmode="numeric" autocomplete="one-time-code" required=true errors />
+                <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
+                <p>{t("reset-remove-text")}</p>
+                <Submit label="reset-remove" pending=finish.pending() />
+            </ActionForm>
+        </KeepTyped>
     }
 }
