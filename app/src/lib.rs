@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/password-reset") view=pages::password_reset::PasswordResetPage ssr=SsrMode::Async />
                     <Route path=path!("/reauth") view=ReauthPage ssr=SsrMode::Async />
                     <Route path=path!("/nia-login/:token") view=pages::nia_login::NiaLoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/nia-login/:token/key") view=pages::key_step::NiaKeyPage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/settings/contacts") view=ContactsPage ssr=SsrMode::Async />

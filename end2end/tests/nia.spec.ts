@@ -632,10 +632,25 @@ test('the Citizen Portal through NIA with mojeID: refused before linking, substa
   await toMojeidFrom(page, 'portal');
   await expect(page.getByText('Portál občana asks, through the national identity hub NIA, for a login with mojeID at level of assurance substantial.')).toBeVisible();
   await expectAccessible(page);
+  // a wrong password is said on the page, the name typed kept
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill('not the password at all');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByText('Incorrect username or password.').first()).toBeVisible();
+  await expect(page.getByLabel('Username')).toHaveValue(username);
   await passwordAtMojeid(page, username);
   await expect(page.getByText('Your mojeID account is not linked to NIA')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Link the account in Settings → Link to government services (NIA)' })).toHaveAttribute('href', '/settings/nia');
   await expectAccessible(page);
+  // the answer is kept for this page: a reload shows it again; another browser sees nothing of it
+  await page.reload();
+  await expect(page.getByText('Your mojeID account is not linked to NIA')).toBeVisible();
+  const other = await page.context().browser()!.newContext();
+  const stranger = await other.newPage();
+  await stranger.goto(page.url());
+  await expect(stranger.getByRole('alert')).toBeVisible();
+  await expect(stranger.getByRole('button', { name: 'Return to NIA' })).toHaveCount(0);
+  await other.close();
   await page.getByRole('button', { name: 'Return to NIA' }).click();
   await expect(page).toHaveURL(`${SIM}/sluzby/portal?chyba=RequestDenied`);
   await expect(page.getByRole('alert')).toContainText('není propojen s NIA');

@@ -3233,6 +3233,18 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
                 .await
                 .expect("cancel");
             assert_eq!(answer.result, Err(None));
+            // the page after the step shows the same answer, while the flow would have lasted
+            assert_eq!(w.idp.nia_login_answer(&token).await.expect("kept"), answer);
+            assert!(matches!(
+                w.idp.nia_login_answer("no-such-flow").await,
+                Err(idp::Error::NotFound)
+            ));
+            w.idp.clock.advance(idp::nia::login::FLOW_SECS);
+            assert!(matches!(
+                w.idp.nia_login_answer(&token).await,
+                Err(idp::Error::NotFound)
+            ));
+            w.idp.clock.advance(-idp::nia::login::FLOW_SECS);
             let (to, _) = w.post_answer(&answer).await;
             assert_eq!(to, "/sluzby/portal?chyba=AuthnFailed");
 
@@ -3243,6 +3255,11 @@ async fn citizens_log_into_government_services_through_nia_at_the_level_their_ke
                 .receive_nia_login(&at.saml_request, Some(&at.flow), &req())
                 .await
                 .expect("verified");
+            // an open flow has no answer to show
+            assert!(matches!(
+                w.idp.nia_login_answer(&token).await,
+                Err(idp::Error::NotFound)
+            ));
             let PasswordStep::Key { ticket, options } = w
                 .idp
                 .nia_login_password(&token, "sluzby", PW, ORIGIN, &req())

@@ -19,23 +19,29 @@ use crate::i18n::t;
 pub enum KeyFor {
     Login,
     Reauth,
+    /// A login to a government service through NIA: what the cookie carries is the flow's
+    /// token (not a place to go next).
+    Nia,
 }
 
 impl KeyFor {
     #[cfg(feature = "ssr")]
-    fn page(self) -> &'static str {
+    fn page(self, carry: &str) -> String {
         match self {
-            KeyFor::Login => "/login/key",
-            KeyFor::Reauth => "/reauth/key",
+            KeyFor::Login => "/login/key".into(),
+            KeyFor::Reauth => "/reauth/key".into(),
+            KeyFor::Nia => format!("{}/key", super::nia_login::page_of(carry)),
         }
     }
 
     /// Where the password is asked again.
     fn again(self, next: &str) -> String {
-        let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+        let encoded =
+            percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
         match self {
-            KeyFor::Login => format!("/login?next={next}"),
-            KeyFor::Reauth => format!("/reauth?next={next}"),
+            KeyFor::Login => format!("/login?next={encoded}"),
+            KeyFor::Reauth => format!("/reauth?next={encoded}"),
+            KeyFor::Nia => super::nia_login::page_of(next),
         }
     }
 }
@@ -159,10 +165,19 @@ pub async fn hand_to_key_step(
     if !crate::ssr::plain_form_post() {
         return Ok(());
     }
-    let next = crate::ssr::safe_next(next);
-    // the cookie holds at most 4 KB: a long `next` is not worth losing the login for
-    let next = if next.len() > 512 { "/settings" } else { &next };
-    hand_over(COOKIE, ticket.to_owned(), next, options, kind.page()).await
+    let next = match kind {
+        // the flow's token, which the key's answer is checked against (and its cookie)
+        KeyFor::Nia => next.to_owned(),
+        KeyFor::Login | KeyFor::Reauth => {
+            let next = crate::ssr::safe_next(next);
+            // the cookie holds at most 4 KB: a long `next` is not worth losing the login for
+            match next.len() > 512 {
+                true => "/settings".to_owned(),
+                false => next,
+            }
+        }
+    };
+    hand_over(COOKIE, ticket.to_owned(), &next, options, &kind.page(&next)).await
 }
 
 /// The key step is over (the login went through): its cookie goes.
@@ -228,10 +243,13 @@ pub struct KeyTexts {
 }
 
 impl KeyTexts {
-    fn here() -> Self {
+    fn here(kind: KeyFor) -> Self {
         let lang = crate::i18n::use_lang();
         KeyTexts {
-            waiting: t("login-key-waiting"),
+            waiting: t(match kind {
+                KeyFor::Nia => "nia-login-key-waiting",
+                KeyFor::Login | KeyFor::Reauth => "login-key-waiting",
+            }),
             again: t("login-key-again"),
             log_in_again: t("key-step-log-in-again"),
             browser: CeremonyTexts::here(),
@@ -245,26 +263,38 @@ impl KeyTexts {
 #[component]
 fn KeyStepPage(kind: KeyFor) -> impl IntoView {
     let step = Resource::new(|| (), |_| pending::<RequestChallengeResponse>(COOKIE));
+    // an expired step starts again where it began: a login for NIA at its flow's page
+    let start_again = match kind {
+        KeyFor::Nia => leptos_router::hooks::use_params_map()
+            .read_untracked()
+            .get("token")
+            .unwrap_or_default(),
+        KeyFor::Login | KeyFor::Reauth => String::new(),
+    };
+    let start_again = kind.again(&start_again);
     view! {
         <Title text=t("login-key-title") />
         <h1>{t("login-key-title")}</h1>
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || {
+                let start_again = start_again.clone();
+                Suspend::new(async move {
                 match step.await {
                     Some((ticket, next, options)) => {
                         let again = kind.again(&next);
                         view! {
-                            <KeyAnswer kind ticket options next again texts=KeyTexts::here() />
+                            <KeyAnswer kind ticket options next again texts=KeyTexts::here(kind) />
                         }
                             .into_any()
                     }
                     None => view! {
                         <p class="alert" role="alert">{t("key-step-expired")}</p>
-                        <p><a class="button" href=kind.again("")>{t("key-step-log-in-again")}</a></p>
+                        <p><a class="button" href=start_again>{t("key-step-log-in-again")}</a></p>
                     }
                         .into_any(),
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }
@@ -277,6 +307,12 @@ pub fn LoginKeyPage() -> impl IntoView {
 #[component]
 pub fn ReauthKeyPage() -> impl IntoView {
     view! { <KeyStepPage kind=KeyFor::Reauth /> }
+}
+
+/// `/nia-login/:token/key`: the key step of a login to a government service.
+#[component]
+pub fn NiaKeyPage() -> impl IntoView {
+    view! { <KeyStepPage kind=KeyFor::Nia /> }
 }
 
 /// How the key step stands in the browser.
@@ -317,6 +353,7 @@ fn KeyAnswer(
             let outcome = match kind {
                 KeyFor::Login => super::login::login_key(ticket, assertion, next).await,
                 KeyFor::Reauth => super::reauth::reauth_key(ticket, assertion, next).await,
+                KeyFor::Nia => super::nia_login::nia_login_key(next, ticket, assertion).await,
             };
             match outcome {
                 Ok(to) => {

@@ -192,20 +192,52 @@ pub async fn nia_login_password(
         .await
         .map_err(gone_or)?;
     Ok(match step {
-        idp::nia::login::PasswordStep::Key { ticket, options } => NiaLoginReply::Key {
-            ticket,
-            options: *options,
-        },
-        idp::nia::login::PasswordStep::Refused(a) => NiaLoginReply::Answer((*a).into()),
+        idp::nia::login::PasswordStep::Key { ticket, options } => {
+            super::key_step::hand_to_key_step(
+                super::key_step::KeyFor::Nia,
+                &ticket,
+                &options,
+                &token,
+            )
+            .await?;
+            NiaLoginReply::Key {
+                ticket,
+                options: *options,
+            }
+        }
+        idp::nia::login::PasswordStep::Refused(a) => {
+            crate::ssr::redirect_plain_form(&page_of(&token));
+            NiaLoginReply::Answer((*a).into())
+        }
     })
 }
 
+/// The flow's page (which shows its answer once it has one).
+pub fn page_of(token: &str) -> String {
+    let token = percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
+    format!("/nia-login/{token}")
+}
+
+/// The answer the flow was given, for its page (this browser's flow only).
+#[server(endpoint = "nia_login_answer")]
+pub async fn nia_login_answer(token: String) -> Result<AnswerView, ApiError> {
+    own_flow(&token)?;
+    let answer = crate::ssr::ctx()?
+        .idp
+        .nia_login_answer(&token)
+        .await
+        .map_err(gone_or)?;
+    Ok(answer.into())
+}
+
+/// The key's answer (`PublicKeyCredential` as JSON text); answers with the flow's page,
+/// which shows the answer to NIA (and posts it there on success).
 #[server(endpoint = "nia_login_key")]
 pub async fn nia_login_key(
     token: String,
     ticket: String,
     assertion: String,
-) -> Result<AnswerView, ApiError> {
+) -> Result<String, ApiError> {
     own_flow(&token)?;
     let assertion: serde_json::Value =
         serde_json::from_str(&assertion).unwrap_or(serde_json::Value::Null);
@@ -218,7 +250,9 @@ pub async fn nia_login_key(
             idp::Error::NotFound => ApiError::BadSecurityKey,
             e => crate::ssr::fail(e),
         })?;
-    Ok(answer.into())
+    let _ = answer;
+    super::key_step::end_key_step()?;
+    Ok(page_of(&token))
 }
 
 #[server(endpoint = "nia_login_cancel")]
@@ -229,15 +263,8 @@ pub async fn nia_login_cancel(token: String) -> Result<AnswerView, ApiError> {
         .nia_login_cancel(&token, &crate::ssr::request_info())
         .await
         .map_err(gone_or)?;
+    crate::ssr::redirect_plain_form(&page_of(&token));
     Ok(answer.into())
-}
-
-/// Where the key step is.
-#[derive(Clone, Debug, PartialEq)]
-enum Step {
-    Password,
-    Key,
-    KeyFailed(String),
 }
 
 #[component]
@@ -252,102 +279,62 @@ pub fn NiaLoginPage() -> impl IntoView {
         },
         nia_login_info,
     );
+    let password = ServerAction::<NiaLoginPassword>::new();
+    let cancel = ServerAction::<NiaLoginCancel>::new();
+    let token = StoredValue::new(token);
     view! {
         <Title text=t("nia-login-title") />
         <h1>{t("nia-login-title")}</h1>
         <Suspense fallback=|| ()>
-            {move || {
-                let token = token.clone();
-                Suspend::new(async move {
-                    match info.await {
-                        Err(e) => view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any(),
-                        Ok(info) => view! { <NiaLoginFlow token info /> }.into_any(),
-                    }
-                })
-            }}
+            {move || Suspend::new(async move {
+                let info = match info.await {
+                    Err(e) => return view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any(),
+                    Ok(info) => info,
+                };
+                let token = token.get_value();
+                let answer = match info.answered {
+                    true => match nia_login_answer(token.clone()).await {
+                        Ok(a) => Some(a),
+                        Err(_) => {
+                            return view! { <p class="alert" role="alert">{t("err-nia-login-gone")}</p> }
+                                .into_any()
+                        }
+                    },
+                    false => None,
+                };
+                let service = if info.service.is_empty() {
+                    t("nia-login-unnamed-service")
+                } else {
+                    info.service.clone()
+                };
+                let level = info.requested.name(lang);
+                let high = info.requested == LevelOfAssurance::High;
+                view! {
+                    <p id="nia-login-asks">
+                        {tr_args(lang, "nia-login-asks", &[("service", service.clone().into()), ("level", level.into())])}
+                    </p>
+                    {high.then(|| view! { <p>{t("nia-login-high-needs")}</p> })}
+                    {match answer {
+                        Some(a) => view! { <AnswerPanel answer=a service /> }.into_any(),
+                        None => view! { <LoginForm token password cancel /> }.into_any(),
+                    }}
+                }
+                .into_any()
+            })}
         </Suspense>
     }
 }
 
-/// The password, the key and the answer to NIA: an island (the key step is the browser's
-/// WebAuthn, and the answer is posted to NIA by itself).
-#[island]
-fn NiaLoginFlow(token: String, info: NiaLoginView) -> impl IntoView {
-    crate::components::mark_island();
-    let lang = use_lang();
-    let password = ServerAction::<NiaLoginPassword>::new();
-    let cancel = ServerAction::<NiaLoginCancel>::new();
-    let errors = form_error(password.value());
-    let step = RwSignal::new(Step::Password);
-    let answer = RwSignal::new(None::<AnswerView>);
-    let key_token = token.clone();
-    Effect::new(move |_| match password.value().get() {
-        Some(Ok(NiaLoginReply::Answer(a))) => answer.set(Some(a)),
-        Some(Ok(NiaLoginReply::Key { ticket, options })) => {
-            step.set(Step::Key);
-            let token = key_token.clone();
-            leptos::task::spawn_local(async move {
-                let outcome = match crate::webauthn::get(options).await {
-                    Err(e) => Err(tr(lang, e.message_key())),
-                    Ok(assertion) => nia_login_key(token, ticket, assertion)
-                        .await
-                        .map_err(|e| e.summary(lang)),
-                };
-                match outcome {
-                    Ok(a) => answer.set(Some(a)),
-                    Err(m) => step.set(Step::KeyFailed(m)),
-                }
-            });
-        }
-        _ => {}
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(a)) = cancel.value().get() {
-            answer.set(Some(a));
-        }
-    });
-    let service = if info.service.is_empty() {
-        t("nia-login-unnamed-service")
-    } else {
-        info.service.clone()
-    };
-    let level = info.requested.name(lang);
-    let high = info.requested == LevelOfAssurance::High;
-    let answered = info.answered;
-    let token = StoredValue::new(token);
-    move || {
-        if answered && answer.get().is_none() {
-            return view! { <p class="alert" role="alert">{t("err-nia-login-gone")}</p> }
-                .into_any();
-        }
-        let service = service.clone();
-        view! {
-            <p id="nia-login-asks">
-                {tr_args(lang, "nia-login-asks", &[("service", service.clone().into()), ("level", level.clone().into())])}
-            </p>
-            {high.then(|| view! { <p>{t("nia-login-high-needs")}</p> })}
-            {match answer.get() {
-                Some(a) => view! { <AnswerPanel answer=a service=service.clone() /> }.into_any(),
-                None => view! {
-                    <LoginForm token=token.get_value() step password cancel errors />
-                }.into_any(),
-            }}
-        }
-        .into_any()
-    }
-}
-
+/// The password (a plain form: a refusal comes back in the address; with keys, the key step
+/// is `/nia-login/…/key`), and "Cancel".
 #[component]
 fn LoginForm(
     token: String,
-    step: RwSignal<Step>,
     password: ServerAction<NiaLoginPassword>,
     cancel: ServerAction<NiaLoginCancel>,
-    errors: crate::components::FormError,
 ) -> impl IntoView {
     let lang = use_lang();
-    let cancel_token = token.clone();
-    let form_token = StoredValue::new(token);
+    let errors = form_error(password.value());
     let cancel_errors = move || {
         cancel
             .value()
@@ -355,38 +342,43 @@ fn LoginForm(
             .and_then(|r| r.err())
             .map(|e| view! { <p class="alert" role="alert">{e.summary(lang)}</p> })
     };
+    let cancel_token = token.clone();
     view! {
         <p>{t("nia-login-how")}</p>
-        {move || match step.get() {
-            Step::Password => view! {
-                <ActionForm action=password attr:class="form" attr:novalidate=true>
-                    <ErrorSummary errors />
-                    <input type="hidden" name="token" value=form_token.get_value() />
-                    <Field name="username" label="field-username" autocomplete="username" required=true errors />
-                    <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
-                    <Submit label="login-submit" pending=password.pending() />
-                </ActionForm>
-            }.into_any(),
-            Step::Key => view! {
-                <section class="card" aria-labelledby="key-step">
-                    <h2 id="key-step">{t("login-key-title")}</h2>
-                    <p role="status">{t("nia-login-key-waiting")}</p>
-                </section>
-            }.into_any(),
-            Step::KeyFailed(m) => view! {
-                <section class="card" aria-labelledby="key-step">
-                    <h2 id="key-step">{t("login-key-title")}</h2>
-                    <p class="alert" role="alert">{m}</p>
-                    <button type="button" on:click=move |_| step.set(Step::Password)>{t("login-key-again")}</button>
-                </section>
-            }.into_any(),
-        }}
+        <ActionForm action=password attr:class="form" attr:novalidate=true>
+            <ErrorSummary errors />
+            <input type="hidden" name="token" value=token />
+            <Field name="username" label="field-username" autocomplete="username" required=true errors />
+            <PasswordField name="password" label="field-password" autocomplete="current-password" errors />
+            <Submit label="login-submit" pending=password.pending() />
+        </ActionForm>
         <ActionForm action=cancel attr:class="form">
             <input type="hidden" name="token" value=cancel_token />
             {cancel_errors}
             <button type="submit" class="secondary">{t("nia-login-cancel")}</button>
         </ActionForm>
     }
+}
+
+/// Submits the form inside it as soon as the page has loaded (our answer to NIA, on
+/// success); without script the citizen presses its button.
+#[island]
+fn SubmitAtOnce(children: Children) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let form = node
+                .get()
+                .and_then(|d| d.query_selector("form").ok().flatten())
+                .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok());
+            if let Some(f) = form {
+                let _ = f.submit();
+            }
+        }
+    });
+    view! { <div node_ref=node>{children()}</div> }
 }
 
 /// The outcome said in words, and the form that carries our answer to NIA (sent by itself
@@ -443,26 +435,24 @@ fn AnswerPanel(answer: AnswerView, service: String) -> impl IntoView {
             .into_any()
         }
     };
-    let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if success {
-            if let Some(f) = form.get() {
-                let _ = f.submit();
-            }
-        }
-    });
     let label = if success {
         "nia-login-continue"
     } else {
         "nia-login-return"
     };
-    view! {
-        {message}
-        <form method="post" action=answer.acs_url.clone() node_ref=form id="nia-answer">
+    let form = view! {
+        <form method="post" action=answer.acs_url.clone() id="nia-answer">
             <input type="hidden" name="SAMLResponse" value=answer.saml_response.clone() />
             {answer.relay_state.clone().map(|r| view! { <input type="hidden" name="RelayState" value=r /> })}
             <button type="submit">{t(label)}</button>
         </form>
+    };
+    view! {
+        {message}
+        {match success {
+            true => view! { <SubmitAtOnce>{form}</SubmitAtOnce> }.into_any(),
+            false => form.into_any(),
+        }}
     }
 }
 

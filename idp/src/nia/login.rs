@@ -224,6 +224,27 @@ impl Idp {
         })
     }
 
+    /// The answer a flow was given, for the page after the step that made it (to show it and
+    /// post it to NIA): `NotFound` for an unknown or unanswered flow, and once the flow would
+    /// have expired.
+    pub async fn nia_login_answer(&self, token: &str) -> Result<Answer> {
+        let row =
+            sqlx::query("SELECT answered_at, answer FROM nia_login_requests WHERE token_hash = $1")
+                .bind(sha256_hex(token))
+                .fetch_optional(&self.db.pool)
+                .await?
+                .ok_or(Error::NotFound)?;
+        let answered: Option<i64> = row.try_get("answered_at")?;
+        let answer: Option<String> = row.try_get("answer")?;
+        match (answered, answer) {
+            (Some(at), Some(answer)) if at + FLOW_SECS > self.clock.now() => {
+                serde_json::from_str(&answer)
+                    .map_err(|e| Error::Internal(format!("a stored answer unread: {e}")))
+            }
+            _ => Err(Error::NotFound),
+        }
+    }
+
     /// The password step: throttled as every login; then an account that cannot serve NIA
     /// is refused at once (answered to NIA), and one that can gets a challenge for its keys
     /// registered at NIA, user verification required.
@@ -420,11 +441,16 @@ impl Idp {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         flow: &Flow,
         now: i64,
+        answer: &Answer,
     ) -> Result<()> {
+        let answer = serde_json::to_string(answer)
+            .map_err(|e| Error::Internal(format!("an answer that is not JSON: {e}")))?;
         let done = sqlx::query(
-            "UPDATE nia_login_requests SET answered_at = $1 WHERE id = $2 AND answered_at IS NULL",
+            "UPDATE nia_login_requests SET answered_at = $1, answer = $2 \
+             WHERE id = $3 AND answered_at IS NULL",
         )
         .bind(now)
+        .bind(answer)
         .bind(flow.id)
         .execute(&mut **tx)
         .await?
@@ -489,8 +515,26 @@ impl Idp {
             .login_response(&flow.request_id, &outcome, now)
             .await
             .map_err(nia_error)?;
+        // which keys are NIA means is said only once a key has answered, never on the
+        // strength of the password alone
+        let means_keys = match (account, key_id) {
+            (Some(a), Some(_)) => self
+                .means_keys(a.id)
+                .await?
+                .into_iter()
+                .map(|(_, name, _)| name)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let answer = Answer {
+            acs_url: nia.config.login_acs_url.clone(),
+            saml_response,
+            relay_state: flow.relay_state.clone(),
+            result: result.clone(),
+            means_keys,
+        };
         let mut tx = self.db.begin().await?;
-        self.mark_answered(&mut tx, flow, now).await?;
+        self.mark_answered(&mut tx, flow, now, &answer).await?;
         let audit = Audit::new(
             now,
             account.map(|a| a.id),
@@ -553,24 +597,7 @@ impl Idp {
             }
         }
         tx.commit().await?;
-        // which keys are NIA means is said only once a key has answered, never on the
-        // strength of the password alone
-        let means_keys = match (account, key_id) {
-            (Some(a), Some(_)) => self
-                .means_keys(a.id)
-                .await?
-                .into_iter()
-                .map(|(_, name, _)| name)
-                .collect(),
-            _ => Vec::new(),
-        };
-        Ok(Answer {
-            acs_url: nia.config.login_acs_url.clone(),
-            saml_response,
-            relay_state: flow.relay_state.clone(),
-            result,
-            means_keys,
-        })
+        Ok(answer)
     }
 
     /// "Logins to government services": the newest first.
