@@ -171,15 +171,18 @@ pub async fn admin_paper_form(data: server_fn::codec::MultipartData) -> Result<i
         }
     }
     let account_id = account_id.ok_or_else(|| crate::ssr::fail(idp::Error::NotFound))?;
-    idp.record_paper_form(
-        &s,
-        account_id,
-        &reference,
-        &scan,
-        &crate::ssr::request_info(),
-    )
-    .await
-    .map_err(crate::ssr::fail)
+    let id = idp
+        .record_paper_form(
+            &s,
+            account_id,
+            &reference,
+            &scan,
+            &crate::ssr::request_info(),
+        )
+        .await
+        .map_err(crate::ssr::fail)?;
+    back_to_console(&[("recorded", "1")]);
+    Ok(id)
 }
 
 /// Resets the login on a recorded form, or queues the reset while NIA is down.
@@ -193,7 +196,9 @@ pub async fn admin_reset_login(form_id: i64, queue: bool) -> Result<(), ApiError
         let base = crate::ssr::ctx()?.public_url;
         idp.reset_login(&s, form_id, &base, &info).await
     }
-    .map_err(crate::ssr::fail)
+    .map_err(crate::ssr::fail)?;
+    back_to_console(&[("reset", "1")]);
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -229,11 +234,19 @@ mod check {
             .check_identity(&s, account_id, &answers, &crate::ssr::request_info())
             .await
             .map_err(crate::ssr::fail)?;
-        Ok(r.matched
+        let results: Vec<(String, bool)> = r
+            .matched
             .into_iter()
             .map(|m| (m, true))
             .chain(r.missed.into_iter().map(|m| (m, false)))
-            .collect())
+            .collect();
+        // which answers matched (never the data): for the console's address
+        let said: Vec<String> = results
+            .iter()
+            .map(|(q, ok)| format!("{q}:{}", u8::from(*ok)))
+            .collect();
+        back_to_console(&[("checked", &said.join(","))]);
+        Ok(results)
     }
 }
 pub use check::{admin_check, AdminCheck};
@@ -247,7 +260,79 @@ pub async fn admin_unlink(account_id: i64, queue: bool) -> Result<(), ApiError> 
     } else {
         idp.helpdesk_unlink(&s, account_id, &info).await
     }
-    .map_err(crate::ssr::fail)
+    .map_err(crate::ssr::fail)?;
+    back_to_console(&[("unlinked", "1")]);
+    Ok(())
+}
+
+/// After a plain post of the console: back to the account the console showed (the page's
+/// address, which the Referer carries, names it) with what the step did (`done`).
+#[cfg(feature = "ssr")]
+fn back_to_console(done: &[(&str, &str)]) {
+    let account = use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::REFERER)?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+        .and_then(|r| url::Url::parse(&r).ok())
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "account")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    let mut to = url::form_urlencoded::Serializer::new(String::new());
+    to.append_pair("account", &account);
+    for (k, v) in done {
+        to.append_pair(k, v);
+    }
+    crate::ssr::redirect_plain_form(&format!("/admin?{}", to.finish()));
+}
+
+/// The error a plain post of server function `path` came back with (in the page's address),
+/// for forms that have no `ServerAction` (the multipart upload).
+fn refused_by(path: &str) -> Option<ApiError> {
+    use leptos::server::ServerActionError;
+    use server_fn::error::ServerFnUrlError;
+    use_context::<ServerActionError>()
+        .filter(|e| e.path() == path)
+        .map(|e| ServerFnUrlError::<ApiError>::decode_err(e.err()))
+}
+
+/// What the console's address says: the account shown and the outcome of the last step.
+#[derive(Clone, Debug, Default)]
+struct ConsoleState {
+    account: String,
+    /// The identity questions' results (`question:1` or `question:0`, comma-separated).
+    checked: Option<Vec<(String, bool)>>,
+    unlinked: bool,
+    recorded: bool,
+    reset: bool,
+}
+
+impl ConsoleState {
+    fn from_query() -> Self {
+        let query = leptos_router::hooks::use_query_map();
+        let q = query.read_untracked();
+        let checked = q.get("checked").map(|c| {
+            c.split(',')
+                .filter_map(|pair| {
+                    let (question, ok) = pair.split_once(':')?;
+                    Some((question.to_owned(), ok == "1"))
+                })
+                .collect()
+        });
+        ConsoleState {
+            account: q.get("account").unwrap_or_default().trim().to_owned(),
+            checked,
+            unlinked: q.get("unlinked").is_some(),
+            recorded: q.get("recorded").is_some(),
+            reset: q.get("reset").is_some(),
+        }
+    }
 }
 
 #[component]
@@ -260,203 +345,182 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-/// Finding an account and what staff do with it: an island (answers in place; the paper
-/// form's scan is uploaded by the browser).
-#[island]
+/// Finding an account (a plain GET form: the address names the account shown) and what staff
+/// do with it: plain posts, each answered by the console again with its outcome.
+#[component]
 fn AdminConsole() -> impl IntoView {
-    crate::components::mark_island();
-    let lang = use_lang();
     let access = Resource::new(|| (), |_| admin_access());
-    let find = ServerAction::<AdminFind>::new();
-    let check = ServerAction::<AdminCheck>::new();
-    let unlink = ServerAction::<AdminUnlink>::new();
-    let find_errors = form_error(find.value());
-    let check_errors = form_error(check.value());
+    let state = StoredValue::new(ConsoleState::from_query());
+    let none: crate::components::FormError = Signal::derive(|| None);
     view! {
         <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 match access.await {
                     Err(ApiError::Forbidden) => view! { <p class="alert" role="alert">{t("admin-forbidden")}</p> }.into_any(),
                     Err(e) => crate::pages::settings::load_failed(e),
-                    Ok(back_office) => view! {
-                        <ActionForm action=find attr:class="form">
-                            <ErrorSummary errors=find_errors />
-                            <Field name="username" label="field-username" required=true errors=find_errors />
-                            <Submit label="admin-find" pending=find.pending() />
-                        </ActionForm>
-                        {move || match find.value().get() {
-                            Some(Ok(None)) => Some(view! { <p role="status">{t("admin-not-found")}</p> }.into_any()),
-                            Some(Ok(Some(f))) => {
-                                let id = f.id;
-                                // the account's state is read again after an unlink or a reset
-                                let changed = RwSignal::new(0u32);
-                                let username = f.username.clone();
-                                let found = f.clone();
-                                let status = Resource::new(
-                                    move || (unlink.version().get(), changed.get()),
-                                    move |_| admin_find(username.clone()),
-                                );
-                                let logins = Resource::new(
-                                    || (),
-                                    move |_| crate::pages::nia_login::admin_nia_logins(id),
-                                );
-                                Some(view! {
-                                    <section class="card" aria-labelledby="admin-account">
-                                        <h2 id="admin-account">{f.username.clone()}</h2>
-                                        <Transition fallback=|| ()>
-                                            {move || {
-                                                let found = found.clone();
-                                                Suspend::new(async move {
-                                                    let f = status.await.ok().flatten().unwrap_or(found);
-                                                    view! {
-                                                        <p>{if f.nia_linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
-                                                        {f.unlink_queued.then(|| view! { <p>{t("admin-queued")}</p> })}
-                                                        {f.login_reset.then(|| view! { <p>{t("admin-login-reset")}</p> })}
-                                                    }
-                                                })
-                                            }}
-                                        </Transition>
-                                        <h3>{t("nia-logins-title")}</h3>
-                                        <Transition fallback=|| ()>
-                                            {move || Suspend::new(async move {
-                                                match logins.await {
-                                                    Ok(rows) => view! { <crate::pages::nia_login::NiaLoginsTable rows /> }.into_any(),
-                                                    Err(e) => crate::pages::settings::load_failed(e),
-                                                }
-                                            })}
-                                        </Transition>
-                                        <h3>{t("admin-questions")}</h3>
-                                        <ActionForm action=check attr:class="form">
-                                            <ErrorSummary errors=check_errors />
-                                            <input type="hidden" name="account_id" value=id />
-                                            <Field name="first_name" label="field-first-name" errors=check_errors />
-                                            <Field name="last_name" label="field-last-name" errors=check_errors />
-                                            <Field name="birth_date" label="admin-birth-date" errors=check_errors />
-                                            <Field name="street" label="field-street" errors=check_errors />
-                                            <Field name="house_number" label="field-house-number" errors=check_errors />
-                                            <Field name="city" label="field-city" errors=check_errors />
-                                            <Field name="postcode" label="field-postcode" errors=check_errors />
-                                            <Field name="email" label="contacts-email" errors=check_errors />
-                                            <Field name="phone" label="contacts-phone" errors=check_errors />
-                                            <Submit label="admin-check" pending=check.pending() />
-                                        </ActionForm>
-                                        {move || check.value().get().and_then(|r| r.ok()).map(|results| {
-                                            let all = results.iter().all(|r| r.1);
-                                            let items = results.into_iter().map(|(q, ok)| view! {
-                                                <li>{t(&format!("admin-q-{q}"))} ": " <strong>{if ok { t("admin-match") } else { t("admin-no-match") }}</strong></li>
-                                            }).collect_view();
-                                            view! {
-                                                <div role="status"><ul>{items}</ul></div>
-                                                {all.then(|| view! {
-                                                    <ActionForm action=unlink>
-                                                        <input type="hidden" name="account_id" value=id />
-                                                        <input type="hidden" name="queue" value="false" />
-                                                        <button type="submit">{t("admin-unlink")}</button>
-                                                    </ActionForm>
-                                                })}
-                                            }
-                                        })}
-                                        {move || match unlink.value().get() {
-                                            Some(Ok(())) => Some(view! { <p class="notice" role="status">{t("admin-unlinked")}</p> }.into_any()),
-                                            Some(Err(ApiError::CannotDisableAuthenticator)) => Some(view! {
-                                                <div class="alert" role="alert">
-                                                    <p>{t("err-cannot-disable")}</p>
-                                                    <p>{t("admin-queue-hint")}</p>
-                                                </div>
-                                                <ActionForm action=unlink>
-                                                    <input type="hidden" name="account_id" value=id />
-                                                    <input type="hidden" name="queue" value="true" />
-                                                    <button type="submit">{t("admin-queue")}</button>
-                                                </ActionForm>
-                                            }.into_any()),
-                                            Some(Err(ApiError::StepUpRequired)) => Some(view! { <StaffStepUp /> }.into_any()),
-                                            Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any()),
-                                            None => None,
-                                        }}
-                                        {back_office.then(|| view! { <PaperForms account_id=id changed /> })}
-                                    </section>
-                                }.into_any())
-                            }
-                            _ => None,
-                        }}
+                    Ok(back_office) => {
+                        let state = state.get_value();
+                        let found = match state.account.is_empty() {
+                            true => None,
+                            false => Some(admin_find(state.account.clone()).await),
+                        };
+                        view! {
+                            <form method="get" action="/admin" class="form">
+                                <Field name="account" label="field-username" value=state.account.clone() required=true errors=none />
+                                <button type="submit">{t("admin-find")}</button>
+                            </form>
+                            {match found {
+                                None => None,
+                                Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.summary(use_lang())}</p> }.into_any()),
+                                Some(Ok(None)) => Some(view! { <p role="status">{t("admin-not-found")}</p> }.into_any()),
+                                Some(Ok(Some(f))) => {
+                                    let logins = crate::pages::nia_login::admin_nia_logins(f.id).await;
+                                    Some(view! { <AccountCard f logins state back_office /> }.into_any())
+                                }
+                            }}
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
-/// The back office's part of an account: record a verified paper form "Žádost o reset hesla
-/// v MojeID" (reference number + scan) and reset the login on it.
+/// One account: its state, its logins to government services, the identity questions and
+/// the unlink they allow, and (for the back office) the paper forms.
 #[component]
-fn PaperForms(
-    account_id: i64,
-    /// Bumped when a reset went through (the account's state above is read again).
-    changed: RwSignal<u32>,
+fn AccountCard(
+    f: FoundView,
+    logins: Result<Vec<crate::pages::nia_login::NiaLoginRow>, ApiError>,
+    state: ConsoleState,
+    back_office: bool,
 ) -> impl IntoView {
     let lang = use_lang();
-    let recorded: RwSignal<Option<Result<i64, ApiError>>> = RwSignal::new(None);
-    let uploading = RwSignal::new(false);
-    let pending = Memo::new(move |_| uploading.get());
-    let reset = ServerAction::<AdminResetLogin>::new();
-    Effect::new(move |_| {
-        if matches!(reset.value().get(), Some(Ok(()))) {
-            changed.update(|n| *n += 1);
+    let check = ServerAction::<AdminCheck>::new();
+    let unlink = ServerAction::<AdminUnlink>::new();
+    let check_errors = form_error(check.value());
+    let id = f.id;
+    let results = state.checked.clone().map(|results| {
+        let all = !results.is_empty() && results.iter().all(|r| r.1);
+        let items = results
+            .into_iter()
+            .map(|(q, ok)| {
+                view! {
+                    <li>{t(&format!("admin-q-{q}"))} ": " <strong>{if ok { t("admin-match") } else { t("admin-no-match") }}</strong></li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div role="status"><ul>{items}</ul></div>
+            {all.then(|| view! {
+                <ActionForm action=unlink>
+                    <input type="hidden" name="account_id" value=id />
+                    <input type="hidden" name="queue" value="false" />
+                    <button type="submit">{t("admin-unlink")}</button>
+                </ActionForm>
+            })}
         }
     });
-    let forms = Resource::new(
-        move || (recorded.get(), reset.version().get()),
-        move |_| admin_paper_forms(account_id),
-    );
-    let errors: crate::components::FormError =
-        Signal::derive(move || recorded.get().and_then(|r| r.err()));
-    let scan_error = Memo::new(move |_| errors.get().and_then(|e| e.field_message("scan", lang)));
-    let outage = move || {
-        matches!(
-            reset.value().get(),
-            Some(Err(ApiError::CannotDisableAuthenticator))
-        )
-    };
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        // the upload runs in the browser (staff always have the page hydrated: their login
-        // needs WebAuthn)
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            if uploading.get_untracked() {
-                return;
-            }
-            let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-            else {
-                return;
-            };
-            let Ok(data) = web_sys::FormData::new_with_form(&form) else {
-                return;
-            };
-            uploading.set(true);
-            leptos::task::spawn_local(async move {
-                let r = admin_paper_form(data.into()).await;
-                if r.is_ok() {
-                    form.reset();
-                }
-                recorded.set(Some(r));
-                uploading.set(false);
-            });
+    let unlinked = match (state.unlinked, unlink.value().get_untracked()) {
+        (true, _) => {
+            Some(view! { <p class="notice" role="status">{t("admin-unlinked")}</p> }.into_any())
         }
+        (false, Some(Err(ApiError::CannotDisableAuthenticator))) => Some(
+            view! {
+                <div class="alert" role="alert">
+                    <p>{t("err-cannot-disable")}</p>
+                    <p>{t("admin-queue-hint")}</p>
+                </div>
+                <ActionForm action=unlink>
+                    <input type="hidden" name="account_id" value=id />
+                    <input type="hidden" name="queue" value="true" />
+                    <button type="submit">{t("admin-queue")}</button>
+                </ActionForm>
+            }
+            .into_any(),
+        ),
+        (false, Some(Err(ApiError::StepUpRequired))) => Some(view! { <StaffStepUp /> }.into_any()),
+        (false, Some(Err(e))) => {
+            Some(view! { <p class="alert" role="alert">{e.summary(lang)}</p> }.into_any())
+        }
+        (false, _) => None,
+    };
+    view! {
+        <section class="card" aria-labelledby="admin-account">
+            <h2 id="admin-account">{f.username.clone()}</h2>
+            <p>{if f.nia_linked { t("nia-state-linked") } else { t("nia-state-not-linked") }}</p>
+            {f.unlink_queued.then(|| view! { <p>{t("admin-queued")}</p> })}
+            {f.login_reset.then(|| view! { <p>{t("admin-login-reset")}</p> })}
+            <h3>{t("nia-logins-title")}</h3>
+            {match logins {
+                Ok(rows) => view! { <crate::pages::nia_login::NiaLoginsTable rows /> }.into_any(),
+                Err(e) => crate::pages::settings::load_failed(e),
+            }}
+            <h3>{t("admin-questions")}</h3>
+            <ActionForm action=check attr:class="form">
+                <ErrorSummary errors=check_errors />
+                <input type="hidden" name="account_id" value=id />
+                <Field name="first_name" label="field-first-name" errors=check_errors />
+                <Field name="last_name" label="field-last-name" errors=check_errors />
+                <Field name="birth_date" label="admin-birth-date" errors=check_errors />
+                <Field name="street" label="field-street" errors=check_errors />
+                <Field name="house_number" label="field-house-number" errors=check_errors />
+                <Field name="city" label="field-city" errors=check_errors />
+                <Field name="postcode" label="field-postcode" errors=check_errors />
+                <Field name="email" label="contacts-email" errors=check_errors />
+                <Field name="phone" label="contacts-phone" errors=check_errors />
+                <Submit label="admin-check" pending=check.pending() />
+            </ActionForm>
+            {results}
+            {unlinked}
+            {back_office.then(|| view! { <PaperForms account_id=id recorded=state.recorded reset_done=state.reset /> })}
+        </section>
+    }
+}
+
+/// The back office's part of an account: record a verified paper form "Žádost o reset hesla
+/// v MojeID" (reference number + scan, a plain multipart post) and reset the login on it.
+#[component]
+fn PaperForms(account_id: i64, recorded: bool, reset_done: bool) -> impl IntoView {
+    use server_fn::ServerFn;
+    let lang = use_lang();
+    let reset = ServerAction::<AdminResetLogin>::new();
+    let forms = Resource::new(|| (), move |_| admin_paper_forms(account_id));
+    let upload_path = <AdminPaperForm as ServerFn>::PATH;
+    let refused = refused_by(upload_path);
+    let errors: crate::components::FormError = Signal::derive({
+        let refused = refused.clone();
+        move || refused.clone()
+    });
+    let scan_error = refused.as_ref().and_then(|e| e.field_message("scan", lang));
+    let reset_refusal = reset.value().get_untracked().and_then(|r| r.err());
+    let outage = matches!(reset_refusal, Some(ApiError::CannotDisableAuthenticator));
+    let reset_said = match (reset_done, reset_refusal) {
+        (true, _) => Some(view! { <p class="notice" role="status">{t("paper-reset-done")}</p> }.into_any()),
+        (false, Some(ApiError::CannotDisableAuthenticator)) => Some(view! {
+            <div class="alert" role="alert">
+                <p>{t("err-cannot-disable")}</p>
+                <p>{t("paper-queue-hint")}</p>
+            </div>
+        }.into_any()),
+        (false, Some(ApiError::StepUpRequired)) => Some(view! { <StaffStepUp /> }.into_any()),
+        (false, Some(e)) => Some(view! { <p class="alert" role="alert">{e.field_message("reference", lang).unwrap_or_else(|| e.summary(lang))}</p> }.into_any()),
+        (false, None) => None,
+    };
+    let scan_described = match scan_error.is_some() {
+        true => "f-scan-hint f-scan-error",
+        false => "f-scan-hint",
     };
     view! {
         <section aria-labelledby="paper-forms">
             <h3 id="paper-forms">{t("paper-title")}</h3>
             <p>{t("paper-intro")}</p>
-            <form class="form" on:submit=on_submit novalidate=true>
+            <form class="form" method="post" action=upload_path enctype="multipart/form-data" novalidate=true>
                 <ErrorSummary errors=errors />
                 <input type="hidden" name="account_id" value=account_id />
                 <Field name="reference" label="paper-reference" hint="paper-reference-hint" required=true errors=errors />
-                <div class="field" class:invalid=move || scan_error.get().is_some()>
+                <div class="field" class:invalid=scan_error.is_some()>
                     <label for="f-scan">{t("paper-scan")}</label>
                     <p class="hint" id="f-scan-hint">{t("paper-scan-hint")}</p>
                     <input
@@ -465,26 +529,15 @@ fn PaperForms(
                         name="scan"
                         accept="application/pdf,image/jpeg,image/png"
                         required=true
-                        aria-invalid=move || scan_error.get().map(|_| "true")
-                        aria-describedby=move || if scan_error.get().is_some() { "f-scan-hint f-scan-error" } else { "f-scan-hint" }
+                        aria-invalid=scan_error.is_some().then_some("true")
+                        aria-describedby=scan_described
                     />
-                    {move || scan_error.get().map(|m| view! { <p class="error" id="f-scan-error">{m}</p> })}
+                    {scan_error.clone().map(|m| view! { <p class="error" id="f-scan-error">{m}</p> })}
                 </div>
-                <Submit label="paper-record" pending=pending />
+                <button type="submit">{t("paper-record")}</button>
             </form>
-            {move || matches!(recorded.get(), Some(Ok(_))).then(|| view! { <p class="notice" role="status">{t("paper-recorded")}</p> })}
-            {move || match reset.value().get() {
-                Some(Ok(())) => Some(view! { <p class="notice" role="status">{t("paper-reset-done")}</p> }.into_any()),
-                Some(Err(ApiError::CannotDisableAuthenticator)) => Some(view! {
-                    <div class="alert" role="alert">
-                        <p>{t("err-cannot-disable")}</p>
-                        <p>{t("paper-queue-hint")}</p>
-                    </div>
-                }.into_any()),
-                Some(Err(ApiError::StepUpRequired)) => Some(view! { <StaffStepUp /> }.into_any()),
-                Some(Err(e)) => Some(view! { <p class="alert" role="alert">{e.field_message("reference", lang).unwrap_or_else(|| e.summary(lang))}</p> }.into_any()),
-                None => None,
-            }}
+            {recorded.then(|| view! { <p class="notice" role="status">{t("paper-recorded")}</p> })}
+            {reset_said}
             <Suspense fallback=|| view! { <p>{t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     match forms.await {
@@ -507,7 +560,7 @@ fn PaperForms(
                                                     <input type="hidden" name="queue" value="false" />
                                                     <button type="submit">{t("paper-reset")}</button>
                                                 </ActionForm>
-                                                {move || outage().then(|| view! {
+                                                {outage.then(|| view! {
                                                     <ActionForm action=reset>
                                                         <input type="hidden" name="form_id" value=id />
                                                         <input type="hidden" name="queue" value="true" />

@@ -36,7 +36,6 @@ pub fn has_islands(path: &str) -> bool {
         "/settings/password",
         "/settings/2fa/security-keys/add",
         "/security-keys/check",
-        "/admin",
     ];
     const UNDER: &[&str] = &["/nia-login/", "/settings/nia/document/"];
     let path = match path.len() {
