@@ -72,6 +72,10 @@ pub fn Field(
     /// Not filled from a refused plain post (another form on the page has a field so named).
     #[prop(optional)]
     not_kept: bool,
+    /// A new value is asked at every load (a control code shown beside it): never filled with
+    /// what was typed before, neither from a refused plain post nor by `KeepTyped`.
+    #[prop(optional)]
+    fresh: bool,
     errors: FormError,
 ) -> impl IntoView {
     let lang = use_lang();
@@ -82,7 +86,7 @@ pub fn Field(
     };
     // outside an island, a refused plain post brings back what was typed
     #[cfg(feature = "ssr")]
-    let value = match in_island() || not_kept {
+    let value = match in_island() || not_kept || fresh {
         false => crate::ssr::kept_form_value(name).unwrap_or(value),
         true => value,
     };
@@ -112,6 +116,7 @@ pub fn Field(
                 inputmode=inputmode
                 required=required
                 readonly=locked
+                data-fresh=fresh.then_some("true")
                 aria-invalid=move || message.get().is_some().then_some("true")
                 aria-describedby=described
             />
@@ -170,6 +175,7 @@ pub fn PasswordField(
                         class="secondary"
                         aria-controls=id.clone()
                         aria-pressed="false"
+                        hidden=true
                         data-show=t("password-show")
                         data-hide=t("password-hide")
                     >
@@ -213,7 +219,11 @@ pub fn ErrorSummary(errors: FormError) -> impl IntoView {
 #[component]
 pub fn Submit(label: &'static str, pending: Memo<bool>) -> impl IntoView {
     view! {
-        <button type="submit" aria-disabled=move || pending.get().then_some("true")>
+        <button
+            type="submit"
+            aria-disabled=move || pending.get().then_some("true")
+            data-working=(!in_island()).then(|| t("working"))
+        >
             {move || if pending.get() { t("working") } else { t(label) }}
         </button>
     }

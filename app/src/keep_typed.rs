@@ -69,7 +69,19 @@ pub fn KeepTyped(texts: KeepTexts, children: Children) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = &ev;
     };
-    view! { <div class="keep-typed" on:submit=on_submit on:click=on_click>{children()}</div> }
+    // the "Show password" buttons are hidden until there is script to run them
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(div) = node.get() {
+            client::show_toggles(&div);
+        }
+    });
+    view! {
+        <div class="keep-typed" node_ref=node on:submit=on_submit on:click=on_click>
+            {children()}
+        </div>
+    }
 }
 
 #[cfg(feature = "hydrate")]
@@ -84,6 +96,41 @@ mod client {
 
     fn window() -> web_sys::Window {
         leptos::prelude::window()
+    }
+
+    /// Unhides the "Show password" buttons under `root` (plain HTML hides them: without
+    /// script they would do nothing).
+    pub fn show_toggles(root: &Element) {
+        let Ok(buttons) = root.query_selector_all("button[data-show][hidden]") else {
+            return;
+        };
+        for i in 0..buttons.length() {
+            if let Some(b) = buttons.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let _ = b.remove_attribute("hidden");
+            }
+        }
+    }
+
+    /// The form is being sent: said on it (`aria-busy`) and on its button ("Working…").
+    fn busy(form: &HtmlFormElement) {
+        let _ = form.set_attribute("aria-busy", "true");
+        if let Ok(Some(b)) = form.query_selector("button[type=submit][data-working]") {
+            let working = b.get_attribute("data-working").unwrap_or_default();
+            let _ = b.set_attribute("data-label", &b.text_content().unwrap_or_default());
+            let _ = b.set_attribute("aria-disabled", "true");
+            b.set_text_content(Some(&working));
+        }
+    }
+
+    /// The answer is in: the form can be sent again.
+    fn idle(form: &HtmlFormElement) {
+        let _ = form.remove_attribute("aria-busy");
+        if let Ok(Some(b)) = form.query_selector("button[type=submit][data-label]") {
+            let label = b.get_attribute("data-label").unwrap_or_default();
+            let _ = b.remove_attribute("data-label");
+            let _ = b.remove_attribute("aria-disabled");
+            b.set_text_content(Some(&label));
+        }
     }
 
     /// "Show password" / "Hide password": the button names its input (`aria-controls`) and
@@ -125,18 +172,30 @@ mod client {
         if form.has_attribute("aria-busy") {
             return;
         }
-        let _ = form.set_attribute("aria-busy", "true");
+        busy(&form);
         let texts = texts.clone();
         leptos::task::spawn_local(async move {
-            let outcome = post(&form, &texts).await;
-            let _ = form.remove_attribute("aria-busy");
-            if outcome.is_err() {
-                say(&form, &texts.failed, None);
+            match post(&form, &texts).await {
+                // the next page is loading: the form stays busy (no second post meanwhile)
+                Ok(Went::Away) => {}
+                Ok(Went::Stayed) => idle(&form),
+                Err(_) => {
+                    idle(&form);
+                    say(&form, &texts.failed, None);
+                }
             }
         });
     }
 
-    async fn post(form: &HtmlFormElement, texts: &KeepTexts) -> Result<(), JsValue> {
+    /// Where a post left the browser.
+    enum Went {
+        /// Another page is loading.
+        Away,
+        /// Still on this page (the form refused, or something said).
+        Stayed,
+    }
+
+    async fn post(form: &HtmlFormElement, texts: &KeepTexts) -> Result<Went, JsValue> {
         let data = FormData::new_with_form(form)?;
         let body = UrlSearchParams::new_with_str_sequence_sequence(&data)?;
         let headers = Headers::new()?;
@@ -153,7 +212,8 @@ mod client {
         let Some(go) = res.headers().get(GO_HEADER)? else {
             // the server took the form as any other post (done, and nothing to say here)
             if res.redirected() {
-                return here.assign(&res.url());
+                here.assign(&res.url())?;
+                return Ok(Went::Away);
             }
             let text = JsFuture::from(res.text()?)
                 .await?
@@ -162,11 +222,12 @@ mod client {
             let text = text.trim();
             let plain = !text.is_empty() && text.len() < 500 && !text.starts_with('<');
             say(form, if plain { text } else { &texts.failed }, None);
-            return Ok(());
+            return Ok(Went::Stayed);
         };
         let go = Url::new_with_base(&go, &here.href()?)?;
         if !go.search().contains("__err=") {
-            return here.assign(&go.href());
+            here.assign(&go.href())?;
+            return Ok(Went::Away);
         }
         // refused: the page as the server renders it with the error
         let answer: Response = JsFuture::from(window().fetch_with_str(&go.href()))
@@ -182,7 +243,7 @@ mod client {
                 &texts.expired,
                 Some((&texts.log_in, &format!("/login?next={next}"))),
             );
-            return Ok(());
+            return Ok(Went::Stayed);
         }
         let html = JsFuture::from(answer.text()?)
             .await?
@@ -192,10 +253,13 @@ mod client {
         match same_form(form, &doc) {
             Some(fresh) => {
                 replace_keeping_typed(form, &fresh);
-                Ok(())
+                Ok(Went::Stayed)
             }
             // the page has changed under the form (the step it belonged to is over)
-            None => here.assign(&landed.href()),
+            None => {
+                here.assign(&landed.href())?;
+                Ok(Went::Away)
+            }
         }
     }
 
@@ -219,7 +283,8 @@ mod client {
             .ok()
     }
 
-    /// What the user can type into: not hidden fields (the server's), buttons or files.
+    /// What the user can type into: not hidden fields (the server's), buttons or files, nor
+    /// a field asked anew at every load (`data-fresh`).
     fn typed_fields(form: &HtmlFormElement) -> Vec<Element> {
         let Ok(all) = form.query_selector_all("input[name], select[name], textarea[name]") else {
             return Vec::new();
@@ -232,6 +297,7 @@ mod client {
                     kind.as_str(),
                     "hidden" | "submit" | "button" | "file" | "checkbox" | "radio"
                 ) && !e.has_attribute("readonly")
+                    && !e.has_attribute("data-fresh")
             })
             .collect()
     }
@@ -246,6 +312,7 @@ mod client {
             })
             .collect();
         form.set_inner_html(&fresh.inner_html());
+        show_toggles(form);
         for field in typed_fields(form) {
             let name = field.get_attribute("name").unwrap_or_default();
             if let Some((_, v)) = typed.iter().find(|(n, _)| *n == name) {

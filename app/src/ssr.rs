@@ -196,6 +196,14 @@ pub fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
 
 /// A cookie of ours for the whole site, out of scripts' reach, sent on top-level navigation
 /// from elsewhere but not on cross-site posts (`max_age` 0 clears it).
+/// A cookie of ours that only our own pages' requests carry (`SameSite=Strict`).
+pub fn strict_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
 pub fn lax_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
     format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",

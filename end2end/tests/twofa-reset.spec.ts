@@ -17,6 +17,9 @@ test('a lost key: the 2FA reset with the control code, PIN1, PIN2 and the passwo
   await page.getByLabel('Enter the control code').fill('XXXXXX');
   await page.getByRole('button', { name: 'Send PIN1 and PIN2' }).click();
   await expect(page.getByText('The code is not correct. Check it and try again.').first()).toBeVisible();
+  // the name stays typed; the control code is a new one, and the old one typed is gone
+  await expect(page.getByLabel('Username')).toHaveValue(username);
+  await expect(page.getByLabel('Enter the control code')).toHaveValue('');
   const control = (await page.locator('#control-code').innerText()).trim();
   await page.getByLabel('Enter the control code').fill(control);
   await page.getByRole('button', { name: 'Send PIN1 and PIN2' }).click();

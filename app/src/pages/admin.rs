@@ -302,6 +302,16 @@ fn refused_by(path: &str) -> Option<ApiError> {
         .map(|e| ServerFnUrlError::<ApiError>::decode_err(e.err()))
 }
 
+/// The identity questions, as `check_identity` names them.
+const QUESTIONS: [&str; 6] = [
+    "first_name",
+    "last_name",
+    "birth_date",
+    "permanent_address",
+    "email",
+    "phone",
+];
+
 /// What the console's address says: the account shown and the outcome of the last step.
 #[derive(Clone, Debug, Default)]
 struct ConsoleState {
@@ -317,11 +327,15 @@ impl ConsoleState {
     fn from_query() -> Self {
         let query = leptos_router::hooks::use_query_map();
         let q = query.read_untracked();
+        // the address is only what to show: the server decides on an unlink by its own
+        // record of the check; a question it does not know is not shown at all
         let checked = q.get("checked").map(|c| {
             c.split(',')
                 .filter_map(|pair| {
                     let (question, ok) = pair.split_once(':')?;
-                    Some((question.to_owned(), ok == "1"))
+                    QUESTIONS
+                        .contains(&question)
+                        .then(|| (question.to_owned(), ok == "1"))
                 })
                 .collect()
         });

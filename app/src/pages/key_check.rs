@@ -66,7 +66,19 @@ pub enum CheckStart {
 pub async fn key_check_start() -> Result<CheckStart, ApiError> {
     match start_check().await {
         Ok(t) => Ok(CheckStart::Ready(Box::new(t))),
-        Err(e) => Ok(CheckStart::Refused(e.summary(crate::ssr::meta().lang))),
+        Err(e) => {
+            answered_in_words();
+            Ok(CheckStart::Refused(e.summary(crate::ssr::meta().lang)))
+        }
+    }
+}
+
+/// A refusal said in words is an answer like any other: the status the error set (429, 422,
+/// 503) would make the island's client read the words as an error it cannot decode.
+#[cfg(feature = "ssr")]
+fn answered_in_words() {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::OK);
     }
 }
 
@@ -102,6 +114,7 @@ pub async fn key_check_finish(ticket: String, credential: String) -> Result<Stri
     Ok(match finish_check(ticket, credential).await {
         Ok(v) => view! { <CheckResult v offer_support=true /> }.to_html(),
         Err(e) => {
+            answered_in_words();
             let message = match e {
                 ApiError::NotAuthenticated => crate::i18n::tr(lang, "check-expired"),
                 e => e.summary(lang),

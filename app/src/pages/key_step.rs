@@ -149,6 +149,7 @@ pub fn cookies_cleared_at_logout(secure: bool) -> Vec<String> {
         ended_cookie(COOKIE, secure),
         ended_cookie(ADD_COOKIE, secure),
         crate::ssr::kept_form_cookie("", 0, secure),
+        super::twofa_reset::ticket_cleared(secure),
     ]
 }
 

@@ -394,6 +394,9 @@ const STEP_UP: &str = "/reauth?next=%2Fsettings%2Fnia%3Fstep%3Dchoose";
 /// The page while NIA completes the link: it looks again every second (`completing`), and
 /// once the link is made it goes on to Settings.
 const COMPLETING: &str = "/settings/nia?completing=1";
+/// How often the completing page looks again by itself (a screen reader starts the page
+/// again at each load: not every second).
+const REFRESH_SECS: u32 = 3;
 
 /// The request to link and its steps: plain forms (each answered by loading the page
 /// again); while NIA completes the link the page reloads itself every second, without
@@ -435,7 +438,7 @@ fn NiaPanel(choose: bool) -> impl IntoView {
                             .is_some_and(|r| r.state.screen() == Screen::Progress);
                         view! {
                             {progress.then(|| view! {
-                                <leptos_meta::Meta http_equiv="refresh" content=format!("1; url={COMPLETING}") />
+                                <leptos_meta::Meta http_equiv="refresh" content=format!("{REFRESH_SECS}; url={COMPLETING}") />
                             })}
                             {body(lang, v, choose, Actions { start, complete, cancel })}
                         }
@@ -481,6 +484,7 @@ fn body(lang: Lang, v: NiaView, choose: bool, actions: Actions) -> AnyView {
             <section class="card" aria-labelledby="nia-progress">
                 <h2 id="nia-progress">{t("nia-complete")}</h2>
                 <p role="status" aria-live="polite" class="progress">{t("nia-completing")}</p>
+                <p><a href=COMPLETING>{t("nia-completing-check")}</a></p>
             </section>
         }
         .into_any();

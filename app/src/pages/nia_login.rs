@@ -282,6 +282,11 @@ pub fn NiaLoginPage() -> impl IntoView {
     let password = ServerAction::<NiaLoginPassword>::new();
     let cancel = ServerAction::<NiaLoginCancel>::new();
     let token = StoredValue::new(token);
+    // the answer was posted to NIA already (from this page): not again by itself
+    let posted = leptos_router::hooks::use_query_map()
+        .read_untracked()
+        .get("posted")
+        .is_some();
     view! {
         <Title text=t("nia-login-title") />
         <h1>{t("nia-login-title")}</h1>
@@ -315,7 +320,7 @@ pub fn NiaLoginPage() -> impl IntoView {
                     </p>
                     {high.then(|| view! { <p>{t("nia-login-high-needs")}</p> })}
                     {match answer {
-                        Some(a) => view! { <AnswerPanel answer=a service /> }.into_any(),
+                        Some(a) => view! { <AnswerPanel answer=a service at_once=!posted /> }.into_any(),
                         None => view! { <LoginForm token password cancel /> }.into_any(),
                     }}
                 }
@@ -374,6 +379,15 @@ fn SubmitAtOnce(children: Children) -> impl IntoView {
                 .and_then(|d| d.query_selector("form").ok().flatten())
                 .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok());
             if let Some(f) = form {
+                // once: back here (or a reload) shows the answer without posting it again
+                let history = window().history();
+                if let Ok(h) = history {
+                    let _ = h.replace_state_with_url(
+                        &wasm_bindgen::JsValue::NULL,
+                        "",
+                        Some("?posted=1"),
+                    );
+                }
                 let _ = f.submit();
             }
         }
@@ -384,7 +398,12 @@ fn SubmitAtOnce(children: Children) -> impl IntoView {
 /// The outcome said in words, and the form that carries our answer to NIA (sent by itself
 /// on success; on a refusal the citizen reads why first).
 #[component]
-fn AnswerPanel(answer: AnswerView, service: String) -> impl IntoView {
+fn AnswerPanel(
+    answer: AnswerView,
+    service: String,
+    /// Post a successful answer as soon as the page has loaded.
+    at_once: bool,
+) -> impl IntoView {
     let lang = use_lang();
     let keys = if answer.means_keys.is_empty() {
         t("nia-login-no-means-keys")
@@ -449,7 +468,7 @@ fn AnswerPanel(answer: AnswerView, service: String) -> impl IntoView {
     };
     view! {
         {message}
-        {match success {
+        {match success && at_once {
             true => view! { <SubmitAtOnce>{form}</SubmitAtOnce> }.into_any(),
             false => form.into_any(),
         }}

@@ -65,7 +65,14 @@ const DONE: &str = "/login/2fa-reset?done=1";
 fn ticket_cookie(ticket: &str, max_age: i64) -> String {
     let secure = crate::ssr::secure_cookies();
     let name = crate::ssr::site_cookie_name(TICKET_COOKIE, secure);
-    crate::ssr::lax_cookie(&name, ticket, max_age, secure)
+    crate::ssr::strict_cookie(&name, ticket, max_age, secure)
+}
+
+/// The `Set-Cookie` that clears the reset's ticket (at logout too: a shared computer).
+#[cfg(feature = "ssr")]
+pub fn ticket_cleared(secure: bool) -> String {
+    let name = crate::ssr::site_cookie_name(TICKET_COOKIE, secure);
+    crate::ssr::strict_cookie(&name, "", 0, secure)
 }
 
 /// This browser's reset between its steps, if one is pending.
@@ -168,7 +175,7 @@ fn StartForm() -> impl IntoView {
                         }
                     })}
                 </Suspense>
-                <Field name="control" label="reset-control" autocomplete="off" required=true not_kept=true errors />
+                <Field name="control" label="reset-control" autocomplete="off" required=true fresh=true errors />
                 <Submit label="reset-send" pending=start.pending() />
             </ActionForm>
         </KeepTyped>
@@ -192,5 +199,6 @@ fn FinishForm(ticket: String) -> impl IntoView {
                 <Submit label="reset-remove" pending=finish.pending() />
             </ActionForm>
         </KeepTyped>
+        <p><a href="/login/2fa-reset">{t("reset-start-again")}</a></p>
     }
 }
