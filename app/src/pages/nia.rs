@@ -285,35 +285,31 @@ pub async fn nia_start(method: String) -> Result<String, ApiError> {
     };
     let s = current_session().await?;
     let idp = ctx()?.idp;
-    let url = match method.as_str() {
-        "eobcanka" => {
-            let start = match idp.start_eobcanka(&s.caller(&request_info())).await {
-                Ok(start) => start,
-                Err(idp::Error::StepUpRequired) => {
-                    redirect_plain_form(STEP_UP);
-                    return Ok(STEP_UP.to_owned());
-                }
-                Err(e) => return Err(fail(e)),
-            };
-            // NIA's answer is accepted only from the browser that carries this
-            append_cookie(&nia_browser_cookie(
-                &start.browser_nonce,
-                idp::nia::pairing::LOGIN_TTL_SECS,
-            ))?;
-            start.url
-        }
-        "czech_point" => {
-            match idp.start_czech_point(&s.caller(&request_info())).await {
-                Ok(_) => {}
-                Err(idp::Error::StepUpRequired) => {
-                    redirect_plain_form(STEP_UP);
-                    return Ok(STEP_UP.to_owned());
-                }
-                Err(e) => return Err(fail(e)),
+    let info = request_info();
+    let caller = s.caller(&info);
+    let started = match method.as_str() {
+        "eobcanka" => match idp.start_eobcanka(&caller).await {
+            Ok(start) => {
+                // NIA's answer is accepted only from the browser that carries this
+                append_cookie(&nia_browser_cookie(
+                    &start.browser_nonce,
+                    idp::nia::pairing::LOGIN_TTL_SECS,
+                ))?;
+                Ok(start.url)
             }
-            "/settings/nia".to_owned()
-        }
+            Err(e) => Err(e),
+        },
+        "czech_point" => idp
+            .start_czech_point(&caller)
+            .await
+            .map(|_| "/settings/nia".to_owned()),
         _ => return Err(ApiError::Conflict),
+    };
+    // either way, a login that is not fresh enough goes to the step-up first
+    let url = match started {
+        Ok(url) => url,
+        Err(idp::Error::StepUpRequired) => STEP_UP.to_owned(),
+        Err(e) => return Err(fail(e)),
     };
     redirect_plain_form(&url);
     Ok(url)

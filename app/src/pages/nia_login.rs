@@ -241,7 +241,7 @@ pub async fn nia_login_key(
     own_flow(&token)?;
     let assertion: serde_json::Value =
         serde_json::from_str(&assertion).unwrap_or(serde_json::Value::Null);
-    let answer = crate::ssr::ctx()?
+    crate::ssr::ctx()?
         .idp
         .nia_login_key(&token, &ticket, &assertion, &crate::ssr::request_info())
         .await
@@ -250,7 +250,6 @@ pub async fn nia_login_key(
             idp::Error::NotFound => ApiError::BadSecurityKey,
             e => crate::ssr::fail(e),
         })?;
-    let _ = answer;
     super::key_step::end_key_step()?;
     Ok(page_of(&token))
 }
