@@ -56,7 +56,7 @@ function row(figure, value, baseline, show, target, abs) {
 
 // 1. first load
 const trivial = by('trivial Leptos app /');
-for (const page of ['/login', '/settings', '/settings/2fa/security-keys', '/security-keys/check']) {
+for (const page of ['/login', '/settings', '/settings/2fa/security-keys', '/security-keys/check', '/settings/password']) {
   const p = by(page);
   row(`first load ${page} (bytes on the wire)`, p?.bytes, trivial?.bytes, kb, ['<=', 1.3]);
   row(`first load ${page} (time to interactive)`, p?.interactive_ms, trivial?.interactive_ms, ms);

@@ -28,6 +28,9 @@ use crate::pages::{
 #[cfg(feature = "ssr")]
 use crate::ssr::current_session;
 
+/// The name of the forms' script in the site's `pkg/` (`./x` builds it from `frontend-forms`).
+pub const FORMS_OUTPUT_NAME: &str = "mojeid_forms";
+
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = i18n::page_lang();
@@ -36,11 +39,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     ssr::content_security_policy();
     #[cfg(feature = "ssr")]
     ssr::clear_kept_form();
-    // Only the islands of a page are hydrated; a page without any ships no script at all.
+    // Only the islands of a page are hydrated; a page of plain forms loads their small
+    // script, and a page with neither ships no script at all.
     #[cfg(feature = "ssr")]
-    let scripted = ssr::request_path().is_none_or(|p| pages::has_islands(&p));
+    let script = ssr::request_path().map_or(pages::Script::Islands, |p| pages::script_of(&p));
     #[cfg(not(feature = "ssr"))]
-    let scripted = true;
+    let script = pages::Script::Islands;
+    let scripted = script != pages::Script::None;
+    let forms_script = (script == pages::Script::Forms).then(|| {
+        let js = format!("/{}/{FORMS_OUTPUT_NAME}.js", options.site_pkg_dir);
+        view! {
+            <link rel="modulepreload" href=js.clone() />
+            <script
+                type="module"
+                nonce=leptos::nonce::use_nonce()
+                inner_html=format!("import init from '{js}';init();")
+            ></script>
+        }
+    });
+    let options = (script == pages::Script::Islands).then_some(options);
     if let Some(sc) = Owner::current_shared_context() {
         // what is outside an island is not hydrated, so its data is not sent along
         sc.set_is_hydrating(false);
@@ -53,7 +70,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="stylesheet" href=stylesheet />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                {scripted.then(|| view! { <HydrationScripts options islands=true /> })}
+                {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+                {forms_script}
                 <MetaTags />
             </head>
             // the page is as alive as it gets: at once when it has nothing to hydrate, else

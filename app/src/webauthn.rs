@@ -1,5 +1,11 @@
-//! The browser's WebAuthn calls (`navigator.credentials.create` / `.get`) through web-sys,
-//! with webauthn-rs-proto's conversions, answering the JSON the server functions take.
+//! The browser's WebAuthn calls (`navigator.credentials.create` / `.get`) through web-sys.
+//!
+//! The options cross to the browser as the JSON text the server made of webauthn-rs-proto's
+//! `CreationChallengeResponse` / `RequestChallengeResponse`, and the browser's answer goes
+//! back as JSON text in the shape of its `RegisterPublicKeyCredential` /
+//! `PublicKeyCredential`, which the server parses: one set of types defines the wire. The
+//! browser only turns the base64url fields into bytes and back (`JSON.parse` does the rest),
+//! so the WASM carries no serde code for those types.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,26 +16,148 @@ pub enum CeremonyError {
     Unsupported,
     /// The user cancelled, the key did not answer in time, or the key is not registered.
     Cancelled,
+    /// The options from the server or the browser's answer could not be read (our fault).
+    Broken,
 }
 
 impl CeremonyError {
-    pub fn message_key(self) -> &'static str {
+    /// The catalog key of what to say; `Broken` is said as an internal error.
+    pub fn message_key(self) -> Option<&'static str> {
         match self {
-            CeremonyError::Unsupported => "check-unsupported",
-            CeremonyError::Cancelled => "check-cancelled",
+            CeremonyError::Unsupported => Some("check-unsupported"),
+            CeremonyError::Cancelled => Some("check-cancelled"),
+            CeremonyError::Broken => None,
         }
     }
+}
+
+/// The JSON text of `options` for the browser (on the server).
+#[cfg(feature = "ssr")]
+pub fn options_text<T: Serialize>(options: &T) -> Result<String, crate::error::ApiError> {
+    serde_json::to_string(options).map_err(|_| crate::error::ApiError::Internal)
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::CeremonyError;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
     use leptos::prelude::window;
-    use wasm_bindgen::JsCast;
+    use wasm_bindgen::{JsCast, JsValue};
+
+    type Result<T> = std::result::Result<T, CeremonyError>;
+
+    fn field(of: &JsValue, key: &str) -> JsValue {
+        Reflect::get(of, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn put(on: &JsValue, key: &str, value: &JsValue) -> Result<()> {
+        Reflect::set(on, &JsValue::from_str(key), value)
+            .map(|_| ())
+            .map_err(|_| CeremonyError::Broken)
+    }
+
+    /// The base64url text at `on[key]` as the bytes the browser takes.
+    fn to_bytes(on: &JsValue, key: &str) -> Result<()> {
+        let text = field(on, key).as_string().ok_or(CeremonyError::Broken)?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .map_err(|_| CeremonyError::Broken)?;
+        put(on, key, &Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// The `id` of each credential listed at `on[key]` (if there is a list) as bytes.
+    fn ids_to_bytes(on: &JsValue, key: &str) -> Result<()> {
+        let list = field(on, key);
+        if list.is_undefined() || list.is_null() {
+            return Ok(());
+        }
+        let list: Array = list.dyn_into().map_err(|_| CeremonyError::Broken)?;
+        list.iter().try_for_each(|c| to_bytes(&c, "id"))
+    }
+
+    /// The options as the browser takes them: the server's JSON with its binary fields as
+    /// bytes (`publicKey.challenge`, `.user.id`, the ids of the credentials listed).
+    fn options(json: &str) -> Result<JsValue> {
+        let options = JSON::parse(json).map_err(|_| CeremonyError::Broken)?;
+        let public_key = field(&options, "publicKey");
+        if !public_key.is_object() {
+            return Err(CeremonyError::Broken);
+        }
+        to_bytes(&public_key, "challenge")?;
+        let user = field(&public_key, "user");
+        if user.is_object() {
+            to_bytes(&user, "id")?;
+        }
+        ids_to_bytes(&public_key, "excludeCredentials")?;
+        ids_to_bytes(&public_key, "allowCredentials")?;
+        Ok(options)
+    }
+
+    /// The bytes at `of[key]` (an `ArrayBuffer`) as base64url text, if there are any.
+    fn text_of(of: &JsValue, key: &str) -> Option<JsValue> {
+        let buffer = field(of, key).dyn_into::<ArrayBuffer>().ok()?;
+        Some(JsValue::from_str(
+            &URL_SAFE_NO_PAD.encode(Uint8Array::new(&buffer).to_vec()),
+        ))
+    }
+
+    /// Copies the buffers `keys` of `from` as base64url text onto `to`: `required` ones must
+    /// be there, the others are `null` when absent.
+    fn copy_texts(from: &JsValue, to: &JsValue, keys: &[(&str, bool)]) -> Result<()> {
+        for (key, required) in keys {
+            match text_of(from, key) {
+                Some(text) => put(to, key, &text)?,
+                None if *required => return Err(CeremonyError::Broken),
+                None => put(to, key, &JsValue::NULL)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The client extension results the server reads (`appid`, `credProps`, `minPinLength`).
+    fn extensions(credential: &web_sys::PublicKeyCredential) -> Result<JsValue> {
+        let results: JsValue = credential.get_client_extension_results().into();
+        let out: JsValue = Object::new().into();
+        if let Some(appid) = field(&results, "appid").as_bool() {
+            put(&out, "appid", &JsValue::from_bool(appid))?;
+        }
+        if let Some(rk) = field(&field(&results, "credProps"), "rk").as_bool() {
+            let props: JsValue = Object::new().into();
+            put(&props, "rk", &JsValue::from_bool(rk))?;
+            put(&out, "credProps", &props)?;
+        }
+        if let Some(length) = field(&results, "minPinLength").as_f64() {
+            put(&out, "minPinLength", &JsValue::from_f64(length.trunc()))?;
+        }
+        Ok(out)
+    }
+
+    /// The browser's credential as JSON text: its id, its response's buffers named by
+    /// `buffers` (base64url), its type and extension results.
+    fn answer_text(
+        credential: web_sys::PublicKeyCredential,
+        buffers: &[(&str, bool)],
+    ) -> Result<String> {
+        let raw_id = text_of(&credential, "rawId").ok_or(CeremonyError::Broken)?;
+        let response: JsValue = Object::new().into();
+        copy_texts(&field(&credential, "response"), &response, buffers)?;
+        let out: JsValue = Object::new().into();
+        put(&out, "id", &raw_id)?;
+        put(&out, "rawId", &raw_id)?;
+        put(&out, "response", &response)?;
+        put(&out, "type", &JsValue::from_str("public-key"))?;
+        put(&out, "extensions", &extensions(&credential)?)?;
+        JSON::stringify(&out)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or(CeremonyError::Broken)
+    }
 
     async fn answer(
-        promise: Result<js_sys::Promise, wasm_bindgen::JsValue>,
-    ) -> Result<web_sys::PublicKeyCredential, CeremonyError> {
+        promise: std::result::Result<js_sys::Promise, JsValue>,
+    ) -> Result<web_sys::PublicKeyCredential> {
         let promise = promise.map_err(|_| CeremonyError::Unsupported)?;
         let answer = wasm_bindgen_futures::JsFuture::from(promise)
             .await
@@ -42,36 +170,31 @@ mod browser {
         answer.dyn_into().map_err(|_| CeremonyError::Cancelled)
     }
 
-    pub async fn create(
-        options: webauthn_rs_proto::CreationChallengeResponse,
-    ) -> Result<String, CeremonyError> {
-        let options: web_sys::CredentialCreationOptions = options.into();
-        let credential = answer(
-            window()
-                .navigator()
-                .credentials()
-                .create_with_options(&options),
-        )
-        .await?;
-        serde_json::to_string(&webauthn_rs_proto::RegisterPublicKeyCredential::from(
+    /// A new credential for the options `json` (a `CreationChallengeResponse`).
+    pub async fn create(json: &str) -> Result<String> {
+        let options: web_sys::CredentialCreationOptions = options(json)?.unchecked_into();
+        let credentials = window().navigator().credentials();
+        let credential = answer(credentials.create_with_options(&options)).await?;
+        answer_text(
             credential,
-        ))
-        .map_err(|_| CeremonyError::Cancelled)
+            &[("attestationObject", true), ("clientDataJSON", true)],
+        )
     }
 
-    pub async fn get(
-        options: webauthn_rs_proto::RequestChallengeResponse,
-    ) -> Result<String, CeremonyError> {
-        let options: web_sys::CredentialRequestOptions = options.into();
-        let credential = answer(
-            window()
-                .navigator()
-                .credentials()
-                .get_with_options(&options),
+    /// An assertion for the options `json` (a `RequestChallengeResponse`).
+    pub async fn get(json: &str) -> Result<String> {
+        let options: web_sys::CredentialRequestOptions = options(json)?.unchecked_into();
+        let credentials = window().navigator().credentials();
+        let credential = answer(credentials.get_with_options(&options)).await?;
+        answer_text(
+            credential,
+            &[
+                ("authenticatorData", true),
+                ("clientDataJSON", true),
+                ("signature", true),
+                ("userHandle", false),
+            ],
         )
-        .await?;
-        serde_json::to_string(&webauthn_rs_proto::PublicKeyCredential::from(credential))
-            .map_err(|_| CeremonyError::Cancelled)
     }
 }
 
@@ -79,13 +202,11 @@ mod browser {
 pub use browser::{create, get};
 
 #[cfg(not(feature = "hydrate"))]
-pub async fn create(
-    _: webauthn_rs_proto::CreationChallengeResponse,
-) -> Result<String, CeremonyError> {
+pub async fn create(_: &str) -> Result<String, CeremonyError> {
     Err(CeremonyError::Unsupported)
 }
 
 #[cfg(not(feature = "hydrate"))]
-pub async fn get(_: webauthn_rs_proto::RequestChallengeResponse) -> Result<String, CeremonyError> {
+pub async fn get(_: &str) -> Result<String, CeremonyError> {
     Err(CeremonyError::Unsupported)
 }

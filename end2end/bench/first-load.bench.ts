@@ -60,8 +60,10 @@ test('first load of our pages against the trivial Leptos app', async ({ browser 
     ['/login', `${OURS}/login`, []],
     ['/settings', `${OURS}/settings`, session],
     ['/settings/2fa/security-keys', `${OURS}/settings/2fa/security-keys`, session],
-    // a page with an island (the WebAuthn ceremony): it loads the whole app's WASM
+    // a page with an island (the WebAuthn ceremony): it loads the islands' WASM
     ['/security-keys/check', `${OURS}/security-keys/check`, []],
+    // a page of plain forms with script (keeps what was typed): the forms' small script
+    ['/settings/password', `${OURS}/settings/password`, session],
   ];
   for (const [label, url, cookies] of pages) {
     const runs = [];

@@ -34,7 +34,13 @@ test('pages without islands ship no script, and forms work with JavaScript off',
   await hydrated(page);
   expect(wasm).toEqual([]);
   await visit(page, '/security-keys/check');
-  expect(wasm.some((u) => u.endsWith('.wasm'))).toBe(true);
+  expect(wasm.some((u) => u.endsWith('/mojeid_bg.wasm'))).toBe(true);
+  // a page of plain forms loads their small script only, not the islands' WASM
+  wasm.length = 0;
+  await visit(page, '/register');
+  await hydrated(page);
+  expect(wasm.some((u) => u.endsWith('/mojeid_forms_bg.wasm'))).toBe(true);
+  expect(wasm.some((u) => u.endsWith('/mojeid_bg.wasm'))).toBe(false);
 
   // without JavaScript: a wrong password is said on the page, the right one logs in
   const context = await browser.newContext({ javaScriptEnabled: false });

@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
-use webauthn_rs_proto::CreationChallengeResponse;
 
 use super::security_keys::{KeyKind, Level};
 use crate::error::ApiError;
@@ -14,7 +13,8 @@ use crate::i18n::{t, use_lang};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyCheckTicket {
     pub ticket: String,
-    pub options: CreationChallengeResponse,
+    /// The `CreationChallengeResponse` as JSON text (what the browser takes).
+    pub options: String,
 }
 
 /// What the page shows.
@@ -99,7 +99,7 @@ async fn start_check() -> Result<KeyCheckTicket, ApiError> {
         .map_err(crate::ssr::fail)?;
     Ok(KeyCheckTicket {
         ticket: started.ticket,
-        options: started.options,
+        options: crate::webauthn::options_text(&started.options)?,
     })
 }
 
@@ -203,7 +203,7 @@ async fn run_check(texts: &CheckTexts) -> String {
         Ok(CheckStart::Refused(m)) => return alert(&m),
         Err(_) => return alert(&texts.failed),
     };
-    let credential = match crate::webauthn::create(start.options).await {
+    let credential = match crate::webauthn::create(&start.options).await {
         Ok(c) => c,
         Err(e) => return alert(&texts.browser.say(e)),
     };

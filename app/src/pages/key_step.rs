@@ -9,7 +9,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
-use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse};
 
 use crate::error::ApiError;
 use crate::i18n::t;
@@ -77,7 +76,7 @@ async fn hand_over<T: Serialize>(
 ) -> Result<(), ApiError> {
     use base64::Engine;
     let c = crate::ssr::ctx()?;
-    let options = serde_json::to_string(options).map_err(|_| ApiError::Internal)?;
+    let options = crate::webauthn::options_text(options)?;
     c.idp
         .keep_ticket_options(&ticket, &options)
         .await
@@ -96,10 +95,9 @@ async fn hand_over<T: Serialize>(
 }
 
 /// This browser's pending ceremony of cookie `name`: its ticket, what it carries, and the
-/// options kept with the ticket (none when the cookie or the ticket is gone).
-async fn pending<T: serde::de::DeserializeOwned>(
-    name: &'static str,
-) -> Option<(String, String, T)> {
+/// options kept with the ticket, as the JSON text the browser takes (none when the cookie or
+/// the ticket is gone).
+async fn pending(name: &'static str) -> Option<(String, String, String)> {
     #[cfg(feature = "ssr")]
     {
         let h = handed(name)?;
@@ -109,7 +107,7 @@ async fn pending<T: serde::de::DeserializeOwned>(
             .ticket_options(&h.ticket)
             .await
             .ok()?;
-        Some((h.ticket, h.carry, serde_json::from_str(&options).ok()?))
+        Some((h.ticket, h.carry, options))
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -160,7 +158,7 @@ pub fn cookies_cleared_at_logout(secure: bool) -> Vec<String> {
 pub async fn hand_to_key_step(
     kind: KeyFor,
     ticket: &str,
-    options: &RequestChallengeResponse,
+    options: &webauthn_rs_proto::RequestChallengeResponse,
     next: &str,
 ) -> Result<(), ApiError> {
     if !crate::ssr::plain_form_post() {
@@ -191,7 +189,7 @@ pub fn end_key_step() -> Result<(), ApiError> {
 #[cfg(feature = "ssr")]
 pub async fn hand_to_key_add(
     ticket: String,
-    options: CreationChallengeResponse,
+    options: webauthn_rs_proto::CreationChallengeResponse,
     name: &str,
 ) -> Result<(), ApiError> {
     hand_over(ADD_COOKIE, ticket, name, &options, ADD_PAGE).await
@@ -212,21 +210,29 @@ const ADD_PAGE: &str = "/settings/2fa/security-keys/add";
 pub struct CeremonyTexts {
     unsupported: String,
     cancelled: String,
+    broken: String,
 }
 
 impl CeremonyTexts {
     pub(crate) fn here() -> Self {
         use crate::webauthn::CeremonyError;
+        let say = |e: CeremonyError| match e.message_key() {
+            Some(key) => t(key),
+            None => ApiError::Internal.summary(crate::i18n::use_lang()),
+        };
         CeremonyTexts {
-            unsupported: t(CeremonyError::Unsupported.message_key()),
-            cancelled: t(CeremonyError::Cancelled.message_key()),
+            unsupported: say(CeremonyError::Unsupported),
+            cancelled: say(CeremonyError::Cancelled),
+            broken: say(CeremonyError::Broken),
         }
     }
 
     pub(crate) fn say(&self, e: crate::webauthn::CeremonyError) -> String {
+        use crate::webauthn::CeremonyError;
         match e {
-            crate::webauthn::CeremonyError::Unsupported => self.unsupported.clone(),
-            crate::webauthn::CeremonyError::Cancelled => self.cancelled.clone(),
+            CeremonyError::Unsupported => self.unsupported.clone(),
+            CeremonyError::Cancelled => self.cancelled.clone(),
+            CeremonyError::Broken => self.broken.clone(),
         }
     }
 }
@@ -263,7 +269,7 @@ impl KeyTexts {
 
 #[component]
 fn KeyStepPage(kind: KeyFor) -> impl IntoView {
-    let step = Resource::new(|| (), |_| pending::<RequestChallengeResponse>(COOKIE));
+    let step = Resource::new(|| (), |_| pending(COOKIE));
     // an expired step starts again where it began: a login for NIA at its flow's page
     let start_again = match kind {
         KeyFor::Nia => leptos_router::hooks::use_params_map()
@@ -331,7 +337,8 @@ enum Asking {
 fn KeyAnswer(
     kind: KeyFor,
     ticket: String,
-    options: RequestChallengeResponse,
+    /// The `RequestChallengeResponse` as JSON text.
+    options: String,
     next: String,
     again: String,
     texts: KeyTexts,
@@ -347,7 +354,7 @@ fn KeyAnswer(
         state.set(Asking::Waiting);
         leptos::task::spawn_local(async move {
             let texts = texts.get_value();
-            let assertion = match crate::webauthn::get(options).await {
+            let assertion = match crate::webauthn::get(&options).await {
                 Ok(a) => a,
                 Err(e) => return state.set(Asking::NoAnswer(texts.browser.say(e))),
             };
@@ -406,7 +413,7 @@ pub struct AddTexts {
 /// `/settings/2fa/security-keys/add`: the key answers the challenge the list's form made.
 #[component]
 pub fn KeyAddPage() -> impl IntoView {
-    let adding = Resource::new(|| (), |_| pending::<CreationChallengeResponse>(ADD_COOKIE));
+    let adding = Resource::new(|| (), |_| pending(ADD_COOKIE));
     let lang = crate::i18n::use_lang();
     let texts = AddTexts {
         waiting: t("keys-add-waiting"),
@@ -456,7 +463,8 @@ enum Adding {
 #[island]
 fn KeyCreate(
     ticket: String,
-    options: CreationChallengeResponse,
+    /// The `CreationChallengeResponse` as JSON text.
+    options: String,
     name: String,
     texts: AddTexts,
 ) -> impl IntoView {
@@ -471,15 +479,13 @@ fn KeyCreate(
         state.set(Adding::Waiting);
         leptos::task::spawn_local(async move {
             let texts = texts.get_value();
-            let credential = match crate::webauthn::create(options).await {
+            let credential = match crate::webauthn::create(&options).await {
                 Ok(c) => c,
                 Err(e) => return state.set(Adding::NoAnswer(texts.browser.say(e))),
             };
             match super::security_keys::add_key_finish(ticket, name, credential).await {
-                Ok(k) => {
-                    let _ = window()
-                        .location()
-                        .assign(&format!("{KEYS_PAGE}?added={}", k.id));
+                Ok(to) => {
+                    let _ = window().location().assign(&to);
                 }
                 Err(ApiError::Invalid(v)) => {
                     let incorrect = v

@@ -22,27 +22,52 @@ pub mod support;
 pub mod support_console;
 pub mod twofa_reset;
 
-/// Whether the page at `path` has islands (parts hydrated in the browser): only such a page
-/// loads the WASM. Every other page is plain HTML whose forms post without script.
-pub fn has_islands(path: &str) -> bool {
-    const EXACT: &[&str] = &[
+/// What script the page at `path` loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    /// None: plain HTML whose forms post without script.
+    None,
+    /// The forms' script (`frontend-forms`, a few KB): plain forms that keep what was typed,
+    /// "Show password", the print button, a form that goes on by itself.
+    Forms,
+    /// The islands' WASM (`frontend`): the WebAuthn ceremonies, the only parts hydrated.
+    Islands,
+}
+
+/// The script of the page at `path` (see [`Script`]).
+pub fn script_of(path: &str) -> Script {
+    const ISLANDS: &[&str] = &[
         "/login/key",
         "/reauth/key",
+        "/settings/2fa/security-keys/add",
+        "/security-keys/check",
+    ];
+    const FORMS: &[&str] = &[
         "/login/2fa-reset",
         "/register",
         "/password-reset",
         "/settings/profile",
         "/settings/contacts",
         "/settings/password",
-        "/settings/2fa/security-keys/add",
-        "/security-keys/check",
     ];
-    const UNDER: &[&str] = &["/nia-login/", "/settings/nia/document/"];
     let path = match path.len() {
         1 => path,
         _ => path.trim_end_matches('/'),
     };
-    EXACT.contains(&path) || UNDER.iter().any(|p| path.starts_with(p))
+    if ISLANDS.contains(&path) {
+        return Script::Islands;
+    }
+    // `/nia-login/:token` and its key step `/nia-login/:token/key`
+    if let Some(rest) = path.strip_prefix("/nia-login/") {
+        return match rest.ends_with("/key") {
+            true => Script::Islands,
+            false => Script::Forms,
+        };
+    }
+    if FORMS.contains(&path) || path.starts_with("/settings/nia/document/") {
+        return Script::Forms;
+    }
+    Script::None
 }
 
 /// Where the browser is: the request's path on the server, the address bar's in an island.
@@ -62,20 +87,31 @@ pub fn current_path() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::has_islands;
+    use super::{script_of, Script};
 
     #[test]
-    fn only_pages_with_islands_load_the_wasm() {
+    fn only_the_key_ceremonies_load_the_islands_and_plain_forms_a_small_script() {
         for p in [
             "/login/key",
             "/reauth/key",
             "/settings/2fa/security-keys/add",
-            "/nia-login/abc",
+            "/nia-login/abc/key",
+            "/security-keys/check",
+            "/security-keys/check/",
+        ] {
+            assert_eq!(script_of(p), Script::Islands, "{p}");
+        }
+        for p in [
             "/register",
             "/settings/contacts",
-            "/security-keys/check",
+            "/settings/profile",
+            "/settings/password",
+            "/password-reset",
+            "/login/2fa-reset",
+            "/nia-login/abc",
+            "/settings/nia/document/7",
         ] {
-            assert!(has_islands(p), "{p}");
+            assert_eq!(script_of(p), Script::Forms, "{p}");
         }
         for p in [
             "/",
@@ -90,7 +126,7 @@ mod tests {
             "/support",
             "/nope",
         ] {
-            assert!(!has_islands(p), "{p}");
+            assert_eq!(script_of(p), Script::None, "{p}");
         }
     }
 }

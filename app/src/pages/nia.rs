@@ -664,17 +664,11 @@ pub async fn nia_document(id: i64) -> Result<DocumentView, ApiError> {
     })
 }
 
-/// "Print": the browser's print dialog (an island; the PDF link beside it needs no script).
-#[island]
+/// "Print": the browser's print dialog, run by the forms' script, which unhides it (without
+/// script the browser's own Print does it; the PDF link beside it needs no script).
+#[component]
 fn PrintButton(label: String) -> impl IntoView {
-    crate::components::mark_island();
-    let print = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().print();
-        }
-    };
-    view! { <button type="button" on:click=print>{label}</button> }
+    view! { <button type="button" data-print hidden>{label}</button> }
 }
 
 /// `/settings/nia/document/:id`: what the citizen takes to the Czech POINT office.

@@ -364,34 +364,12 @@ fn LoginForm(
     }
 }
 
-/// Submits the form inside it as soon as the page has loaded (our answer to NIA, on
-/// success); without script the citizen presses its button.
-#[island]
+/// Has the forms' script submit the form inside it as soon as the page has loaded (our
+/// answer to NIA, on success; once: the address becomes `?posted=1`, so Back or a reload does
+/// not post it again); without script the citizen presses its button.
+#[component]
 fn SubmitAtOnce(children: Children) -> impl IntoView {
-    let node = NodeRef::<leptos::html::Div>::new();
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let form = node
-                .get()
-                .and_then(|d| d.query_selector("form").ok().flatten())
-                .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok());
-            if let Some(f) = form {
-                // once: back here (or a reload) shows the answer without posting it again
-                let history = window().history();
-                if let Ok(h) = history {
-                    let _ = h.replace_state_with_url(
-                        &wasm_bindgen::JsValue::NULL,
-                        "",
-                        Some("?posted=1"),
-                    );
-                }
-                let _ = f.submit();
-            }
-        }
-    });
-    view! { <div node_ref=node>{children()}</div> }
+    view! { <div data-submit-at-once>{children()}</div> }
 }
 
 /// The outcome said in words, and the form that carries our answer to NIA (sent by itself

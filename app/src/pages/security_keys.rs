@@ -179,13 +179,14 @@ pub async fn add_key_start(name: String) -> Result<AddKeyTicket, ApiError> {
     Ok(AddKeyTicket { ticket, options })
 }
 
-/// `credential`: the browser's `PublicKeyCredential` as JSON text.
+/// `credential`: the browser's `PublicKeyCredential` as JSON text. The answer is where the
+/// browser goes: the list, with the key added.
 #[server(endpoint = "add_key_finish")]
 pub async fn add_key_finish(
     ticket: String,
     name: String,
     credential: String,
-) -> Result<KeyView, ApiError> {
+) -> Result<String, ApiError> {
     let s = crate::ssr::current_session().await?;
     let credential: serde_json::Value =
         serde_json::from_str(&credential).unwrap_or(serde_json::Value::Null);
@@ -204,7 +205,7 @@ pub async fn add_key_finish(
         Err(e) => return Err(crate::ssr::fail(e)),
     };
     super::key_step::end_key_add()?;
-    Ok(k.into())
+    Ok(format!("{HERE}?added={}", k.id))
 }
 
 #[server(endpoint = "rename_key")]
