@@ -48,12 +48,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let scripted = script != pages::Script::None;
     let forms_script = (script == pages::Script::Forms).then(|| {
         let js = format!("/{}/{FORMS_OUTPUT_NAME}.js", options.site_pkg_dir);
+        let wasm = format!("/{}/{FORMS_OUTPUT_NAME}_bg.wasm", options.site_pkg_dir);
+        // both at once, not the WASM only once the JS has run
         view! {
             <link rel="modulepreload" href=js.clone() />
+            <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="" />
             <script
                 type="module"
                 nonce=leptos::nonce::use_nonce()
-                inner_html=format!("import init from '{js}';init();")
+                inner_html=format!("import init from '{js}';init().catch(console.error);")
             ></script>
         }
     });

@@ -42,7 +42,7 @@ mod browser {
     use super::CeremonyError;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
-    use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
+    use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
     use leptos::prelude::window;
     use wasm_bindgen::{JsCast, JsValue};
 
@@ -92,12 +92,21 @@ mod browser {
         }
         ids_to_bytes(&public_key, "excludeCredentials")?;
         ids_to_bytes(&public_key, "allowCredentials")?;
+        // the one extension input with bytes in it; the server never asks for it, and sent
+        // as text the browser would refuse it
+        if !field(&field(&public_key, "extensions"), "hmacGetSecret").is_undefined() {
+            return Err(CeremonyError::Broken);
+        }
         Ok(options)
     }
 
-    /// The bytes at `of[key]` (an `ArrayBuffer`) as base64url text, if there are any.
+    /// The bytes at `of[key]` (an `ArrayBuffer`, or a view of one from an extension's
+    /// shim) as base64url text, if there are any.
     fn text_of(of: &JsValue, key: &str) -> Option<JsValue> {
-        let buffer = field(of, key).dyn_into::<ArrayBuffer>().ok()?;
+        let buffer = field(of, key);
+        if !buffer.is_object() {
+            return None;
+        }
         Some(JsValue::from_str(
             &URL_SAFE_NO_PAD.encode(Uint8Array::new(&buffer).to_vec()),
         ))

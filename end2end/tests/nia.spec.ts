@@ -163,6 +163,10 @@ test('Czech POINT: request, printed document, the officer console, the e-mail, a
   await expect(page.getByText('Poskytnutí údajů z registru obyvatel jiné osobě')).toBeVisible();
   await expect(page.getByRole('img', { name: 'QR code of the code' })).toBeVisible();
   await expectAccessible(page);
+  // "Print" is there once the forms' script runs it, and opens the browser's print dialog
+  await page.evaluate(() => { (window as any).printed = 0; window.print = () => { (window as any).printed += 1; }; });
+  await page.getByRole('button', { name: 'Print', exact: true }).click();
+  expect(await page.evaluate(() => (window as any).printed)).toBe(1);
   const pdfHref = await page.getByRole('link', { name: 'Download as PDF' }).getAttribute('href');
   const pdf = await page.request.get(pdfHref!);
   expect(pdf.headers()['content-type']).toBe('application/pdf');

@@ -27,14 +27,10 @@ fn all(root: &Element, selector: &str) -> Vec<Element> {
         .collect()
 }
 
-/// Calls `handler` for every `kind` event on `target`, for as long as the page lives.
-fn on<E: JsCast + 'static>(target: &Element, kind: &str, handler: impl FnMut(E) + 'static) {
-    let mut handler = handler;
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        if let Ok(ev) = ev.dyn_into::<E>() {
-            handler(ev);
-        }
-    });
+/// Calls `handler` for every `kind` event on `target`, for as long as the page lives. The
+/// event is taken as a plain `Event` (older Safari sends `submit` as one).
+fn on(target: &Element, kind: &str, handler: impl FnMut(web_sys::Event) + 'static) {
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
     let _ = target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
     closure.forget();
 }
@@ -47,14 +43,12 @@ pub fn start() {
     for wrapper in all(&root, "div.keep-typed") {
         show_toggles(&wrapper);
         let texts = Texts::of(&wrapper);
-        on(&wrapper, "submit", move |ev: web_sys::SubmitEvent| {
-            submit(ev, &texts)
-        });
+        on(&wrapper, "submit", move |ev| submit(ev, &texts));
         on(&wrapper, "click", toggle);
     }
     for button in all(&root, "button[data-print][hidden]") {
         let _ = button.remove_attribute("hidden");
-        on(&button, "click", |_: web_sys::MouseEvent| {
+        on(&button, "click", |_| {
             if let Some(w) = window() {
                 let _ = w.print();
             }
@@ -133,7 +127,7 @@ fn idle(form: &HtmlFormElement) {
 
 /// "Show password" / "Hide password": the button names its input (`aria-controls`) and
 /// carries both labels.
-fn toggle(ev: web_sys::MouseEvent) {
+fn toggle(ev: web_sys::Event) {
     let button = ev
         .target()
         .and_then(|t| t.dyn_into::<Element>().ok())
@@ -153,7 +147,7 @@ fn toggle(ev: web_sys::MouseEvent) {
     button.set_text_content(button.get_attribute(label).as_deref());
 }
 
-fn submit(ev: web_sys::SubmitEvent, texts: &Texts) {
+fn submit(ev: web_sys::Event, texts: &Texts) {
     let Some(form) = ev
         .target()
         .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
@@ -277,7 +271,7 @@ fn same_form(form: &HtmlFormElement, doc: &Document) -> Option<Element> {
     if !form.id().is_empty() {
         return doc.get_element_by_id(&form.id());
     }
-    let action = form.get_attribute("action")?;
+    let action = web_sys::css::escape(&form.get_attribute("action")?);
     let selector = format!("form[action=\"{action}\"]");
     let mine = all(&document()?.document_element()?, &selector);
     let place = mine
