@@ -100,7 +100,7 @@ fn validation_state(
 }
 
 /// The NIA section's state: linked, a request under way (with the Czech POINT code), or not.
-fn nia_state(lang: Lang, v: &crate::pages::nia::NiaView) -> AnyView {
+fn nia_state(lang: Lang, v: &NiaSummary) -> AnyView {
     if let Some(at) = v.linked_at {
         return view! {
             <p>{tr_args(lang, "nia-linked", &[("date", format_date(lang, at).into())])}</p>
@@ -131,7 +131,6 @@ fn nia_state(lang: Lang, v: &crate::pages::nia::NiaView) -> AnyView {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| settings_overview());
-    let nia = Resource::new(|| (), |_| crate::pages::nia::nia_overview());
     let nia_logins = Resource::new(|| (), |_| crate::pages::nia_login::my_nia_logins());
     let lang = use_lang();
     let query = leptos_router::hooks::use_query_map();
@@ -154,6 +153,10 @@ pub fn SettingsPage() -> impl IntoView {
                         let ContactsView { email, email_verified_at, phone, phone_verified_at, .. } = s
                             .contacts
                             .clone();
+                        let office_data = s.nia.request.as_ref().is_some_and(|r| {
+                            r.method == crate::pages::nia::PairingMethod::CzechPoint
+                                && r.state == crate::pages::nia::PairingState::DataReceived
+                        });
                         view! {
                             <section aria-labelledby="s-account" class="card">
                                 <h2 id="s-account">{t("section-account")}</h2>
@@ -201,17 +204,10 @@ pub fn SettingsPage() -> impl IntoView {
                             <section aria-labelledby="s-validation" class="card">
                                 <h2 id="s-validation">{t("validation-title")}</h2>
                                 <p>{validation_state(lang, s.validated_at, s.validated_by)}</p>
-                                <Suspense fallback=|| ()>
-                                    {move || Suspend::new(async move {
-                                        let office_data = nia.await.ok().and_then(|v| v.request).is_some_and(|r| {
-                                            r.method == crate::pages::nia::PairingMethod::CzechPoint && r.state == crate::pages::nia::PairingState::DataReceived
-                                        });
-                                        office_data.then(|| view! {
-                                            <p>{t("validation-finish-text")}</p>
-                                            <p><a class="button" href="/settings/nia">{t("validation-finish")}</a></p>
-                                        })
-                                    })}
-                                </Suspense>
+                                {office_data.then(|| view! {
+                                    <p>{t("validation-finish-text")}</p>
+                                    <p><a class="button" href="/settings/nia">{t("validation-finish")}</a></p>
+                                })}
                             </section>
                             <section aria-labelledby="s-2fa" class="card">
                                 <h2 id="s-2fa">{t("section-2fa")}</h2>
@@ -226,11 +222,7 @@ pub fn SettingsPage() -> impl IntoView {
                             </section>
                             <section aria-labelledby="s-nia" class="card">
                                 <h2 id="s-nia">{t("nia-settings-link")}</h2>
-                                <Suspense fallback=|| ()>
-                                    {move || Suspend::new(async move {
-                                        nia.await.ok().map(|v| nia_state(lang, &v))
-                                    })}
-                                </Suspense>
+                                {nia_state(lang, &s.nia)}
                                 <p>
                                     <a class="button" href="/settings/nia">{t("nia-set")}</a>
                                 </p>
@@ -328,6 +320,25 @@ pub struct SettingsView {
     pub validated_by: Option<crate::pages::nia::PairingMethod>,
     /// How many security keys the account has.
     pub keys: usize,
+    /// The NIA section.
+    pub nia: NiaSummary,
+}
+
+/// The NIA link as the overview shows it: linked since when, else the request under way.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NiaSummary {
+    pub linked_at: Option<i64>,
+    pub request: Option<RequestSummary>,
+}
+
+/// A linking request as the overview shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub method: crate::pages::nia::PairingMethod,
+    pub state: crate::pages::nia::PairingState,
+    /// The Czech POINT pairing code.
+    pub code: Option<String>,
+    pub expires_at: i64,
 }
 
 #[cfg(feature = "ssr")]
@@ -381,14 +392,25 @@ pub async fn settings_overview() -> Result<SettingsView, ApiError> {
     let profile = idp.profile(s.account_id).await.map_err(fail)?;
     let contacts = idp.contacts(s.account_id).await.map_err(fail)?;
     let validation = idp.validation(s.account_id).await.map_err(fail)?;
+    let link = idp.nia_link(s.account_id).await.map_err(fail)?;
+    let request = idp.current_pairing(s.account_id).await.map_err(fail)?;
     Ok(SettingsView {
         username: account.username,
         created_at: account.created_at,
         profile: profile.into(),
         contacts: contacts.into(),
-        nia_linked: idp.nia_link(s.account_id).await.map_err(fail)?.is_some(),
+        nia_linked: link.is_some(),
         validated_at: validation.as_ref().map(|v| v.at),
         validated_by: validation.and_then(|v| v.method).map(Into::into),
         keys: idp.security_keys(s.account_id).await.map_err(fail)?.len(),
+        nia: NiaSummary {
+            linked_at: link.map(|l| l.linked_at),
+            request: request.map(|r| RequestSummary {
+                method: r.method.into(),
+                state: r.state.into(),
+                code: r.code,
+                expires_at: r.expires_at,
+            }),
+        },
     })
 }
