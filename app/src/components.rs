@@ -6,21 +6,6 @@ use leptos::prelude::*;
 use crate::error::ApiError;
 use crate::i18n::{t, use_lang};
 
-/// Said by an island to what it renders: this part of the page is hydrated. (The server's
-/// own "hydrating" flag is not enough: it is off again by the time a `Suspense` inside an
-/// island resolves.)
-#[derive(Clone, Copy)]
-pub struct InIsland;
-
-/// Every island that renders form fields calls this first.
-pub fn mark_island() {
-    provide_context(InIsland);
-}
-
-fn in_island() -> bool {
-    use_context::<InIsland>().is_some()
-}
-
 /// The last result of a form's action, as the error to show (if any).
 pub type FormError = Signal<Option<ApiError>>;
 
@@ -84,9 +69,9 @@ pub fn Field(
     } else {
         hint
     };
-    // outside an island, a refused plain post brings back what was typed
+    // a refused plain post brings back what was typed
     #[cfg(feature = "ssr")]
-    let value = match in_island() || not_kept || fresh {
+    let value = match not_kept || fresh {
         false => crate::ssr::kept_form_value(name).unwrap_or(value),
         true => value,
     };
@@ -125,7 +110,8 @@ pub fn Field(
     }
 }
 
-/// A password input with a "Show password" toggle (a control that needs the page hydrated).
+/// A password input with a "Show password" toggle: inside a `KeepTyped`, the forms' script
+/// runs the button (hidden until it does), and both labels go with it.
 #[component]
 pub fn PasswordField(
     name: &'static str,
@@ -135,9 +121,6 @@ pub fn PasswordField(
     errors: FormError,
 ) -> impl IntoView {
     let lang = use_lang();
-    let shown = RwSignal::new(false);
-    // the toggle works only where the page is hydrated: inside an island
-    let toggle = in_island();
     let id = format!("f-{name}");
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -151,25 +134,13 @@ pub fn PasswordField(
                 <input
                     id=id.clone()
                     name=name
-                    type=move || if shown.get() { "text" } else { "password" }
+                    type="password"
                     autocomplete=autocomplete
                     required=true
                     aria-invalid=move || message.get().is_some().then_some("true")
                     aria-describedby=described
                 />
-                {toggle.then(|| view! {
-                    <button
-                        type="button"
-                        class="secondary"
-                        aria-controls=id.clone()
-                        aria-pressed=move || if shown.get() { "true" } else { "false" }
-                        on:click=move |_| shown.update(|s| *s = !*s)
-                    >
-                        {move || if shown.get() { t("password-hide") } else { t("password-show") }}
-                    </button>
-                })}
-                // inside a KeepTyped, the island runs the button: both labels go with it
-                {(!toggle && crate::keep_typed::in_keep_typed()).then(|| view! {
+                {crate::keep_typed::in_keep_typed().then(|| view! {
                     <button
                         type="button"
                         class="secondary"
@@ -222,7 +193,7 @@ pub fn Submit(label: &'static str, pending: Memo<bool>) -> impl IntoView {
         <button
             type="submit"
             aria-disabled=move || pending.get().then_some("true")
-            data-working=(!in_island()).then(|| t("working"))
+            data-working=t("working")
         >
             {move || if pending.get() { t("working") } else { t(label) }}
         </button>

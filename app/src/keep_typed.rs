@@ -13,7 +13,7 @@ use leptos::prelude::*;
 pub use frontend_forms::{ASK_HEADER, GO_HEADER};
 
 /// What the script may have to say by itself, in the page's language.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct KeepTexts {
     /// The session ended while the form was being filled.
     pub expired: String,

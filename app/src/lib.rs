@@ -28,9 +28,6 @@ use crate::pages::{
 #[cfg(feature = "ssr")]
 use crate::ssr::current_session;
 
-/// The name of the forms' script in the site's `pkg/` (`./x` builds it from `frontend-forms`).
-pub const FORMS_OUTPUT_NAME: &str = "mojeid_forms";
-
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = i18n::page_lang();
@@ -47,8 +44,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let script = pages::Script::Islands;
     let scripted = script != pages::Script::None;
     let forms_script = (script == pages::Script::Forms).then(|| {
-        let js = format!("/{}/{FORMS_OUTPUT_NAME}.js", options.site_pkg_dir);
-        let wasm = format!("/{}/{FORMS_OUTPUT_NAME}_bg.wasm", options.site_pkg_dir);
+        // `./x` builds it from `frontend-forms` beside the islands' WASM, named after it
+        let name = format!("/{}/{}_forms", options.site_pkg_dir, options.output_name);
+        let js = format!("{name}.js");
+        let wasm = format!("{name}_bg.wasm");
         // both at once, not the WASM only once the JS has run
         view! {
             <link rel="modulepreload" href=js.clone() />
@@ -60,7 +59,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             ></script>
         }
     });
-    let options = (script == pages::Script::Islands).then_some(options);
+    let islands = (script == pages::Script::Islands).then_some(options);
     if let Some(sc) = Owner::current_shared_context() {
         // what is outside an island is not hydrated, so its data is not sent along
         sc.set_is_hydrating(false);
@@ -73,12 +72,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="stylesheet" href=stylesheet />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                {options.map(|options| view! { <HydrationScripts options islands=true /> })}
+                {islands.map(|options| view! { <HydrationScripts options islands=true /> })}
                 {forms_script}
                 <MetaTags />
             </head>
-            // the page is as alive as it gets: at once when it has nothing to hydrate, else
-            // the browser marks it once its islands are hydrated
+            // the page is as alive as it gets: at once when it has no script, else the
+            // browser marks it once its islands are hydrated or the forms' script is in place
             <body data-hydrated=(!scripted).then_some("true")>
                 <App />
             </body>

@@ -34,7 +34,10 @@ impl CeremonyError {
 /// The JSON text of `options` for the browser (on the server).
 #[cfg(feature = "ssr")]
 pub fn options_text<T: Serialize>(options: &T) -> Result<String, crate::error::ApiError> {
-    serde_json::to_string(options).map_err(|_| crate::error::ApiError::Internal)
+    serde_json::to_string(options).map_err(|e| {
+        tracing::error!("WebAuthn options not written as JSON: {e}");
+        crate::error::ApiError::Internal
+    })
 }
 
 #[cfg(feature = "hydrate")]
@@ -42,7 +45,7 @@ mod browser {
     use super::CeremonyError;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
-    use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
+    use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
     use leptos::prelude::window;
     use wasm_bindgen::{JsCast, JsValue};
 
@@ -100,16 +103,25 @@ mod browser {
         Ok(options)
     }
 
-    /// The bytes at `of[key]` (an `ArrayBuffer`, or a view of one from an extension's
-    /// shim) as base64url text, if there are any.
+    /// The bytes at `of[key]` (an `ArrayBuffer`, or a view of one, as an extension's shim
+    /// may hand over) as base64url text, if there are any.
     fn text_of(of: &JsValue, key: &str) -> Option<JsValue> {
-        let buffer = field(of, key);
-        if !buffer.is_object() {
+        let value = field(of, key);
+        let bytes = if ArrayBuffer::is_view(&value) {
+            let offset = field(&value, "byteOffset").as_f64()?;
+            let length = field(&value, "byteLength").as_f64()?;
+            Uint8Array::new_with_byte_offset_and_length(
+                &field(&value, "buffer"),
+                offset as u32,
+                length as u32,
+            )
+        } else if value.is_object() {
+            // an `ArrayBuffer`, also one from another realm (`instanceof` would miss it)
+            Uint8Array::new(&value)
+        } else {
             return None;
-        }
-        Some(JsValue::from_str(
-            &URL_SAFE_NO_PAD.encode(Uint8Array::new(&buffer).to_vec()),
-        ))
+        };
+        Some(JsValue::from_str(&URL_SAFE_NO_PAD.encode(bytes.to_vec())))
     }
 
     /// Copies the buffers `keys` of `from` as base64url text onto `to`: `required` ones must
@@ -218,4 +230,116 @@ pub async fn create(_: &str) -> Result<String, CeremonyError> {
 #[cfg(not(feature = "hydrate"))]
 pub async fn get(_: &str) -> Result<String, CeremonyError> {
     Err(CeremonyError::Unsupported)
+}
+
+/// The wire contract the browser's half relies on (it runs only in the browser, so these
+/// pin the server's half): where the options carry bytes as base64url text, and the
+/// answer's shape as the browser writes it.
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::options_text;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use serde_json::{json, Value};
+    use webauthn_rs_proto::{
+        CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
+        RequestChallengeResponse,
+    };
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The bytes of the base64url text at `pointer` in `json`.
+    fn bytes_at(json: &Value, pointer: &str) -> Vec<u8> {
+        let text = json
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no text at {pointer} in {json}"));
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .unwrap_or_else(|e| panic!("{pointer}: {e}"))
+    }
+
+    #[test]
+    fn creation_options_carry_their_bytes_where_the_browser_converts_them() {
+        let options: CreationChallengeResponse = serde_json::from_value(json!({
+            "publicKey": {
+                "rp": { "id": "localhost", "name": "mojeID" },
+                "user": { "id": b64(b"user-7"), "name": "jan", "displayName": "Jan" },
+                "challenge": b64(&[1, 2, 250, 251]),
+                "pubKeyCredParams": [{ "type": "public-key", "alg": -7 }],
+                "excludeCredentials": [{ "type": "public-key", "id": b64(&[9, 8, 255]) }],
+                "attestation": "direct"
+            }
+        }))
+        .expect("options");
+        let sent: Value =
+            serde_json::from_str(&options_text(&options).expect("text")).expect("json");
+        assert_eq!(bytes_at(&sent, "/publicKey/challenge"), [1, 2, 250, 251]);
+        assert_eq!(bytes_at(&sent, "/publicKey/user/id"), b"user-7");
+        assert_eq!(
+            bytes_at(&sent, "/publicKey/excludeCredentials/0/id"),
+            [9, 8, 255]
+        );
+        // nothing else needs bytes: no extension input the browser would take as text
+        assert!(sent
+            .pointer("/publicKey/extensions/hmacGetSecret")
+            .is_none());
+    }
+
+    #[test]
+    fn request_options_carry_their_bytes_where_the_browser_converts_them() {
+        let options: RequestChallengeResponse = serde_json::from_value(json!({
+            "publicKey": {
+                "challenge": b64(&[7; 32]),
+                "rpId": "localhost",
+                "allowCredentials": [
+                    { "type": "public-key", "id": b64(&[1, 2, 3]) },
+                    { "type": "public-key", "id": b64(&[4, 5, 6]), "transports": ["usb"] }
+                ],
+                "userVerification": "preferred"
+            }
+        }))
+        .expect("options");
+        let sent: Value =
+            serde_json::from_str(&options_text(&options).expect("text")).expect("json");
+        assert_eq!(bytes_at(&sent, "/publicKey/challenge"), [7; 32]);
+        assert_eq!(
+            bytes_at(&sent, "/publicKey/allowCredentials/0/id"),
+            [1, 2, 3]
+        );
+        assert_eq!(
+            bytes_at(&sent, "/publicKey/allowCredentials/1/id"),
+            [4, 5, 6]
+        );
+    }
+
+    #[test]
+    fn answers_in_the_shape_the_browser_writes_are_read_by_the_server() {
+        let raw_id = b64(&[3, 1, 4, 1, 5]);
+        let created: RegisterPublicKeyCredential = serde_json::from_value(json!({
+            "id": raw_id, "rawId": raw_id,
+            "response": { "attestationObject": b64(b"attestation"), "clientDataJSON": b64(b"{}") },
+            "type": "public-key",
+            "extensions": { "credProps": { "rk": false }, "minPinLength": 4 }
+        }))
+        .expect("a new credential");
+        assert_eq!(created.raw_id, [3, 1, 4, 1, 5]);
+        assert_eq!(created.response.attestation_object, b"attestation");
+        assert_eq!(created.extensions.min_pin_length, Some(4));
+
+        let asserted: PublicKeyCredential = serde_json::from_value(json!({
+            "id": raw_id, "rawId": raw_id,
+            "response": {
+                "authenticatorData": b64(b"data"), "clientDataJSON": b64(b"{}"),
+                "signature": b64(b"sig"), "userHandle": null
+            },
+            "type": "public-key",
+            "extensions": {}
+        }))
+        .expect("an assertion");
+        assert_eq!(asserted.response.signature, b"sig");
+        assert_eq!(asserted.response.user_handle, None);
+    }
 }

@@ -1,7 +1,8 @@
 //! The script of the pages whose forms post without it too: it keeps what was typed in a
 //! refused form, runs the "Show password" buttons, the print button, and sends a form that
 //! goes on by itself. Plain wasm-bindgen and web-sys, no Leptos: these pages hydrate nothing,
-//! so they load a few KB instead of the islands' runtime (see the README's first-load table).
+//! so they load about 27 KB (brotli) instead of the islands' runtime (see the README's
+//! first-load table).
 //!
 //! What the server renders for it (`app` writes the markup):
 //! - `<div class="keep-typed" data-expired data-log-in data-failed>` around plain forms:

@@ -343,7 +343,6 @@ fn KeyAnswer(
     again: String,
     texts: KeyTexts,
 ) -> impl IntoView {
-    crate::components::mark_island();
     let state = RwSignal::new(Asking::Waiting);
     let attempt = RwSignal::new(0u32);
     let texts = StoredValue::new(texts);
@@ -468,7 +467,6 @@ fn KeyCreate(
     name: String,
     texts: AddTexts,
 ) -> impl IntoView {
-    crate::components::mark_island();
     let state = RwSignal::new(Adding::Waiting);
     let attempt = RwSignal::new(0u32);
     let texts = StoredValue::new(texts);

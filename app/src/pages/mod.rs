@@ -27,7 +27,7 @@ pub mod twofa_reset;
 pub enum Script {
     /// None: plain HTML whose forms post without script.
     None,
-    /// The forms' script (`frontend-forms`, a few KB): plain forms that keep what was typed,
+    /// The forms' script (`frontend-forms`, about 27 KB brotli): plain forms that keep what was typed,
     /// "Show password", the print button, a form that goes on by itself.
     Forms,
     /// The islands' WASM (`frontend`): the WebAuthn ceremonies, the only parts hydrated.

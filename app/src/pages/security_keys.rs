@@ -179,7 +179,8 @@ pub async fn add_key_start(name: String) -> Result<AddKeyTicket, ApiError> {
     Ok(AddKeyTicket { ticket, options })
 }
 
-/// `credential`: the browser's `PublicKeyCredential` as JSON text. The answer is where the
+/// `credential`: the browser's new credential (`RegisterPublicKeyCredential`) as JSON text.
+/// The answer is where the
 /// browser goes: the list, with the key added.
 #[server(endpoint = "add_key_finish")]
 pub async fn add_key_finish(
