@@ -29,10 +29,12 @@ use tracing::Level;
 
 pub use config::{Config, Mode};
 
+/// What every handler and middleware gets: cloned per request and per middleware, so its
+/// parts are shared, not copied.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub idp: idp::Idp,
+    pub leptos_options: Arc<LeptosOptions>,
+    pub idp: Arc<idp::Idp>,
     pub config: Arc<Config>,
 }
 
@@ -45,7 +47,7 @@ impl AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        (*state.leptos_options).clone()
     }
 }
 
@@ -199,7 +201,7 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 12 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let server_ctx = app::ssr::ServerContext {
-        idp: Arc::new(state.idp.clone()),
+        idp: state.idp.clone(),
         secure_cookies: state.config.secure_cookies(),
         public_url: state.config.public_url.as_str().into(),
     };
@@ -263,7 +265,7 @@ pub fn router(state: AppState) -> Router {
             &state,
             routes,
             move || provide_context(server_ctx.clone()),
-            move || app::shell(options.clone()),
+            move || app::shell((*options).clone()),
         )
         // WASM, JS and CSS, precompressed with brotli by `./x build --release`
         .route("/pkg/{*path}", {

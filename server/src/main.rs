@@ -267,8 +267,8 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let state = AppState {
-        leptos_options: server::leptos_options(&config),
-        idp,
+        leptos_options: Arc::new(server::leptos_options(&config)),
+        idp: Arc::new(idp),
         config: Arc::new(config.clone()),
     };
     let app = server::router(state);

@@ -58,8 +58,8 @@ async fn harness(db: TempDatabase, extra: &[(&str, &str)]) -> Harness {
         .await
         .expect("idp");
     let state = AppState {
-        leptos_options: server::leptos_options(&config),
-        idp,
+        leptos_options: Arc::new(server::leptos_options(&config)),
+        idp: Arc::new(idp),
         config: Arc::new(config),
     };
     Harness {
