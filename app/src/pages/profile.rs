@@ -52,8 +52,8 @@ fn ProfileEditor() -> impl IntoView {
                 match data.await {
                     Err(e) => super::settings::load_failed(e),
                     Ok(s) => {
+                        let locked = s.nia_linked();
                         let profile = s.profile;
-                        let locked = s.nia_linked;
                         view! {
                             <KeepTyped texts=KeepTexts::here()>
                                 <ProfileForm profile action errors locked />

@@ -180,8 +180,7 @@ pub async fn add_key_start(name: String) -> Result<AddKeyTicket, ApiError> {
 }
 
 /// `credential`: the browser's new credential (`RegisterPublicKeyCredential`) as JSON text.
-/// The answer is where the
-/// browser goes: the list, with the key added.
+/// The answer is where the browser goes: the list, with the key added.
 #[server(endpoint = "add_key_finish")]
 pub async fn add_key_finish(
     ticket: String,

@@ -312,8 +312,6 @@ pub struct SettingsView {
     pub created_at: i64,
     pub profile: ProfileView,
     pub contacts: ContactsView,
-    /// Linked to NIA: the register's fields are locked.
-    pub nia_linked: bool,
     /// When the identity was verified (`None`: not validated)…
     pub validated_at: Option<i64>,
     /// …and how: `czech_point` or `eobcanka`.
@@ -322,6 +320,13 @@ pub struct SettingsView {
     pub keys: usize,
     /// The NIA section.
     pub nia: NiaSummary,
+}
+
+impl SettingsView {
+    /// Linked to NIA: the register's fields are locked.
+    pub fn nia_linked(&self) -> bool {
+        self.nia.linked_at.is_some()
+    }
 }
 
 /// The NIA link as the overview shows it: linked since when, else the request under way.
@@ -399,7 +404,6 @@ pub async fn settings_overview() -> Result<SettingsView, ApiError> {
         created_at: account.created_at,
         profile: profile.into(),
         contacts: contacts.into(),
-        nia_linked: link.is_some(),
         validated_at: validation.as_ref().map(|v| v.at),
         validated_by: validation.and_then(|v| v.method).map(Into::into),
         keys: idp.security_keys(s.account_id).await.map_err(fail)?.len(),
